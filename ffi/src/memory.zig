@@ -1,0 +1,93 @@
+//! Shared memory shims: memfd creation and sealing, sizing, mapping, and
+//! opening files under /dev/shm. Every shim returns a value >= 0 or -errno.
+
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("sys.zig");
+
+comptime {
+    @export(&memfdCreate, .{ .name = "rmpsc_memfd_create" });
+    @export(&truncate, .{ .name = "rmpsc_ftruncate" });
+    @export(&fstatSize, .{ .name = "rmpsc_fstat_size" });
+    @export(&mapShared, .{ .name = "rmpsc_mmap" });
+    @export(&unmap, .{ .name = "rmpsc_munmap" });
+    @export(&openShm, .{ .name = "rmpsc_shm_open" });
+    @export(&unlinkPath, .{ .name = "rmpsc_unlink" });
+    @export(&addSeals, .{ .name = "rmpsc_add_seals" });
+    @export(&getSeals, .{ .name = "rmpsc_get_seals" });
+    @export(&closeFd, .{ .name = "rmpsc_close" });
+}
+
+/// Creates an anonymous memory file that allows sealing and closes on exec.
+/// Returns the new file descriptor or -errno.
+fn memfdCreate(name: [*:0]const u8) callconv(.c) c_int {
+    return sys.int(linux.memfd_create(name, linux.MFD.CLOEXEC | linux.MFD.ALLOW_SEALING));
+}
+
+/// Sets the size of the file behind `fd` to `length` bytes. Returns 0 or -errno.
+fn truncate(fd: c_int, length: i64) callconv(.c) c_int {
+    if (length < 0) return sys.fail(.INVAL);
+    return sys.int(linux.ftruncate(fd, length));
+}
+
+/// Returns the size in bytes of the file behind `fd`, or -errno.
+fn fstatSize(fd: c_int) callconv(.c) i64 {
+    var st: linux.Stat = undefined;
+    const rc = linux.fstat(fd, &st);
+    if (sys.signed(rc) < 0) return sys.signed(rc);
+    return st.size;
+}
+
+/// Maps `length` bytes readable and writable. With `fd >= 0` the mapping is
+/// MAP_SHARED over that file from offset 0; with `fd < 0` it is private
+/// anonymous memory. Returns the address or -errno.
+fn mapShared(length: usize, fd: c_int) callconv(.c) isize {
+    if (length == 0) return -@as(isize, @intFromEnum(linux.E.INVAL));
+    const prot = linux.PROT.READ | linux.PROT.WRITE;
+    const flags: linux.MAP = if (fd >= 0)
+        .{ .TYPE = .SHARED }
+    else
+        .{ .TYPE = .PRIVATE, .ANONYMOUS = true };
+    return sys.signed(linux.mmap(null, length, prot, flags, if (fd >= 0) fd else -1, 0));
+}
+
+/// Unmaps `length` bytes at `address`. Returns 0 or -errno.
+fn unmap(address: usize, length: usize) callconv(.c) c_int {
+    if (address == 0) return sys.fail(.INVAL);
+    return sys.int(linux.munmap(@ptrFromInt(address), length));
+}
+
+/// Opens `path` read-write, close-on-exec and without following a final
+/// symbolic link. With `create != 0` the file must not exist yet and is created
+/// with mode 0600 (shm_open with O_CREAT|O_EXCL). Returns the fd or -errno.
+fn openShm(path: [*:0]const u8, create: c_int) callconv(.c) c_int {
+    const flags: linux.O = .{
+        .ACCMODE = .RDWR,
+        .CREAT = create != 0,
+        .EXCL = create != 0,
+        .CLOEXEC = true,
+        .NOFOLLOW = true,
+    };
+    return sys.int(linux.openat(linux.AT.FDCWD, path, flags, 0o600));
+}
+
+/// Removes the name `path`. Returns 0 or -errno.
+fn unlinkPath(path: [*:0]const u8) callconv(.c) c_int {
+    return sys.int(linux.unlinkat(linux.AT.FDCWD, path, 0));
+}
+
+/// Adds the F_SEAL_* bits in `seals` to the memfd `fd`. Returns 0 or -errno.
+fn addSeals(fd: c_int, seals: c_int) callconv(.c) c_int {
+    return sys.int(linux.fcntl(fd, sys.F_ADD_SEALS, @intCast(seals)));
+}
+
+/// Returns the F_SEAL_* bits set on `fd`, or -errno (-EINVAL for a file that
+/// is not a memfd).
+fn getSeals(fd: c_int) callconv(.c) c_int {
+    return sys.int(linux.fcntl(fd, sys.F_GET_SEALS, 0));
+}
+
+/// Closes `fd`. Returns 0 or -errno.
+fn closeFd(fd: c_int) callconv(.c) c_int {
+    return sys.int(linux.close(fd));
+}

@@ -1,0 +1,30 @@
+/**
+ * ringmpsc for Deno: lock-free ring buffers and channels in
+ * `SharedArrayBuffer`s, shared between Workers.
+ *
+ * This is the portable core: it uses no Deno API. The cross-process layer
+ * (SharedRing, eventfd, futex, fd passing, NUMA) lives in `./native.ts`.
+ *
+ * @example An SPSC ring
+ * ```ts
+ * import { Ring, u32 } from "./mod.ts";
+ * const ring = new Ring(u32, { ringBits: 8 });
+ * ring.send([1, 2, 3]);
+ * const out = new Uint32Array(3);
+ * console.log(ring.recv(out), out); // 3 Uint32Array(3) [ 1, 2, 3 ]
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/errors.ts";
+export * from "./src/config.ts";
+export * from "./src/element.ts";
+export * from "./src/metrics.ts";
+export * from "./src/parker.ts";
+export * from "./src/backoff.ts";
+export * from "./src/wait_strategy.ts";
+export * from "./src/waiter.ts";
+export * from "./src/reservation.ts";
+export * from "./src/ring.ts";
+export * from "./src/blocking.ts";

@@ -1,0 +1,184 @@
+/**
+ * Blocking wrappers with a timeout (the seed's `blocking` module), and their
+ * Promise forms for code on an event loop.
+ *
+ * They work with anything that has the methods they need (duck typing, as the
+ * seed's comptime wrappers do): `sendOne` and `isClosed` to send, `tryRecv` or
+ * `recvOne` and `isClosed` to receive. Between retries they back off
+ * (spin, then yield); past the backoff they sleep on the peer's futex word
+ * when the target offers one (`waitReadable`/`waitWritable`, as `Ring` does),
+ * else 1 µs at a time.
+ *
+ * @module
+ */
+
+import { Backoff } from "./backoff.ts";
+import { Closed, TimedOut } from "./errors.ts";
+import { WaitStrategy } from "./wait_strategy.ts";
+
+/** How long a blocking call may wait: forever, or a number of nanoseconds. */
+export type Timeout = "unlimited" | { readonly ns: number };
+
+/**
+ * Builders for {@linkcode Timeout}.
+ *
+ * @example A 5 ms timeout
+ * ```ts
+ * import { Timeout } from "./blocking.ts";
+ * console.log(Timeout.ns(5_000_000)); // { ns: 5000000 }
+ * ```
+ */
+export const Timeout = Object.freeze({
+  /** Block forever. */
+  unlimited: "unlimited" as Timeout,
+  /**
+   * Block at most `ns` nanoseconds.
+   *
+   * @param ns The limit.
+   * @returns The timeout.
+   */
+  ns(ns: number): Timeout {
+    if (!Number.isFinite(ns) || ns < 0) {
+      throw new RangeError(`Cannot make timeout as ns must be a finite number ≥ 0: received ${ns}`);
+    }
+    return Object.freeze({ ns });
+  },
+});
+
+/** What {@linkcode sendBlocking} needs of a sender. */
+export interface BlockingSender<V> {
+  /** Sends one item if there is room. */
+  sendOne(item: V): boolean;
+  /** Whether the target was closed. */
+  isClosed(): boolean;
+  /** Sleeps until `n` slots are free (optional). */
+  waitWritable?(n: number, strategy: WaitStrategy): void;
+}
+
+/** What {@linkcode recvBlocking} needs of a receiver: `tryRecv` or `recvOne`, and `isClosed`. */
+export interface BlockingReceiver<V> {
+  /** Receives one item, or `null`. */
+  tryRecv?(): V | null;
+  /** Receives one item, or `null`. */
+  recvOne?(): V | null;
+  /** Whether the source was closed. */
+  isClosed(): boolean;
+  /** Sleeps until an item is readable (optional). */
+  waitReadable?(strategy: WaitStrategy): void;
+}
+
+function deadlineOf(timeout: Timeout): number {
+  return timeout === "unlimited" ? Infinity : performance.now() + timeout.ns / 1e6;
+}
+
+function remainingStrategy(deadline: number, what: string): WaitStrategy {
+  const left = deadline - performance.now();
+  if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
+  return deadline === Infinity ? WaitStrategy.blocking : WaitStrategy.timedBlocking(left * 1e6);
+}
+
+const tick = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `attempt` until it returns non-null, backing off and then sleeping
+ * between tries; `park` sleeps on the target's own futex word when it has one.
+ */
+export function retryBlocking<R>(
+  attempt: () => R | null,
+  isClosed: () => boolean,
+  park: ((s: WaitStrategy) => void) | undefined,
+  timeout: Timeout,
+  what: string,
+): R {
+  const deadline = deadlineOf(timeout);
+  const backoff = new Backoff();
+  for (;;) {
+    const r = attempt();
+    if (r !== null) return r;
+    if (isClosed()) {
+      const last = attempt();
+      if (last !== null) return last;
+      throw new Closed(`Cannot ${what} as the channel is closed`);
+    }
+    if (!backoff.isCompleted()) {
+      backoff.snooze();
+      continue;
+    }
+    const strategy = remainingStrategy(deadline, what);
+    if (park === undefined) Atomics.wait(tick, 0, 0, 0.001);
+    else {
+      try {
+        park(strategy);
+      } catch (err) {
+        if (!(err instanceof Closed)) throw err;
+      }
+    }
+  }
+}
+
+/**
+ * Sends one item, waiting for room up to `timeout`.
+ *
+ * @param sender A ring, producer or anything with `sendOne` and `isClosed`.
+ * @param item The item.
+ * @param timeout How long to wait; default unlimited.
+ * @throws {Closed} If the target is closed.
+ * @throws {TimedOut} If the timeout passes.
+ *
+ * @example Send with a deadline
+ * ```ts
+ * import { Ring, sendBlocking, Timeout, u32 } from "../mod.ts";
+ * const ring = new Ring(u32, { ringBits: 2 });
+ * sendBlocking(ring, 42, Timeout.ns(1_000_000));
+ * console.log(ring.tryRecv()); // 42
+ * ```
+ */
+export function sendBlocking<V>(
+  sender: BlockingSender<V>,
+  item: V,
+  timeout: Timeout = Timeout.unlimited,
+): void {
+  retryBlocking(
+    () => (sender.isClosed() ? null : sender.sendOne(item) ? true : null),
+    () => sender.isClosed(),
+    sender.waitWritable === undefined ? undefined : (s) => sender.waitWritable!(1, s),
+    timeout,
+    "send",
+  );
+}
+
+/**
+ * Receives one item, waiting for data up to `timeout`.
+ *
+ * @param receiver A ring, channel or anything with `tryRecv`/`recvOne` and `isClosed`.
+ * @param timeout How long to wait; default unlimited.
+ * @returns The item.
+ * @throws {Closed} If the source is closed and drained.
+ * @throws {TimedOut} If the timeout passes.
+ *
+ * @example Receive with a deadline
+ * ```ts
+ * import { recvBlocking, Ring, Timeout, TimedOut, u32 } from "../mod.ts";
+ * const ring = new Ring(u32, { ringBits: 2 });
+ * try {
+ *   recvBlocking(ring, Timeout.ns(1_000_000));
+ * } catch (err) {
+ *   console.log(err instanceof TimedOut); // true
+ * }
+ * ```
+ */
+export function recvBlocking<V>(
+  receiver: BlockingReceiver<V>,
+  timeout: Timeout = Timeout.unlimited,
+): V {
+  const take = receiver.tryRecv !== undefined
+    ? () => receiver.tryRecv!()
+    : () => receiver.recvOne!();
+  return retryBlocking(
+    take,
+    () => receiver.isClosed(),
+    receiver.waitReadable === undefined ? undefined : (s) => receiver.waitReadable!(s),
+    timeout,
+    "receive",
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * Ring and channel configuration, with the seed's four presets.
+ *
+ * @module
+ */
+
+/** Configuration shared by the SPSC ring and the MPSC channel (the seed's `Config`). */
+export interface Config {
+  /** Ring capacity is `2 ** ringBits`; between 1 and 30. */
+  readonly ringBits: number;
+  /** Producers an MPSC channel starts with room for; it grows past this on demand. */
+  readonly maxProducers: number;
+  /** Count sends, receives, batches and consume latency (off by default, then free). */
+  readonly enableMetrics: boolean;
+  /** Also count reserve spins and failures (needs `enableMetrics`). */
+  readonly trackContention: boolean;
+  /** NUMA node for the channel's rings: -1 detects the producer's node. */
+  readonly numaNode: number;
+  /** Bind rings to the producer's NUMA node where the native layer is loaded. */
+  readonly numaAware: boolean;
+  /** Smallest batch worth a bulk copy instead of a per-item loop (0 disables bulk copies). */
+  readonly prefetchThreshold: number;
+}
+
+/** The largest `ringBits`: positions are wrap-safe 32-bit integers, so capacity stays ≤ 2^30. */
+export const MAX_RING_BITS = 30;
+
+/**
+ * General purpose: 64 Ki slots.
+ *
+ * @example Using a preset
+ * ```ts
+ * import { defaultConfig } from "./config.ts";
+ * console.log(2 ** defaultConfig.ringBits); // 65536
+ * ```
+ */
+export const defaultConfig: Config = Object.freeze({
+  ringBits: 16,
+  maxProducers: 16,
+  enableMetrics: false,
+  trackContention: false,
+  numaNode: -1,
+  numaAware: true,
+  prefetchThreshold: 16,
+});
+
+/** L1-resident, minimal latency: 4 Ki slots. */
+export const lowLatencyConfig: Config = Object.freeze({ ...defaultConfig, ringBits: 12 });
+
+/** Maximum buffering: 256 Ki slots. */
+export const highThroughputConfig: Config = Object.freeze({ ...defaultConfig, ringBits: 18 });
+
+/** Extreme latency sensitivity: 1 Ki slots. */
+export const ultraLowLatencyConfig: Config = Object.freeze({ ...defaultConfig, ringBits: 10 });
+
+function checkInteger(what: string, name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot ${what} as ${name} must be an integer: received ${String(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(
+      `Cannot ${what} as ${name} must be between ${min} and ${max}: received ${value}`,
+    );
+  }
+}
+
+function checkBoolean(what: string, name: string, value: unknown): void {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Cannot ${what} as ${name} must be a boolean: received ${String(value)}`);
+  }
+}
+
+/**
+ * Fills the gaps of a partial config from {@linkcode defaultConfig} and checks
+ * every field.
+ *
+ * @param config The fields to override.
+ * @param what What is being made, for error messages ("create ring").
+ * @returns A complete, frozen config.
+ * @throws {RangeError} If a number is out of range, e.g. ringBits 31.
+ * @throws {TypeError} If a field has the wrong type.
+ *
+ * @example Overriding one field
+ * ```ts
+ * import { makeConfig } from "./config.ts";
+ * console.log(makeConfig({ ringBits: 8 }).maxProducers); // 16
+ * ```
+ */
+export function makeConfig(config: Partial<Config> = {}, what = "create ring"): Config {
+  if (typeof config !== "object" || config === null) {
+    throw new TypeError(`Cannot ${what} as config must be an object: received ${String(config)}`);
+  }
+  const full = { ...defaultConfig, ...config };
+  checkInteger(what, "ringBits", full.ringBits, 1, MAX_RING_BITS);
+  checkInteger(what, "maxProducers", full.maxProducers, 1, 1 << 16);
+  checkInteger(what, "numaNode", full.numaNode, -1, 1023);
+  checkInteger(what, "prefetchThreshold", full.prefetchThreshold, 0, 2 ** 31 - 1);
+  checkBoolean(what, "enableMetrics", full.enableMetrics);
+  checkBoolean(what, "trackContention", full.trackContention);
+  checkBoolean(what, "numaAware", full.numaAware);
+  return Object.freeze(full);
+}

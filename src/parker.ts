@@ -1,0 +1,67 @@
+/**
+ * How a thread sleeps on, and wakes, a 32-bit word of shared memory.
+ *
+ * Rings in a `SharedArrayBuffer` use {@linkcode atomicsParker} (V8's
+ * `Atomics.wait`/`Atomics.notify`, which only meet waiters of the same
+ * process). Rings in memory shared between processes use the native layer's
+ * futex parker instead, because V8's emulation never meets a kernel futex
+ * waiter in another process and `Atomics.wait` throws on FFI memory.
+ *
+ * @module
+ */
+
+/** What a wait ended with, named as `Atomics.wait` names it. */
+export type WaitResult = "ok" | "not-equal" | "timed-out";
+
+/**
+ * Sleeps on and wakes 32-bit words. `words` is an `Int32Array` over the shared
+ * memory and `index` the word's index within it.
+ */
+export interface Parker {
+  /**
+   * Sleeps while `words[index] === expected`, at most `timeoutMs` milliseconds
+   * (`Infinity` for no limit). Blocks the calling thread.
+   */
+  wait(words: Int32Array, index: number, expected: number, timeoutMs: number): WaitResult;
+  /** Like {@linkcode Parker.wait}, without blocking the event loop. */
+  waitAsync(
+    words: Int32Array,
+    index: number,
+    expected: number,
+    timeoutMs: number,
+  ): Promise<WaitResult>;
+  /** Wakes every thread sleeping on `words[index]`. */
+  notify(words: Int32Array, index: number): void;
+}
+
+/** Keeps the event loop alive while an `Atomics.waitAsync` is pending (denoland/deno#15358). */
+const KEEP_ALIVE_MS = 2 ** 30;
+
+function atomicsWaitAsync(
+  words: Int32Array,
+  index: number,
+  expected: number,
+  timeoutMs: number,
+): Promise<WaitResult> {
+  const result = Atomics.waitAsync(words, index, expected, timeoutMs);
+  if (!result.async) return Promise.resolve(result.value);
+  const keepAlive = setTimeout(() => {}, KEEP_ALIVE_MS);
+  return result.value.finally(() => clearTimeout(keepAlive));
+}
+
+/**
+ * The parker for rings in a `SharedArrayBuffer`, shared between Workers of one
+ * process: `Atomics.wait`, `Atomics.waitAsync` and `Atomics.notify`.
+ *
+ * @example Waking a sleeper
+ * ```ts
+ * import { atomicsParker } from "./parker.ts";
+ * const words = new Int32Array(new SharedArrayBuffer(4));
+ * console.log(atomicsParker.wait(words, 0, 1, 0)); // "not-equal"
+ * ```
+ */
+export const atomicsParker: Parker = {
+  wait: (words, index, expected, timeoutMs) => Atomics.wait(words, index, expected, timeoutMs),
+  waitAsync: atomicsWaitAsync,
+  notify: (words, index) => void Atomics.notify(words, index),
+};

@@ -1,0 +1,1100 @@
+/**
+ * `Ring`: the seed's lock-free SPSC ring buffer, in shared memory.
+ *
+ * Layout of a ring in a `SharedArrayBuffer` (`RING_LAYOUT`, byte offsets;
+ * positions are free-running u64, little-endian):
+ *
+ * ```text
+ *   0  [producer hot] tail u64        written by the producer only (release on commit)
+ * 128  [consumer hot] head u64        written by the consumer only (release on advance)
+ * 256  [cold]         active u32      1 while a producer owns the ring (MPSC)
+ * 260                 closed u32      0 → 1 once, by close()
+ * 264                 consumerWaiters u32   consumers sleeping for data
+ * 268                 producerWaiters u32   producers sleeping for room
+ * 272                 consumerSeq u32 bumped by a commit that found consumerWaiters > 0
+ * 276                 producerSeq u32 bumped by an advance that found producerWaiters > 0
+ * 280                 metrics 12 × f64 (only with enableMetrics), each counter one writer
+ * 384  [data]         capacity × element bytes, 64-byte aligned
+ * ```
+ *
+ * Roles: the producer writes slots in `[tail, head + capacity)` and then
+ * `tail`; the consumer reads slots in `[head, tail)` and then `head`.
+ * Invariants: `0 ≤ tail − head ≤ capacity`; slot `p & mask` holds item `p`.
+ * `cachedHead` and `cachedTail` are not in shared memory: each side keeps its
+ * copy in its own `Ring` object and reloads the other side's word only when
+ * the copy says full (producer) or empty (consumer).
+ *
+ * Positions are handled as wrapping 32-bit integers (the low word; the
+ * difference of two positions modulo 2^32 is exact because capacity ≤ 2^30).
+ * The high word is kept right for 64-bit readers: the one commit or advance in
+ * 2^32 that carries into it publishes all 64 bits with one atomic store.
+ *
+ * @module
+ */
+
+import { type Config, makeConfig } from "./config.ts";
+import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "./element.ts";
+import { Closed, RingCorrupt } from "./errors.ts";
+import { METRIC_FIELDS, Metrics, METRICS_BYTES } from "./metrics.ts";
+import { atomicsParker, type Parker } from "./parker.ts";
+import { Region, Reservation } from "./reservation.ts";
+import { Waiter, type WaitSpot, wakeSpot } from "./waiter.ts";
+import { WaitStrategy } from "./wait_strategy.ts";
+
+/** Byte offsets of a ring's shared words; each a multiple of 8 (u64) or 4 (u32). */
+export interface RingLayout {
+  /** u64 tail, written by the producer. */
+  readonly tail: number;
+  /** u64 head, written by the consumer. */
+  readonly head: number;
+  /** u32 active flag (MPSC producer ownership); -1 when the layout has none. */
+  readonly active: number;
+  /** u32 closed flag. */
+  readonly closed: number;
+  /** u32 count of sleeping consumers. */
+  readonly consumerWaiters: number;
+  /** u32 count of sleeping producers. */
+  readonly producerWaiters: number;
+  /** u32 sequence consumers sleep on. */
+  readonly consumerSeq: number;
+  /** u32 sequence producers sleep on. */
+  readonly producerSeq: number;
+  /** 12 f64 metric counters; -1 when the layout has none. */
+  readonly metrics: number;
+  /** First byte of the data region; a multiple of 64. */
+  readonly data: number;
+  /** Longest single sleep in ms (finite where foreign peers wake other words). */
+  readonly sliceMs: number;
+}
+
+/** The layout of a ring in a `SharedArrayBuffer`, as drawn at the top of this file. */
+export const RING_LAYOUT: RingLayout = Object.freeze({
+  tail: 0,
+  head: 128,
+  active: 256,
+  closed: 260,
+  consumerWaiters: 264,
+  producerWaiters: 268,
+  consumerSeq: 272,
+  producerSeq: 276,
+  metrics: 280,
+  data: 384,
+  sliceMs: Infinity,
+});
+
+/** A structured-cloneable description of a ring, for rebuilding it in another Worker. */
+export interface RingHandle {
+  /** The memory holding the ring. */
+  readonly buffer: SharedArrayBuffer;
+  /** Where the ring starts in `buffer`. */
+  readonly byteOffset: number;
+  /** The element type's spec. */
+  readonly element: ElementSpec;
+  /** The ring's config. */
+  readonly config: Config;
+}
+
+/** Memory for a ring that does not live in its own `SharedArrayBuffer` (e.g. a native region). */
+export interface RingMemory {
+  /** The memory holding the ring (a `SharedArrayBuffer`, or an `ArrayBuffer` over FFI memory). */
+  readonly buffer: ArrayBufferLike;
+  /** Where the ring's layout starts in `buffer`; a multiple of 64. */
+  readonly byteOffset: number;
+  /** Where each shared word lives. */
+  readonly layout: RingLayout;
+  /** How sleepers meet wakers on this memory. */
+  readonly parker: Parker;
+  /** Zero the memory's words first (creator) or keep them (attacher). */
+  readonly initialize: boolean;
+}
+
+/** Something told of every commit (the native layer's `EventNotifier`). */
+export interface CommitSignal {
+  /** Called after each commit publishes. */
+  signal(): void;
+}
+
+/** What `consumeBatch` and friends call per item. */
+export interface Handler<V> {
+  /** Processes one item; for records, a cursor valid only during the call. */
+  process(item: V): void;
+}
+
+/** Options of the Promise-returning waits. */
+export interface AsyncWaitOptions {
+  /** Give up with `TimedOut` after this many nanoseconds. */
+  readonly timeoutNs?: number;
+  /** Give up with the signal's reason when it aborts. */
+  readonly signal?: AbortSignal;
+}
+
+/** Bytes a ring of `capacity` slots of `bytes` each needs in the default layout. */
+function ringBytes(capacity: number, bytes: number): number {
+  return RING_LAYOUT.data + capacity * bytes;
+}
+
+/**
+ * The SPSC ring. Exactly one producer and one consumer, in the same or in
+ * different Workers; no compare-and-swap, one publishing store per batch.
+ *
+ * `V` is an item's value type and `S` the store that views the data region
+ * (a TypedArray, or a `RecordArray` for records).
+ *
+ * @example A ring between two Workers
+ * ```ts
+ * import { Ring, u32 } from "../mod.ts";
+ * const ring = new Ring(u32, { ringBits: 10 });
+ * const handle = ring.handle(); // postMessage(handle) to a Worker, which calls Ring.fromHandle
+ * const consumer = Ring.fromHandle<number, Uint32Array>(handle);
+ * ring.send([1, 2, 3]);
+ * console.log(consumer.tryRecv(), consumer.len()); // 1 2
+ * ```
+ */
+export class Ring<V, S extends ElementStore> {
+  readonly #element: ElementType<V, S>;
+  readonly #config: Config;
+  readonly #buffer: ArrayBufferLike;
+  readonly #byteOffset: number;
+  readonly #words: Int32Array;
+  readonly #wide: BigInt64Array;
+  readonly #data: S;
+  readonly #capacity: number;
+  readonly #mask: number;
+  readonly #tailIndex: number;
+  readonly #headIndex: number;
+  readonly #closedIndex: number;
+  readonly #activeIndex: number;
+  readonly #consumerWaitersIndex: number;
+  readonly #producerWaitersIndex: number;
+  readonly #consumerSpot: WaitSpot;
+  readonly #producerSpot: WaitSpot;
+  readonly #counters: Float64Array | null;
+  readonly #reservation: Reservation<S>;
+  readonly #region: Region<S>;
+  readonly #peekRegion: Region<S>;
+  readonly #dataBytes: number;
+  /** Producer: our own tail (we are its only writer). */
+  #tail = 0;
+  /** Producer: the consumer's head as last loaded; may be stale (behind). */
+  #cachedHead = 0;
+  /** Producer: slots the current reservation may commit. */
+  #reserved = 0;
+  /** Consumer: our own head (we are its only writer). */
+  #head = 0;
+  /** Consumer: the producer's tail as last loaded; may be stale (behind). */
+  #cachedTail = 0;
+  #notifier: CommitSignal | null = null;
+
+  /**
+   * Creates a ring in a new `SharedArrayBuffer`, or over given memory.
+   *
+   * @param element The element type, e.g. `u32`, `f64` or `record({...})`.
+   * @param config Overrides of {@linkcode defaultConfig}; `ringBits` sets the capacity.
+   * @param memory Existing memory to build the ring over (shared-memory rings); omit for a new ring.
+   * @throws {RangeError} If `ringBits` is outside 1–30 or the ring would not fit in memory.
+   * @throws {TypeError} If the element type or a config field has the wrong shape.
+   */
+  constructor(element: ElementType<V, S>, config: Partial<Config> = {}, memory?: RingMemory) {
+    if (typeof element?.view !== "function" || !(element.bytes > 0)) {
+      throw new TypeError(
+        `Cannot create ring as the element type is not a descriptor: received ${String(element)}`,
+      );
+    }
+    this.#element = element;
+    this.#config = makeConfig(config);
+    this.#capacity = 2 ** this.#config.ringBits;
+    this.#mask = this.#capacity - 1;
+    this.#dataBytes = this.#capacity * element.bytes;
+    const layout = memory?.layout ?? RING_LAYOUT;
+    if (memory === undefined) {
+      const bytes = ringBytes(this.#capacity, element.bytes);
+      if (bytes > 2 ** 32) {
+        throw new RangeError(
+          `Cannot create ring as ${this.#capacity} slots of ${element.bytes} bytes exceed 4 GiB: received ringBits ${this.#config.ringBits}`,
+        );
+      }
+      this.#buffer = new SharedArrayBuffer(bytes);
+      this.#byteOffset = 0;
+    } else {
+      this.#buffer = memory.buffer;
+      this.#byteOffset = memory.byteOffset;
+      if (memory.byteOffset % 64 !== 0) {
+        throw new RangeError(
+          `Cannot create ring as byteOffset must be a multiple of 64: received ${memory.byteOffset}`,
+        );
+      }
+      const need = memory.byteOffset + layout.data + this.#dataBytes;
+      if (need > memory.buffer.byteLength) {
+        throw new RangeError(
+          `Cannot create ring as it needs ${need} bytes but the memory holds ${memory.buffer.byteLength}`,
+        );
+      }
+    }
+    this.#words = new Int32Array(this.#buffer, this.#byteOffset, layout.data / 4);
+    this.#wide = new BigInt64Array(this.#buffer, this.#byteOffset, layout.data / 8);
+    this.#data = element.view(this.#buffer, this.#byteOffset + layout.data, this.#capacity);
+    this.#tailIndex = layout.tail / 4;
+    this.#headIndex = layout.head / 4;
+    this.#closedIndex = layout.closed / 4;
+    this.#activeIndex = layout.active / 4;
+    this.#consumerWaitersIndex = layout.consumerWaiters / 4;
+    this.#producerWaitersIndex = layout.producerWaiters / 4;
+    const parker = memory?.parker ?? atomicsParker;
+    this.#consumerSpot = Object.freeze({
+      words: this.#words,
+      seqIndex: layout.consumerSeq / 4,
+      waitersIndex: this.#consumerWaitersIndex,
+      parker,
+      sliceMs: layout.sliceMs,
+    });
+    this.#producerSpot = Object.freeze({
+      words: this.#words,
+      seqIndex: layout.producerSeq / 4,
+      waitersIndex: this.#producerWaitersIndex,
+      parker,
+      sliceMs: layout.sliceMs,
+    });
+    this.#counters = this.#config.enableMetrics && layout.metrics >= 0
+      ? new Float64Array(this.#buffer, this.#byteOffset + layout.metrics, METRICS_BYTES / 8)
+      : null;
+    this.#reservation = new Reservation(this.#data);
+    this.#region = new Region(this.#data);
+    this.#peekRegion = new Region(this.#data);
+    if (memory?.initialize) this.#words.fill(0);
+    this.#loadPositions();
+  }
+
+  /**
+   * Rebuilds a ring from a handle made by {@linkcode Ring.handle}, typically in
+   * another Worker. Each side builds its own object; both share the memory.
+   *
+   * @param handle The handle.
+   * @returns A ring over the same memory.
+   * @throws {TypeError} If the handle is malformed.
+   */
+  static fromHandle<V, S extends ElementStore>(handle: RingHandle): Ring<V, S> {
+    if (!(handle?.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError(
+        `Cannot rebuild ring as the handle holds no SharedArrayBuffer: received ${
+          String(handle?.buffer)
+        }`,
+      );
+    }
+    return new Ring(elementFromSpec(handle.element), handle.config, {
+      buffer: handle.buffer,
+      byteOffset: handle.byteOffset,
+      layout: RING_LAYOUT,
+      parker: atomicsParker,
+      initialize: false,
+    });
+  }
+
+  /**
+   * A structured-cloneable handle: post it to a Worker and call
+   * {@linkcode Ring.fromHandle} there.
+   *
+   * @returns The handle.
+   * @throws {TypeError} If the ring is not in a `SharedArrayBuffer`.
+   */
+  handle(): RingHandle {
+    if (!(this.#buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError("Cannot make a handle as this ring is not in a SharedArrayBuffer");
+    }
+    return {
+      buffer: this.#buffer,
+      byteOffset: this.#byteOffset,
+      element: this.#element.spec,
+      config: this.#config,
+    };
+  }
+
+  /** The element type this ring holds. */
+  get element(): ElementType<V, S> {
+    return this.#element;
+  }
+
+  /** The ring's complete config. */
+  get config(): Config {
+    return this.#config;
+  }
+
+  #loadPositions(): void {
+    this.#tail = Atomics.load(this.#words, this.#tailIndex);
+    this.#head = Atomics.load(this.#words, this.#headIndex);
+    this.#cachedHead = this.#head;
+    this.#cachedTail = this.#tail;
+    this.#reserved = 0;
+  }
+
+  #corrupt(tail: number, head: number): RingCorrupt {
+    return new RingCorrupt(
+      `Cannot use ring as tail − head exceeds capacity ${this.#capacity}: received tail ${
+        tail >>> 0
+      }, head ${head >>> 0}`,
+    );
+  }
+
+  /** Stores a position word; the one store in 2^32 that carries into the high word stores all 64 bits. */
+  #storePosition(index: number, from: number, to: number): void {
+    if ((to >>> 0) < (from >>> 0)) {
+      const high = BigInt((Atomics.load(this.#words, index + 1) + 1) >>> 0);
+      Atomics.store(this.#wide, index >> 1, BigInt.asIntN(64, (high << 32n) | BigInt(to >>> 0)));
+    } else {
+      Atomics.store(this.#words, index, to);
+    }
+  }
+
+  /** Producer: free slots, reloading head only when the cached copy says fewer than `n`. */
+  #freeFor(n: number): number {
+    const tail = this.#tail;
+    let free = this.#capacity - ((tail - this.#cachedHead) >>> 0);
+    if (free < n) {
+      const head = Atomics.load(this.#words, this.#headIndex);
+      const used = (tail - head) >>> 0;
+      if (used > this.#capacity) throw this.#corrupt(tail, head);
+      this.#cachedHead = head;
+      free = this.#capacity - used;
+      if (this.#counters !== null && this.#config.trackContention && free < n) {
+        this.#counters[4]++; // reserveSpins
+      }
+    }
+    return free;
+  }
+
+  /** Consumer: readable items, reloading tail only when the cached copy says empty. */
+  #available(): number {
+    const head = this.#head;
+    let avail = (this.#cachedTail - head) >>> 0;
+    if (avail === 0) {
+      const tail = Atomics.load(this.#words, this.#tailIndex);
+      avail = (tail - head) >>> 0;
+      if (avail > this.#capacity) throw this.#corrupt(tail, head);
+      this.#cachedTail = tail;
+    }
+    return avail;
+  }
+
+  #checkCount(what: string, n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > this.#capacity) {
+      throw new RangeError(
+        `Cannot ${what} as n must be an integer between 1 and the capacity ${this.#capacity}: received ${n}`,
+      );
+    }
+  }
+
+  // ── Producer ────────────────────────────────────────────────────────────
+
+  /**
+   * Reserves `n` slots for writing. The window may be shorter than `n` where
+   * it would wrap: commit what you wrote, then reserve again for the rest.
+   * Only one reservation is active at a time. The returned object is reused.
+   *
+   * @param n Slots wanted, 1 to capacity.
+   * @returns The writable window, or `null` if fewer than `n` slots are free.
+   * @throws {RangeError} If `n` is outside 1 to capacity.
+   * @throws {RingCorrupt} If shared memory says `tail − head > capacity`.
+   */
+  reserve(n: number): Reservation<S> | null {
+    if (!(n >= 1 && n <= this.#capacity)) this.#checkCount("reserve", n);
+    if (this.#freeFor(n) < n) {
+      if (this.#counters !== null && this.#config.trackContention) this.#counters[5]++; // reserveFailures
+      return null;
+    }
+    const index = this.#tail & this.#mask;
+    const contiguous = this.#capacity - index;
+    const r = this.#reservation;
+    r.offset = index;
+    r.length = this.#reserved = n < contiguous ? n : contiguous;
+    r.pos = this.#tail >>> 0;
+    return r;
+  }
+
+  /**
+   * Publishes `n` written slots of the current reservation (a partial commit is
+   * fine) and wakes sleeping consumers, if any.
+   *
+   * @param n Slots to publish, 0 to the reservation's length.
+   * @throws {RangeError} If `n` exceeds what was reserved; nothing is changed.
+   */
+  commit(n: number): void {
+    if (!(n >= 0 && n <= this.#reserved && (n | 0) === n)) {
+      throw new RangeError(
+        `Cannot commit ${n} slots as only ${this.#reserved} are reserved`,
+      );
+    }
+    this.#reserved = 0;
+    this.#publishTail(n);
+  }
+
+  #publishTail(n: number): void {
+    if (n === 0) return;
+    const tail = (this.#tail + n) | 0;
+    this.#storePosition(this.#tailIndex, this.#tail, tail); // publishes n items to the consumer
+    this.#tail = tail;
+    if (Atomics.load(this.#words, this.#consumerWaitersIndex) !== 0) wakeSpot(this.#consumerSpot);
+    if (this.#notifier !== null) this.#notifier.signal();
+    if (this.#counters !== null) {
+      this.#counters[0] += n; // messagesSent
+      this.#counters[2]++; // batchesSent
+    }
+  }
+
+  /**
+   * Reserves with adaptive backoff (spin, then yield), giving up when the
+   * backoff completes.
+   *
+   * @param n Slots wanted.
+   * @returns The window, or `null` if the ring stayed full.
+   */
+  reserveWithBackoff(n: number): Reservation<S> | null {
+    const waiter = new Waiter(WaitStrategy.yielding);
+    for (let round = 0; round < 12; round++) {
+      const r = this.reserve(n);
+      if (r !== null) return r;
+      waiter.wait(this.#producerSpot, () => true);
+    }
+    return this.reserve(n);
+  }
+
+  /**
+   * Reserves, waiting as `strategy` says while fewer than `n` slots are free.
+   * Blocking strategies sleep on the ring's futex word.
+   *
+   * @param n Slots wanted.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @returns The window.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  reserveBlocking(n: number, strategy: WaitStrategy = WaitStrategy.blocking): Reservation<S> {
+    this.#checkCount("reserve", n);
+    const waiter = new Waiter(strategy);
+    const ready = () => this.isClosed() || this.#freeFor(n) >= n;
+    for (;;) {
+      if (this.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
+      const r = this.reserve(n);
+      if (r !== null) return r;
+      waiter.wait(this.#producerSpot, ready);
+    }
+  }
+
+  /**
+   * Sends one item, waiting as `strategy` says while the ring is full.
+   *
+   * @param item The item.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  sendOneBlocking(item: V, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    const r = this.reserveBlocking(1, strategy);
+    this.#element.write(this.#data, r.offset, item);
+    this.commit(1);
+  }
+
+  /**
+   * Copies as many of `items` as fit (in at most two parts at the wrap) and
+   * publishes them with one store.
+   *
+   * @param items The items to send.
+   * @returns How many were sent, from 0 (full) to `items.length`.
+   */
+  send(items: ArrayLike<V>): number {
+    const free = this.#freeFor(items.length);
+    const n = items.length < free ? items.length : free;
+    if (n === 0) return 0;
+    const index = this.#tail & this.#mask;
+    const first = Math.min(n, this.#capacity - index);
+    this.#element.copyIn(this.#data, index, items, 0, first);
+    if (first < n) this.#element.copyIn(this.#data, 0, items, first, n - first);
+    this.#reserved = 0;
+    this.#publishTail(n);
+    return n;
+  }
+
+  /**
+   * Sends one item if there is room.
+   *
+   * @param item The item.
+   * @returns `true` if sent, `false` if the ring is full.
+   */
+  sendOne(item: V): boolean {
+    if (this.#freeFor(1) === 0) return false;
+    this.#element.write(this.#data, this.#tail & this.#mask, item);
+    this.#reserved = 0;
+    this.#publishTail(1);
+    return true;
+  }
+
+  // ── Consumer ────────────────────────────────────────────────────────────
+
+  /**
+   * The contiguous run of readable items (up to the end of the store; the
+   * rest follows after `advance`). The returned object is reused.
+   *
+   * @returns The readable window, or `null` if the ring is empty.
+   * @throws {RingCorrupt} If shared memory says `tail − head > capacity`.
+   */
+  readable(): Region<S> | null {
+    const avail = this.#available();
+    if (avail === 0) return null;
+    const index = this.#head & this.#mask;
+    const contiguous = this.#capacity - index;
+    const region = this.#region;
+    region.offset = index;
+    region.length = avail < contiguous ? avail : contiguous;
+    return region;
+  }
+
+  /**
+   * Consumes `n` items by publishing the head, and wakes sleeping producers, if any.
+   *
+   * @param n Items consumed, 0 to the number readable.
+   * @throws {RangeError} If `n` exceeds what is readable; nothing is changed.
+   */
+  advance(n: number): void {
+    if (!(n >= 0 && (n | 0) === n && n <= ((this.#cachedTail - this.#head) >>> 0))) {
+      this.#checkAdvance(n);
+    }
+    this.#publishHead(n);
+  }
+
+  #checkAdvance(n: number): void {
+    const tail = Atomics.load(this.#words, this.#tailIndex);
+    const readable = (tail - this.#head) >>> 0;
+    if (readable > this.#capacity) throw this.#corrupt(tail, this.#head);
+    this.#cachedTail = tail;
+    if (!(Number.isInteger(n) && n >= 0 && n <= readable)) {
+      throw new RangeError(`Cannot advance ${n} items as only ${readable} are readable`);
+    }
+  }
+
+  #publishHead(n: number): void {
+    if (n === 0) return;
+    const head = (this.#head + n) | 0;
+    this.#storePosition(this.#headIndex, this.#head, head); // frees n slots for the producer
+    this.#head = head;
+    if (Atomics.load(this.#words, this.#producerWaitersIndex) !== 0) wakeSpot(this.#producerSpot);
+    if (this.#counters !== null) {
+      const c = this.#counters;
+      c[1] += n; // messagesReceived
+      c[3]++; // batchesReceived
+      if (n > c[7]) c[7] = n; // maxBatchSize
+    }
+  }
+
+  /**
+   * Calls `handler.process` on every readable item (across the wrap), then
+   * publishes the head once.
+   *
+   * @param handler Gets each item; records arrive as an in-place cursor.
+   * @returns Items consumed.
+   */
+  consumeBatch(handler: Handler<V>): number {
+    return this.consumeUpTo(this.#capacity, handler);
+  }
+
+  /**
+   * Like {@linkcode Ring.consumeBatch} with at most `max` items.
+   *
+   * @param max Most items to consume.
+   * @param handler Gets each item.
+   * @returns Items consumed.
+   */
+  consumeUpTo(max: number, handler: Handler<V>): number {
+    const avail = this.#available();
+    const n = avail < max ? avail : max;
+    if (n <= 0) return 0;
+    const start = this.#counters === null ? 0 : performance.now();
+    const el = this.#element;
+    const data = this.#data;
+    const head = this.#head;
+    const mask = this.#mask;
+    for (let i = 0; i < n; i++) handler.process(el.at(data, (head + i) & mask));
+    if (this.#counters !== null) this.#recordLatency(start);
+    this.#publishHead(n);
+    return n;
+  }
+
+  /**
+   * Like {@linkcode Ring.consumeBatch} with a plain callback.
+   *
+   * @param callback Gets each item.
+   * @returns Items consumed.
+   */
+  consumeBatchFn(callback: (item: V) => void): number {
+    const avail = this.#available();
+    if (avail === 0) return 0;
+    const start = this.#counters === null ? 0 : performance.now();
+    const el = this.#element;
+    const data = this.#data;
+    const head = this.#head;
+    const mask = this.#mask;
+    for (let i = 0; i < avail; i++) callback(el.at(data, (head + i) & mask));
+    if (this.#counters !== null) this.#recordLatency(start);
+    this.#publishHead(avail);
+    return avail;
+  }
+
+  #recordLatency(startMs: number): void {
+    const c = this.#counters!;
+    const ns = (performance.now() - startMs) * 1e6;
+    c[8] += ns; // latencySumNs
+    c[10] = c[9] === 0 ? ns : Math.min(c[10], ns); // latencyMinNs
+    c[9]++; // latencyCount
+    if (ns > c[11]) c[11] = ns; // latencyMaxNs
+  }
+
+  /**
+   * Consumes every readable item without looking at them: the fastest path.
+   *
+   * @returns Items consumed.
+   */
+  consumeBatchCount(): number {
+    const n = this.#available();
+    this.#publishHead(n);
+    return n;
+  }
+
+  /**
+   * Consumes a batch, waiting as `strategy` says while the ring is empty.
+   *
+   * @param handler Gets each item.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @returns Items consumed (at least 1).
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  consumeBatchBlocking(
+    handler: Handler<V>,
+    strategy: WaitStrategy = WaitStrategy.blocking,
+  ): number {
+    this.waitReadable(strategy);
+    return this.consumeBatch(handler);
+  }
+
+  /**
+   * Waits as `strategy` says until an item is readable.
+   *
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+    if (this.#available() !== 0) return;
+    const waiter = new Waiter(strategy);
+    const ready = () => this.isClosed() || this.#available() !== 0;
+    for (;;) {
+      if (this.#available() !== 0) return;
+      if (this.isClosed()) {
+        if (this.#available() !== 0) return;
+        throw new Closed("Cannot receive as the ring is closed and drained");
+      }
+      waiter.wait(this.#consumerSpot, ready);
+    }
+  }
+
+  /**
+   * Waits as `strategy` says until `n` slots are free.
+   *
+   * @param n Slots wanted.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.reserveBlocking(n, strategy);
+    this.#reserved = 0;
+  }
+
+  /**
+   * Copies readable items into `out` (in at most two parts at the wrap) and
+   * publishes the head once.
+   *
+   * @param out Where to copy; its length bounds the count.
+   * @returns Items received.
+   */
+  recv(out: { length: number; [i: number]: V }): number {
+    const avail = this.#available();
+    const n = avail < out.length ? avail : out.length;
+    if (n === 0) return 0;
+    const index = this.#head & this.#mask;
+    const first = Math.min(n, this.#capacity - index);
+    this.#element.copyOut(this.#data, index, out, 0, first);
+    if (first < n) this.#element.copyOut(this.#data, 0, out, first, n - first);
+    this.#publishHead(n);
+    return n;
+  }
+
+  /**
+   * Receives one item (records: a fresh object).
+   *
+   * @returns The item, or `null` if the ring is empty.
+   */
+  tryRecv(): V | null {
+    if (this.#available() === 0) return null;
+    const item = this.#element.read(this.#data, this.#head & this.#mask);
+    this.#publishHead(1);
+    return item;
+  }
+
+  /**
+   * The next item without consuming it (records: the in-place cursor).
+   *
+   * @returns The item, or `null` if the ring is empty.
+   */
+  peek(): V | null {
+    if (this.#available() === 0) return null;
+    return this.#element.at(this.#data, this.#head & this.#mask);
+  }
+
+  /**
+   * Up to `n` readable items without consuming them, as a contiguous window
+   * (shorter at the wrap). The returned object is reused.
+   *
+   * @param n Most items wanted.
+   * @returns The window, or `null` if the ring is empty.
+   */
+  peekMany(n: number): Region<S> | null {
+    const avail = this.#available();
+    if (avail === 0 || n <= 0) return null;
+    const index = this.#head & this.#mask;
+    const region = this.#peekRegion;
+    region.offset = index;
+    region.length = Math.min(n, avail, this.#capacity - index);
+    return region;
+  }
+
+  /**
+   * Receives into `out` until it is full or the ring is empty.
+   *
+   * @param out Where to copy.
+   * @returns Items received.
+   */
+  drain(out: { length: number; [i: number]: V }): number {
+    let total = 0;
+    for (;;) {
+      const avail = this.#available();
+      const n = Math.min(avail, out.length - total);
+      if (n === 0) return total;
+      const index = this.#head & this.#mask;
+      const first = Math.min(n, this.#capacity - index);
+      this.#element.copyOut(this.#data, index, out, total, first);
+      if (first < n) this.#element.copyOut(this.#data, 0, out, total + first, n - first);
+      this.#publishHead(n);
+      total += n;
+    }
+  }
+
+  /**
+   * Discards up to `n` readable items.
+   *
+   * @param n Most items to discard.
+   * @returns Items discarded.
+   */
+  skip(n: number): number {
+    const avail = this.#available();
+    const k = Math.max(0, Math.min(n, avail));
+    this.#publishHead(k);
+    return k;
+  }
+
+  /**
+   * An iterator over the readable items that consumes nothing until
+   * `finish()`, which publishes the head once for everything it yielded.
+   *
+   * @returns The iterator.
+   */
+  iterator(): RingIterator<V> {
+    return new RingIterator(
+      this.#available(),
+      (i) => this.#element.read(this.#data, (this.#head + i) & this.#mask),
+      (n) => this.#publishHead(n),
+    );
+  }
+
+  // ── Event loop ──────────────────────────────────────────────────────────
+
+  /**
+   * Resolves once an item is readable, without blocking the event loop.
+   *
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  async readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+    const waiter = new Waiter(strategyFor(options.timeoutNs));
+    const ready = () => this.isClosed() || this.#available() !== 0;
+    for (;;) {
+      if (this.#available() !== 0) return;
+      if (this.isClosed()) {
+        if (this.#available() !== 0) return;
+        throw new Closed("Cannot receive as the ring is closed and drained");
+      }
+      await waiter.waitAsync(this.#consumerSpot, ready, options.signal);
+    }
+  }
+
+  /**
+   * Resolves once `n` slots are free, without blocking the event loop.
+   *
+   * @param n Slots wanted.
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  async writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+    this.#checkCount("wait for room", n);
+    const waiter = new Waiter(strategyFor(options.timeoutNs));
+    const ready = () => this.isClosed() || this.#freeFor(n) >= n;
+    for (;;) {
+      if (this.isClosed()) throw new Closed("Cannot send as the ring is closed");
+      if (this.#freeFor(n) >= n) return;
+      await waiter.waitAsync(this.#producerSpot, ready, options.signal);
+    }
+  }
+
+  /**
+   * Sends one item, awaiting room without blocking the event loop.
+   *
+   * @param item The item.
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  async sendOneAsync(item: V, options: AsyncWaitOptions = {}): Promise<void> {
+    while (!this.sendOne(item)) await this.writableAsync(1, options);
+  }
+
+  /**
+   * Receives one item, awaiting data without blocking the event loop.
+   *
+   * @param options Timeout and abort signal.
+   * @returns The item.
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  async recvAsync(options: AsyncWaitOptions = {}): Promise<V> {
+    for (;;) {
+      const item = this.tryRecv();
+      if (item !== null) return item;
+      await this.readableAsync(options);
+    }
+  }
+
+  /**
+   * Yields every item until the ring is closed and drained:
+   * `for await (const x of ring) …`. Records arrive as fresh objects.
+   *
+   * @returns An async iterator over the items.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<V, void, undefined> {
+    for (;;) {
+      const item = this.tryRecv();
+      if (item !== null) {
+        yield item;
+        continue;
+      }
+      try {
+        await this.readableAsync();
+      } catch (err) {
+        if (err instanceof Closed) return;
+        throw err;
+      }
+    }
+  }
+
+  // ── Lifecycle and status ────────────────────────────────────────────────
+
+  /**
+   * Makes every `commit` also call `notifier.signal()` (the native layer's
+   * eventfd `EventNotifier`); `null` detaches.
+   *
+   * @param notifier What to signal, or `null`.
+   */
+  setEventNotifier(notifier: CommitSignal | null): void {
+    this.#notifier = notifier;
+  }
+
+  /** Closes the ring (idempotent) and wakes every sleeper on both sides. */
+  close(): void {
+    Atomics.store(this.#words, this.#closedIndex, 1); // publishes "no more items"
+    wakeSpot(this.#consumerSpot);
+    wakeSpot(this.#producerSpot);
+  }
+
+  /**
+   * Whether the ring was closed.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return Atomics.load(this.#words, this.#closedIndex) !== 0;
+  }
+
+  /**
+   * Whether a producer owns the ring (MPSC bookkeeping).
+   *
+   * @returns `true` while marked active.
+   */
+  isActive(): boolean {
+    return Atomics.load(this.#words, this.#activeIndex) !== 0;
+  }
+
+  /**
+   * Marks the ring owned or free (MPSC bookkeeping).
+   *
+   * @param active The new state.
+   */
+  setActive(active: boolean): void {
+    Atomics.store(this.#words, this.#activeIndex, active ? 1 : 0); // publishes ownership
+  }
+
+  /**
+   * Resets positions, flags and metrics to the initial state. Not thread-safe:
+   * call it only while no other side uses the ring, and rebuild other sides'
+   * objects from the handle afterwards.
+   */
+  reset(): void {
+    this.#wide[this.#tailIndex >> 1] = 0n;
+    this.#wide[this.#headIndex >> 1] = 0n;
+    Atomics.store(this.#words, this.#closedIndex, 0);
+    this.#counters?.fill(0);
+    this.#loadPositions();
+  }
+
+  /**
+   * A snapshot of the counters.
+   *
+   * @returns The snapshot, or `null` when `enableMetrics` is off.
+   */
+  getMetrics(): Metrics | null {
+    return this.#counters === null ? null : Metrics.fromCounters(this.#counters);
+  }
+
+  /**
+   * Items in the ring (two loads; exact only when both sides are idle).
+   *
+   * @returns The count.
+   */
+  len(): number {
+    const tail = Atomics.load(this.#words, this.#tailIndex);
+    const head = Atomics.load(this.#words, this.#headIndex);
+    return Math.min((tail - head) >>> 0, this.#capacity);
+  }
+
+  /**
+   * Whether head equals tail.
+   *
+   * @returns `true` if empty.
+   */
+  isEmpty(): boolean {
+    return this.len() === 0;
+  }
+
+  /**
+   * Whether every slot is taken.
+   *
+   * @returns `true` if full.
+   */
+  isFull(): boolean {
+    return this.len() >= this.#capacity;
+  }
+
+  /**
+   * Slots in the ring, `2 ** ringBits`.
+   *
+   * @returns The capacity.
+   */
+  capacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * Bytes of shared memory the ring takes: header plus data.
+   *
+   * @returns The size in bytes.
+   */
+  totalMemory(): number {
+    return this.#words.byteLength + this.#dataBytes;
+  }
+
+  /**
+   * Bytes of the data region.
+   *
+   * @returns The size in bytes.
+   */
+  bufferMemory(): number {
+    return this.#dataBytes;
+  }
+}
+
+function strategyFor(timeoutNs: number | undefined): WaitStrategy {
+  return timeoutNs === undefined ? WaitStrategy.blocking : WaitStrategy.timedBlocking(timeoutNs);
+}
+
+/**
+ * Iterates a ring's readable items without consuming them; `finish()`
+ * consumes everything yielded so far with one head update.
+ *
+ * @example Iterate, then finish
+ * ```ts
+ * import { Ring, u8 } from "../mod.ts";
+ * const ring = new Ring(u8, { ringBits: 3 });
+ * ring.send([1, 2, 3]);
+ * const it = ring.iterator();
+ * for (const x of it) if (x === 2) break;
+ * console.log(it.finish(), ring.len()); // 2 1
+ * ```
+ */
+export class RingIterator<V> implements IterableIterator<V> {
+  readonly #available: number;
+  readonly #read: (i: number) => V;
+  readonly #consume: (n: number) => void;
+  #yielded = 0;
+  #finished = false;
+
+  /**
+   * Made by {@linkcode Ring.iterator}.
+   *
+   * @param available Items readable when the iterator was made.
+   * @param read Reads the i-th readable item.
+   * @param consume Publishes the head past n items.
+   */
+  constructor(available: number, read: (i: number) => V, consume: (n: number) => void) {
+    this.#available = available;
+    this.#read = read;
+    this.#consume = consume;
+  }
+
+  /**
+   * The next item, consumed only by `finish()`.
+   *
+   * @returns The iterator result.
+   */
+  next(): IteratorResult<V> {
+    if (this.#finished || this.#yielded >= this.#available) return { done: true, value: undefined };
+    return { done: false, value: this.#read(this.#yielded++) };
+  }
+
+  /**
+   * Consumes every item yielded so far; later calls do nothing.
+   *
+   * @returns Items consumed.
+   */
+  finish(): number {
+    if (this.#finished) return 0;
+    this.#finished = true;
+    this.#consume(this.#yielded);
+    return this.#yielded;
+  }
+
+  /**
+   * Itself, so it works with `for … of`.
+   *
+   * @returns This iterator.
+   */
+  [Symbol.iterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * How a thread waits when a ring is empty (consumer) or full (producer): the
+ * seed's `WaitStrategy` union.
+ *
+ * @module
+ */
+
+/**
+ * One of the seed's six strategies. Blocking strategies sleep on a futex word
+ * (`Atomics.wait`, or the native futex across processes) after spinning and
+ * yielding, so an idle waiter costs no CPU.
+ */
+export type WaitStrategy =
+  | { readonly kind: "busySpin" }
+  | { readonly kind: "yielding" }
+  | { readonly kind: "sleeping"; readonly sleepNs: number }
+  | { readonly kind: "blocking" }
+  | { readonly kind: "timedBlocking"; readonly timeoutNs: number }
+  | {
+    readonly kind: "phasedBackoff";
+    readonly spinIterations: number;
+    readonly yieldIterations: number;
+  };
+
+function checkNs(what: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(
+      `Cannot make wait strategy as ${what} must be a finite number ≥ 0: received ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Builders for each strategy.
+ *
+ * @example Blocking with a deadline
+ * ```ts
+ * import { WaitStrategy } from "./wait_strategy.ts";
+ * const s = WaitStrategy.timedBlocking(100_000_000); // 100 ms
+ * console.log(s.kind); // "timedBlocking"
+ * ```
+ */
+export const WaitStrategy = Object.freeze({
+  /** Spin loop: lowest latency, a whole core while waiting. */
+  busySpin: Object.freeze({ kind: "busySpin" }) as WaitStrategy,
+  /** Spin, then yield: a good balance. */
+  yielding: Object.freeze({ kind: "yielding" }) as WaitStrategy,
+  /** Spin, yield, then block on the futex word: no CPU when idle. */
+  blocking: Object.freeze({ kind: "blocking" }) as WaitStrategy,
+  /**
+   * Spin, yield, then sleep `sleepNs` per round.
+   *
+   * @param sleepNs Nanoseconds to sleep per round.
+   * @returns The strategy.
+   */
+  sleeping: (sleepNs: number): WaitStrategy =>
+    Object.freeze({ kind: "sleeping", sleepNs: checkNs("sleepNs", sleepNs) }),
+  /**
+   * Blocking with a deadline: the wait throws `TimedOut` after `timeoutNs`.
+   *
+   * @param timeoutNs The deadline, in nanoseconds from the start of the wait.
+   * @returns The strategy.
+   */
+  timedBlocking: (timeoutNs: number): WaitStrategy =>
+    Object.freeze({ kind: "timedBlocking", timeoutNs: checkNs("timeoutNs", timeoutNs) }),
+  /**
+   * Spin `spinIterations` rounds, yield `yieldIterations` rounds, then block.
+   *
+   * @param spinIterations Rounds of spinning.
+   * @param yieldIterations Rounds of yielding.
+   * @returns The strategy.
+   */
+  phasedBackoff: (spinIterations: number, yieldIterations: number): WaitStrategy =>
+    Object.freeze({
+      kind: "phasedBackoff",
+      spinIterations: checkNs("spinIterations", spinIterations),
+      yieldIterations: checkNs("yieldIterations", yieldIterations),
+    }),
+});

@@ -1,0 +1,181 @@
+/**
+ * `Waiter`: the stateful executor of a {@linkcode WaitStrategy}, and the one
+ * place that sleeps on a ring's futex words.
+ *
+ * Sleeping follows a fixed protocol so no wake is ever lost. Each direction
+ * of a ring has a *waiters* word (how many sleep) and a *sequence* word (what
+ * they sleep on). The sleeper loads the sequence, increments the waiters,
+ * re-checks its condition, then sleeps only while the sequence is unchanged.
+ * The waker publishes its position, then, only if the waiters word is
+ * non-zero, bumps the sequence and notifies. With sequentially consistent
+ * atomics either the sleeper sees the new position or the waker sees the
+ * sleeper, so a commit or advance costs one extra load when nobody sleeps.
+ *
+ * @module
+ */
+
+import { spinRounds, yieldThread } from "./backoff.ts";
+import { TimedOut } from "./errors.ts";
+import { atomicsParker, type Parker } from "./parker.ts";
+import type { WaitStrategy } from "./wait_strategy.ts";
+
+/** Spin steps (1, 2 … 64 rounds) before yielding. */
+const SPIN_STEPS = 7;
+/** Yield steps after spinning, before sleeping or blocking. */
+const YIELD_STEPS = 4;
+
+/** Where a waiter sleeps: the words of one direction of a ring. */
+export interface WaitSpot {
+  /** The ring's header words. */
+  readonly words: Int32Array;
+  /** Index of the sequence word sleepers wait on. */
+  readonly seqIndex: number;
+  /** Index of the waiters counter. */
+  readonly waitersIndex: number;
+  /** How sleepers and wakers meet on these words. */
+  readonly parker: Parker;
+  /**
+   * Longest single sleep in ms; finite where a peer may wake another word
+   * (a foreign ringmpsc process), `Infinity` otherwise.
+   */
+  readonly sliceMs: number;
+}
+
+/**
+ * Wakes the sleepers of one direction: bumps the sequence word and notifies
+ * it, and the waiters word too (where foreign peers sleep).
+ *
+ * @param spot The direction to wake.
+ */
+export function wakeSpot(spot: WaitSpot): void {
+  Atomics.add(spot.words, spot.seqIndex, 1);
+  spot.parker.notify(spot.words, spot.seqIndex);
+  spot.parker.notify(spot.words, spot.waitersIndex);
+}
+
+/**
+ * Runs a wait strategy one round at a time. Call {@linkcode Waiter.wait} in a
+ * loop until the condition holds, {@linkcode Waiter.reset} after success.
+ *
+ * @example Waiting for a flag another Worker sets
+ * ```ts
+ * import { atomicsParker } from "./parker.ts";
+ * import { Waiter } from "./waiter.ts";
+ * import { WaitStrategy } from "./wait_strategy.ts";
+ * const words = new Int32Array(new SharedArrayBuffer(12));
+ * const spot = { words, seqIndex: 0, waitersIndex: 1, parker: atomicsParker, sliceMs: Infinity };
+ * const waiter = new Waiter(WaitStrategy.timedBlocking(1_000_000));
+ * Atomics.store(words, 2, 1); // the flag
+ * while (Atomics.load(words, 2) === 0) waiter.wait(spot, () => Atomics.load(words, 2) !== 0);
+ * ```
+ */
+export class Waiter {
+  readonly #strategy: WaitStrategy;
+  #step = 0;
+  #deadline = Infinity;
+
+  /**
+   * Creates a waiter for one wait.
+   *
+   * @param strategy How to wait.
+   */
+  constructor(strategy: WaitStrategy) {
+    this.#strategy = strategy;
+    this.reset();
+  }
+
+  /** Starts over: step 0, and a fresh deadline for timed strategies. */
+  reset(): void {
+    this.#step = 0;
+    const s = this.#strategy;
+    this.#deadline = s.kind === "timedBlocking" ? performance.now() + s.timeoutNs / 1e6 : Infinity;
+  }
+
+  /**
+   * Waits one round: spins, yields, sleeps or blocks as the strategy's phase says.
+   * Blocking rounds sleep on `spot` until woken, unless `ready()` already holds.
+   *
+   * @param spot The words to sleep on.
+   * @param ready Re-checked after registering as a sleeper.
+   * @throws {TimedOut} If a timed strategy's deadline has passed.
+   */
+  wait(spot: WaitSpot, ready: () => boolean): void {
+    const remaining = this.#deadline - performance.now();
+    if (remaining <= 0) {
+      const ns = (this.#strategy as { timeoutNs: number }).timeoutNs;
+      throw new TimedOut(`Cannot go on waiting as the deadline of ${ns} ns has passed`);
+    }
+    const step = this.#step++;
+    const s = this.#strategy;
+    switch (s.kind) {
+      case "busySpin":
+        return spinRounds(64);
+      case "yielding":
+        return step < SPIN_STEPS ? spinRounds(1 << step) : yieldThread();
+      case "sleeping":
+        if (step < SPIN_STEPS) return spinRounds(1 << step);
+        if (step < SPIN_STEPS + YIELD_STEPS) return yieldThread();
+        return void Atomics.wait(sleepWord, 0, 0, s.sleepNs / 1e6);
+      case "phasedBackoff":
+        if (step < s.spinIterations) return spinRounds(64);
+        if (step < s.spinIterations + s.yieldIterations) return yieldThread();
+        return park(spot, ready, remaining);
+      default:
+        if (step < SPIN_STEPS) return spinRounds(1 << step);
+        if (step < SPIN_STEPS + YIELD_STEPS) return yieldThread();
+        return park(spot, ready, remaining);
+    }
+  }
+
+  /**
+   * Waits one round without blocking the event loop: no spinning, straight to
+   * sleeping on `spot` (`Atomics.waitAsync` or the native futex on a thread).
+   *
+   * @param spot The words to sleep on.
+   * @param ready Re-checked after registering as a sleeper.
+   * @param signal Aborts the wait with the signal's reason.
+   * @throws {TimedOut} If a timed strategy's deadline has passed.
+   */
+  async waitAsync(spot: WaitSpot, ready: () => boolean, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const remaining = this.#deadline - performance.now();
+    if (remaining <= 0) {
+      const ns = (this.#strategy as { timeoutNs: number }).timeoutNs;
+      throw new TimedOut(`Cannot go on waiting as the deadline of ${ns} ns has passed`);
+    }
+    const seq = Atomics.load(spot.words, spot.seqIndex);
+    Atomics.add(spot.words, spot.waitersIndex, 1);
+    const onAbort = () => wakeSpot(spot);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (!ready()) {
+        await spot.parker.waitAsync(
+          spot.words,
+          spot.seqIndex,
+          seq,
+          Math.min(remaining, spot.sliceMs),
+        );
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      Atomics.sub(spot.words, spot.waitersIndex, 1);
+    }
+    signal?.throwIfAborted();
+  }
+}
+
+/** A private word that "sleeping" rounds sleep on (nobody notifies it). */
+const sleepWord = new Int32Array(new SharedArrayBuffer(4));
+
+/** Registers as a sleeper, re-checks, and sleeps on the sequence word. */
+function park(spot: WaitSpot, ready: () => boolean, remainingMs: number): void {
+  const seq = Atomics.load(spot.words, spot.seqIndex);
+  Atomics.add(spot.words, spot.waitersIndex, 1);
+  try {
+    if (!ready()) {
+      spot.parker.wait(spot.words, spot.seqIndex, seq, Math.min(remainingMs, spot.sliceMs));
+    }
+  } finally {
+    Atomics.sub(spot.words, spot.waitersIndex, 1);
+  }
+}
