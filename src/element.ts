@@ -305,7 +305,7 @@ class RecordElement<Schema extends RecordSchema>
     let align = 1;
     for (const name of names) {
       const kind = schema[name];
-      if (!(kind in CTORS)) {
+      if (!Object.hasOwn(CTORS, kind)) {
         throw new TypeError(
           `Cannot describe a record as field "${name}" has an unknown kind: received ${
             String(kind)
@@ -400,7 +400,7 @@ export function record<const Schema extends RecordSchema>(
 export function elementFromSpec(spec: ElementSpec): ElementType<any, any> {
   if (spec?.kind === "record") return record(spec.schema);
   const numeric = NUMERIC[spec?.kind as NumericName];
-  if (numeric === undefined) {
+  if (numeric === undefined || !Object.hasOwn(NUMERIC, spec.kind)) {
     throw new TypeError(`Cannot rebuild element type as its kind is unknown: received ${spec?.kind}`);
   }
   return numeric;

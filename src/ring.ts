@@ -322,7 +322,7 @@ export class Ring<V, S extends ElementStore> {
     this.#tail = Atomics.load(this.#words, this.#tailIndex);
     this.#head = Atomics.load(this.#words, this.#headIndex);
     this.#cachedHead = this.#head;
-    this.#cachedTail = this.#tail;
+    this.#cachedTail = this.#head; // first read reloads and checks the shared tail
     this.#reserved = 0;
   }
 
@@ -395,7 +395,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RingCorrupt} If shared memory says `tail − head > capacity`.
    */
   reserve(n: number): Reservation<S> | null {
-    if (!(n >= 1 && n <= this.#capacity)) this.#checkCount("reserve", n);
+    if (!(n >= 1 && n <= this.#capacity && (n | 0) === n)) this.#checkCount("reserve", n);
     if (this.#freeFor(n) < n) {
       if (this.#counters !== null && this.#config.trackContention) this.#counters[5]++; // reserveFailures
       return null;
@@ -603,7 +603,7 @@ export class Ring<V, S extends ElementStore> {
    */
   consumeUpTo(max: number, handler: Handler<V>): number {
     const avail = this.#available();
-    const n = avail < max ? avail : max;
+    const n = avail < max ? avail : max | 0;
     if (n <= 0) return 0;
     const start = this.#counters === null ? 0 : performance.now();
     const el = this.#element;
@@ -794,7 +794,7 @@ export class Ring<V, S extends ElementStore> {
    */
   skip(n: number): number {
     const avail = this.#available();
-    const k = Math.max(0, Math.min(n, avail));
+    const k = n >= 1 ? Math.min(Math.floor(n), avail) : 0;
     this.#publishHead(k);
     return k;
   }
@@ -863,6 +863,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TimedOut} If the timeout passes.
    */
   async sendOneAsync(item: V, options: AsyncWaitOptions = {}): Promise<void> {
+    if (this.isClosed()) throw new Closed("Cannot send as the ring is closed");
     while (!this.sendOne(item)) await this.writableAsync(1, options);
   }
 

@@ -44,11 +44,11 @@ fn currentCpu() callconv(.c) c_int {
 
 /// Binds the pages of `[address, address + length)` to NUMA node `node` with
 /// MPOL_BIND, moving pages already placed elsewhere. Returns 0 or -errno.
-fn bindNode(address: usize, length: usize, node: c_int) callconv(.c) c_int {
-    if (node < 0 or node >= max_nodes) return sys.fail(.INVAL);
+fn bindNode(address: ?*anyopaque, length: usize, node: c_int) callconv(.c) c_int {
+    if (address == null or node < 0 or node >= max_nodes) return sys.fail(.INVAL);
     var mask = [_]u64{0} ** (max_nodes / 64);
     const n: usize = @intCast(node);
     mask[n / 64] |= @as(u64, 1) << @intCast(n % 64);
     // The kernel reads maxnode - 1 bits.
-    return sys.int(linux.syscall6(.mbind, address, length, MPOL_BIND, @intFromPtr(&mask), max_nodes + 1, MPOL_MF_MOVE));
+    return sys.int(linux.syscall6(.mbind, @intFromPtr(address), length, MPOL_BIND, @intFromPtr(&mask), max_nodes + 1, MPOL_MF_MOVE));
 }

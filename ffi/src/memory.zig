@@ -52,9 +52,9 @@ fn mapShared(length: usize, fd: c_int) callconv(.c) isize {
 }
 
 /// Unmaps `length` bytes at `address`. Returns 0 or -errno.
-fn unmap(address: usize, length: usize) callconv(.c) c_int {
-    if (address == 0) return sys.fail(.INVAL);
-    return sys.int(linux.munmap(@ptrFromInt(address), length));
+fn unmap(address: ?[*]u8, length: usize) callconv(.c) c_int {
+    const start = address orelse return sys.fail(.INVAL);
+    return sys.int(linux.munmap(start, length));
 }
 
 /// Opens `path` read-write, close-on-exec and without following a final

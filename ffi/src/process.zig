@@ -60,10 +60,11 @@ fn clockNs(clock: c_int) callconv(.c) i64 {
     return readClock(clock);
 }
 
-/// Stores CLOCK_REALTIME in nanoseconds at the 8-byte aligned `address` with
-/// release ordering (a SharedRing commit's heartbeat). Returns 0 or -EINVAL
-/// for a null or misaligned address.
-fn heartbeat(address: usize) callconv(.c) c_int {
+/// Stores CLOCK_REALTIME in nanoseconds into the 8-byte aligned u64 at
+/// `word` with release ordering (a SharedRing commit's heartbeat). Returns 0
+/// or -EINVAL for a null or misaligned word.
+fn heartbeat(word: ?*anyopaque) callconv(.c) c_int {
+    const address = @intFromPtr(word);
     if (address == 0 or address % 8 != 0) return sys.fail(.INVAL);
     const now: u64 = @bitCast(readClock(0));
     @atomicStore(u64, @as(*u64, @ptrFromInt(address)), now, .release);

@@ -111,7 +111,7 @@ fn sendFd(sock: c_int, fd: c_int, data: [*]const u8, len: usize) callconv(.c) is
     };
     var sent: usize = 0;
     while (sent < len) {
-        var iov = [1]linux.iovec_const{.{ .base = data + sent, .len = len - sent }};
+        var iov = [1]std.posix.iovec_const{.{ .base = data + sent, .len = len - sent }};
         const msg: linux.msghdr_const = .{
             .name = null,
             .namelen = 0,
@@ -166,7 +166,7 @@ fn recvFd(sock: c_int, fd_out: *align(1) i32, data: [*]u8, len: usize) callconv(
     var got: usize = 0;
     var control: ControlBuffer = undefined;
     while (got < len) {
-        var iov = [1]linux.iovec{.{ .base = data + got, .len = len - got }};
+        var iov = [1]std.posix.iovec{.{ .base = data + got, .len = len - got }};
         var msg: linux.msghdr = .{
             .name = null,
             .namelen = 0,

@@ -32,12 +32,22 @@ const EpollRecord = extern struct {
     data: u64,
 };
 
-/// Sleeps while the 32-bit word at `address` equals `expected`, at most
-/// `timeout_ns` nanoseconds (negative: no limit). The futex is shared, so a
-/// wake from another process mapping the same memory meets it. Returns 0
-/// when woken, -EAGAIN when the word differed, -ETIMEDOUT, or -EINTR.
-fn futexWait(address: usize, expected: i32, timeout_ns: i64) callconv(.c) c_int {
-    if (address == 0 or address % 4 != 0) return sys.fail(.INVAL);
+/// Returns the address of the 32-bit word `index` of the array at `words`,
+/// or 0 when `words` is null or misaligned.
+fn wordAddress(words: ?*anyopaque, index: u32) usize {
+    const base = @intFromPtr(words);
+    if (base == 0 or base % 4 != 0) return 0;
+    return base + @as(usize, index) * 4;
+}
+
+/// Sleeps while the 32-bit word `words[index]` equals `expected`, at most
+/// `timeout_ns` nanoseconds (negative: no limit). The futex is shared (not
+/// FUTEX_PRIVATE), so a wake from another process that maps the same memory
+/// meets it. Returns 0 when woken, -EAGAIN when the word differed,
+/// -ETIMEDOUT, -EINTR, or -EINVAL for a null or misaligned array.
+fn futexWait(words: ?*anyopaque, index: u32, expected: i32, timeout_ns: i64) callconv(.c) c_int {
+    const address = wordAddress(words, index);
+    if (address == 0) return sys.fail(.INVAL);
     var ts: linux.timespec = undefined;
     var ts_arg: usize = 0;
     if (timeout_ns >= 0) {
@@ -51,11 +61,11 @@ fn futexWait(address: usize, expected: i32, timeout_ns: i64) callconv(.c) c_int 
     return sys.int(linux.syscall4(.futex, address, FUTEX_WAIT, value, ts_arg));
 }
 
-/// Wakes at most `count` threads sleeping on the 32-bit word at `address`, in
-/// any process. Returns how many were woken, or -errno.
-fn futexWake(address: usize, count: c_int) callconv(.c) c_int {
-    if (address == 0 or address % 4 != 0) return sys.fail(.INVAL);
-    if (count < 0) return sys.fail(.INVAL);
+/// Wakes at most `count` threads, in any process, sleeping on the 32-bit word
+/// `words[index]`. Returns how many were woken, or -errno.
+fn futexWake(words: ?*anyopaque, index: u32, count: c_int) callconv(.c) c_int {
+    const address = wordAddress(words, index);
+    if (address == 0 or count < 0) return sys.fail(.INVAL);
     return sys.int(linux.syscall3(.futex, address, FUTEX_WAKE, @intCast(count)));
 }
 
