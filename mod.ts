@@ -28,3 +28,8 @@ export * from "./src/waiter.ts";
 export * from "./src/reservation.ts";
 export * from "./src/ring.ts";
 export * from "./src/blocking.ts";
+export * as spsc from "./src/spsc/mod.ts";
+export * as mpsc from "./src/mpsc/mod.ts";
+export * as spmc from "./src/spmc/mod.ts";
+export * from "./src/claim_head.ts";
+export * as mpmc from "./src/mpmc/mod.ts";

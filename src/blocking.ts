@@ -182,3 +182,48 @@ export function recvBlocking<V>(
     "receive",
   );
 }
+
+/** What {@linkcode stealBlocking} needs of a consumer. */
+export interface BlockingStealer<V> {
+  /** Claims items into `out`. */
+  steal(out: { length: number; [i: number]: V }): number;
+  /** Whether the source was closed. */
+  isClosed(): boolean;
+  /** Sleeps until an item is readable (optional). */
+  waitReadable?(strategy: WaitStrategy): void;
+}
+
+/**
+ * Steals into `out`, waiting for data up to `timeout` (SPMC and MPMC consumers).
+ *
+ * @param consumer A consumer with `steal` and `isClosed`.
+ * @param out Where the items go.
+ * @param timeout How long to wait; default unlimited.
+ * @returns Items stolen (at least 1).
+ * @throws {Closed} If the source is closed and drained.
+ * @throws {TimedOut} If the timeout passes.
+ *
+ * @example
+ * ```ts
+ * import { spmc, stealBlocking, Timeout, u32 } from "../mod.ts";
+ * const ch = new spmc.Channel(u32, { ringBits: 4 });
+ * ch.send([1, 2]);
+ * console.log(stealBlocking(ch.registerConsumer(), new Uint32Array(4), Timeout.ns(1e6))); // 2
+ * ```
+ */
+export function stealBlocking<V>(
+  consumer: BlockingStealer<V>,
+  out: { length: number; [i: number]: V },
+  timeout: Timeout = Timeout.unlimited,
+): number {
+  return retryBlocking(
+    () => {
+      const n = consumer.steal(out);
+      return n === 0 ? null : n;
+    },
+    () => consumer.isClosed(),
+    consumer.waitReadable === undefined ? undefined : (s) => consumer.waitReadable!(s),
+    timeout,
+    "steal",
+  );
+}

@@ -109,7 +109,9 @@ function checkSize(what: string, name: string, value: unknown, max: number): num
     throw new TypeError(`Cannot ${what} as ${name} must be an integer: received ${String(value)}`);
   }
   if (value < 1 || value > max) {
-    throw new RangeError(`Cannot ${what} as ${name} must be between 1 and ${max}: received ${value}`);
+    throw new RangeError(
+      `Cannot ${what} as ${name} must be between 1 and ${max}: received ${value}`,
+    );
   }
   return value;
 }
@@ -673,7 +675,7 @@ export class BufferPool {
    * @example Footprint
    * ```ts
    * import { BufferPool } from "./buffer_pool.ts";
-   * console.log(new BufferPool(4096, 2).totalMemory()); // 8448
+   * console.log(new BufferPool(4096, 2).totalMemory()); // 8384
    * ```
    */
   totalMemory(): number {
@@ -730,7 +732,9 @@ export class BufferPool {
   #check(handle: Handle, what: string): number {
     const h = handle >>> 0;
     if (h !== handle) {
-      throw new InvalidHandle(`Cannot ${what} slab as the handle must be a u32: received ${handle}`);
+      throw new InvalidHandle(
+        `Cannot ${what} slab as the handle must be a u32: received ${handle}`,
+      );
     }
     const index = h & this.#indexMask;
     if (index >= this.#numSlabs) {

@@ -91,3 +91,10 @@ export class SystemError extends RingError {
  * reading when this is thrown may have been overwritten.
  */
 export class Evicted extends RingError {}
+
+/**
+ * Shared memory received from another process is not safe to map: it lacks
+ * the seals against shrinking and growing and cannot be given them, or its
+ * size differs from what the caller expects.
+ */
+export class InvalidSharedMemory extends RingError {}

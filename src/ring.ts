@@ -38,7 +38,16 @@ import { Closed, RingCorrupt } from "./errors.ts";
 import { METRIC_FIELDS, Metrics, METRICS_BYTES } from "./metrics.ts";
 import { atomicsParker, type Parker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
-import { Waiter, type WaitSpot, wakeSpot } from "./waiter.ts";
+import {
+  type AsyncWaitOptions,
+  waitForItems,
+  waitForItemsAsync,
+  Waiter,
+  type WaitSpot,
+  wakeSpot,
+} from "./waiter.ts";
+
+export type { AsyncWaitOptions };
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** Byte offsets of a ring's shared words; each a multiple of 8 (u64) or 4 (u32). */
@@ -106,6 +115,11 @@ export interface RingMemory {
   readonly parker: Parker;
   /** Zero the memory's words first (creator) or keep them (attacher). */
   readonly initialize: boolean;
+  /**
+   * Where consumers sleep, when several rings share one consumer (an MPSC
+   * channel's doorbell); default: this ring's own consumer words.
+   */
+  readonly consumerSpot?: WaitSpot;
 }
 
 /** Something told of every commit (the native layer's `EventNotifier`). */
@@ -118,14 +132,6 @@ export interface CommitSignal {
 export interface Handler<V> {
   /** Processes one item; for records, a cursor valid only during the call. */
   process(item: V): void;
-}
-
-/** Options of the Promise-returning waits. */
-export interface AsyncWaitOptions {
-  /** Give up with `TimedOut` after this many nanoseconds. */
-  readonly timeoutNs?: number;
-  /** Give up with the signal's reason when it aborts. */
-  readonly signal?: AbortSignal;
 }
 
 /** Bytes a ring of `capacity` slots of `bytes` each needs in the default layout. */
@@ -164,6 +170,8 @@ export class Ring<V, S extends ElementStore> {
   readonly #headIndex: number;
   readonly #closedIndex: number;
   readonly #activeIndex: number;
+  /** The words whose waiters count tells a commit to wake consumers (maybe a channel's doorbell). */
+  readonly #consumerWaitersWords: Int32Array;
   readonly #consumerWaitersIndex: number;
   readonly #producerWaitersIndex: number;
   readonly #consumerSpot: WaitSpot;
@@ -237,16 +245,17 @@ export class Ring<V, S extends ElementStore> {
     this.#headIndex = layout.head / 4;
     this.#closedIndex = layout.closed / 4;
     this.#activeIndex = layout.active / 4;
-    this.#consumerWaitersIndex = layout.consumerWaiters / 4;
     this.#producerWaitersIndex = layout.producerWaiters / 4;
     const parker = memory?.parker ?? atomicsParker;
-    this.#consumerSpot = Object.freeze({
+    this.#consumerSpot = memory?.consumerSpot ?? Object.freeze({
       words: this.#words,
       seqIndex: layout.consumerSeq / 4,
-      waitersIndex: this.#consumerWaitersIndex,
+      waitersIndex: layout.consumerWaiters / 4,
       parker,
       sliceMs: layout.sliceMs,
     });
+    this.#consumerWaitersWords = this.#consumerSpot.words;
+    this.#consumerWaitersIndex = this.#consumerSpot.waitersIndex;
     this.#producerSpot = Object.freeze({
       words: this.#words,
       seqIndex: layout.producerSeq / 4,
@@ -431,7 +440,9 @@ export class Ring<V, S extends ElementStore> {
     const tail = (this.#tail + n) | 0;
     this.#storePosition(this.#tailIndex, this.#tail, tail); // publishes n items to the consumer
     this.#tail = tail;
-    if (Atomics.load(this.#words, this.#consumerWaitersIndex) !== 0) wakeSpot(this.#consumerSpot);
+    if (Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex) !== 0) {
+      wakeSpot(this.#consumerSpot);
+    }
     if (this.#notifier !== null) this.#notifier.signal();
     if (this.#counters !== null) {
       this.#counters[0] += n; // messagesSent
@@ -681,18 +692,11 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
   waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    if (this.#available() !== 0) return;
-    const waiter = new Waiter(strategy);
-    const ready = () => this.isClosed() || this.#available() !== 0;
-    for (;;) {
-      if (this.#available() !== 0) return;
-      if (this.isClosed()) {
-        if (this.#available() !== 0) return;
-        throw new Closed("Cannot receive as the ring is closed and drained");
-      }
-      waiter.wait(this.#consumerSpot, ready);
-    }
+    waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "receive");
   }
+
+  readonly #hasItems = (): boolean => this.#available() !== 0;
+  readonly #isClosed = (): boolean => this.isClosed();
 
   /**
    * Waits as `strategy` says until `n` slots are free.
@@ -708,20 +712,22 @@ export class Ring<V, S extends ElementStore> {
   }
 
   /**
-   * Copies readable items into `out` (in at most two parts at the wrap) and
-   * publishes the head once.
+   * Copies readable items into `out` from index `start` (in at most two parts
+   * at the wrap) and publishes the head once.
    *
    * @param out Where to copy; its length bounds the count.
+   * @param start First index of `out` to fill; default 0.
    * @returns Items received.
    */
-  recv(out: { length: number; [i: number]: V }): number {
+  recv(out: { length: number; [i: number]: V }, start = 0): number {
     const avail = this.#available();
-    const n = avail < out.length ? avail : out.length;
-    if (n === 0) return 0;
+    const room = out.length - start;
+    const n = avail < room ? avail : room;
+    if (n <= 0) return 0;
     const index = this.#head & this.#mask;
     const first = Math.min(n, this.#capacity - index);
-    this.#element.copyOut(this.#data, index, out, 0, first);
-    if (first < n) this.#element.copyOut(this.#data, 0, out, first, n - first);
+    this.#element.copyOut(this.#data, index, out, start, first);
+    if (first < n) this.#element.copyOut(this.#data, 0, out, start + first, n - first);
     this.#publishHead(n);
     return n;
   }
@@ -773,17 +779,8 @@ export class Ring<V, S extends ElementStore> {
    */
   drain(out: { length: number; [i: number]: V }): number {
     let total = 0;
-    for (;;) {
-      const avail = this.#available();
-      const n = Math.min(avail, out.length - total);
-      if (n === 0) return total;
-      const index = this.#head & this.#mask;
-      const first = Math.min(n, this.#capacity - index);
-      this.#element.copyOut(this.#data, index, out, total, first);
-      if (first < n) this.#element.copyOut(this.#data, 0, out, total + first, n - first);
-      this.#publishHead(n);
-      total += n;
-    }
+    for (let n = this.recv(out); n > 0; n = this.recv(out, total)) total += n;
+    return total;
   }
 
   /**
@@ -822,17 +819,8 @@ export class Ring<V, S extends ElementStore> {
    * @throws {Closed} If the ring is closed and drained.
    * @throws {TimedOut} If the timeout passes.
    */
-  async readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
-    const waiter = new Waiter(strategyFor(options.timeoutNs));
-    const ready = () => this.isClosed() || this.#available() !== 0;
-    for (;;) {
-      if (this.#available() !== 0) return;
-      if (this.isClosed()) {
-        if (this.#available() !== 0) return;
-        throw new Closed("Cannot receive as the ring is closed and drained");
-      }
-      await waiter.waitAsync(this.#consumerSpot, ready, options.signal);
-    }
+  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+    return waitForItemsAsync(this.#consumerSpot, options, this.#hasItems, this.#isClosed, "receive");
   }
 
   /**

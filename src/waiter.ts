@@ -15,7 +15,7 @@
  */
 
 import { spinRounds, yieldThread } from "./backoff.ts";
-import { TimedOut } from "./errors.ts";
+import { Closed, TimedOut } from "./errors.ts";
 import { atomicsParker, type Parker } from "./parker.ts";
 import type { WaitStrategy } from "./wait_strategy.ts";
 
@@ -177,5 +177,73 @@ function park(spot: WaitSpot, ready: () => boolean, remainingMs: number): void {
     }
   } finally {
     Atomics.sub(spot.words, spot.waitersIndex, 1);
+  }
+}
+
+/** Options of the Promise-returning waits. */
+export interface AsyncWaitOptions {
+  /** Give up with `TimedOut` after this many nanoseconds. */
+  readonly timeoutNs?: number;
+  /** Give up with the signal's reason when it aborts. */
+  readonly signal?: AbortSignal;
+}
+
+function closedAndDrained(hasItems: () => boolean, isClosed: () => boolean, what: string): boolean {
+  if (hasItems()) return true;
+  if (!isClosed()) return false;
+  if (hasItems()) return true; // items committed before close are visible once closed is
+  throw new Closed(`Cannot ${what} as it is closed and drained`);
+}
+
+/**
+ * Waits as `strategy` says until `hasItems()` holds, sleeping on `spot`.
+ *
+ * @param spot Where to sleep.
+ * @param strategy How to wait.
+ * @param hasItems The condition waited for.
+ * @param isClosed Whether nothing more can arrive.
+ * @param what The operation, for error messages ("receive").
+ * @throws {Closed} If closed with nothing left.
+ * @throws {TimedOut} If a timed strategy's deadline passes.
+ */
+export function waitForItems(
+  spot: WaitSpot,
+  strategy: WaitStrategy,
+  hasItems: () => boolean,
+  isClosed: () => boolean,
+  what: string,
+): void {
+  if (closedAndDrained(hasItems, isClosed, what)) return;
+  const waiter = new Waiter(strategy);
+  const ready = () => isClosed() || hasItems();
+  while (!closedAndDrained(hasItems, isClosed, what)) waiter.wait(spot, ready);
+}
+
+/**
+ * Resolves once `hasItems()` holds, without blocking the event loop.
+ *
+ * @param spot Where to sleep.
+ * @param options Timeout and abort signal.
+ * @param hasItems The condition waited for.
+ * @param isClosed Whether nothing more can arrive.
+ * @param what The operation, for error messages.
+ * @throws {Closed} If closed with nothing left.
+ * @throws {TimedOut} If the timeout passes.
+ */
+export async function waitForItemsAsync(
+  spot: WaitSpot,
+  options: AsyncWaitOptions,
+  hasItems: () => boolean,
+  isClosed: () => boolean,
+  what: string,
+): Promise<void> {
+  if (closedAndDrained(hasItems, isClosed, what)) return;
+  const strategy: WaitStrategy = options.timeoutNs === undefined
+    ? { kind: "blocking" }
+    : { kind: "timedBlocking", timeoutNs: options.timeoutNs };
+  const waiter = new Waiter(strategy);
+  const ready = () => isClosed() || hasItems();
+  while (!closedAndDrained(hasItems, isClosed, what)) {
+    await waiter.waitAsync(spot, ready, options.signal);
   }
 }

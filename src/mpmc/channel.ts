@@ -1,0 +1,569 @@
+/**
+ * The MPMC channel (the seed's `mpmc.MpmcChannel`): one `MpmcRing` per
+ * producer, consumers that steal in three phases.
+ *
+ * Layout (one `SharedArrayBuffer`, byte offsets):
+ *
+ * ```text
+ *   0  producers u32        registered producers; only grows, ≤ maxProducers
+ *   4  consumers u32        registered consumers; only grows, ≤ maxConsumers
+ *   8  closed u32           0 → 1 once, by close()
+ *  16  doorbellSeq u32      consumers sleep on it; a commit that finds doorbellWaiters > 0 bumps it
+ *  20  doorbellWaiters u32  sleeping consumers
+ * 128  ring i at 128 + i × stride: RING_LAYOUT (src/ring.ts) plus, in its cold region,
+ *      376 hotness u32 (+1 per commit, −1 per steal) and 380 ownerConsumer i32 (reserved)
+ * ```
+ *
+ * A producer writes its own ring's tail and slots; consumers move heads by
+ * CAS (`src/claim_head.ts`). Consumer `c` owns the shard of rings
+ * `c × ringsPerShard … + ringsPerShard − 1` (modulo the producer count) and
+ * steals from the rest when its shard is empty.
+ *
+ * @module
+ */
+
+import { ClaimHead, MAX_CLAIM } from "../claim_head.ts";
+import { MAX_RING_BITS } from "../config.ts";
+import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "../element.ts";
+import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
+import { atomicsParker } from "../parker.ts";
+import type { Reservation } from "../reservation.ts";
+import { type Handler, Ring, RING_LAYOUT } from "../ring.ts";
+import {
+  type AsyncWaitOptions,
+  waitForItems,
+  waitForItemsAsync,
+  type WaitSpot,
+  wakeSpot,
+} from "../waiter.ts";
+import { WaitStrategy } from "../wait_strategy.ts";
+
+const PRODUCERS = 0;
+const CONSUMERS = 1;
+const CLOSED = 2;
+const DOORBELL_SEQ = 4;
+const DOORBELL_WAITERS = 5;
+const HEADER_BYTES = 128;
+const HOTNESS = 376 / 4;
+
+/** Configuration of an MPMC channel (the seed's `MpmcConfig`). */
+export interface MpmcConfig {
+  /** Each ring's capacity is `2 ** ringBits`. */
+  readonly ringBits: number;
+  /** Producers (rings) the channel holds. */
+  readonly maxProducers: number;
+  /** Consumers that may register. */
+  readonly maxConsumers: number;
+  /** Rings in each consumer's own shard. */
+  readonly ringsPerShard: number;
+  /** Count sends and batches per ring. */
+  readonly enableMetrics: boolean;
+}
+
+/** The MPMC preset: 16 Ki slots per ring, 16 producers, 16 consumers, 1 ring per shard. */
+export const defaultMpmcConfig: MpmcConfig = Object.freeze({
+  ringBits: 14,
+  maxProducers: 16,
+  maxConsumers: 16,
+  ringsPerShard: 1,
+  enableMetrics: false,
+});
+
+/** A structured-cloneable handle to an MPMC channel. */
+export interface MpmcHandle {
+  /** The channel's memory. */
+  readonly buffer: SharedArrayBuffer;
+  /** The element type's spec. */
+  readonly element: ElementSpec;
+  /** The channel's config. */
+  readonly config: MpmcConfig;
+}
+
+function checkConfig(config: MpmcConfig): MpmcConfig {
+  const bounds: [keyof MpmcConfig, number, number][] = [
+    ["ringBits", 1, MAX_RING_BITS],
+    ["maxProducers", 1, 4096],
+    ["maxConsumers", 1, 4096],
+    ["ringsPerShard", 1, 4096],
+  ];
+  for (const [name, min, max] of bounds) {
+    const v = config[name] as number;
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new RangeError(
+        `Cannot create channel as ${name} must be an integer between ${min} and ${max}: received ${v}`,
+      );
+    }
+  }
+  return Object.freeze({ ...config });
+}
+
+/**
+ * One producer's ring: the SPSC ring's producer side plus a CAS-claimed head
+ * and a hotness score consumers use to find the busiest ring.
+ */
+export class MpmcRing<V, S extends ElementStore> {
+  /** The ring (producer side). */
+  readonly ring: Ring<V, S>;
+  /** The consumer side: CAS claims on the head. */
+  readonly claim: ClaimHead<V, S>;
+  readonly #words: Int32Array;
+
+  /**
+   * Views ring `byteOffset` of a channel's memory.
+   *
+   * @param element The element type.
+   * @param buffer The channel's memory.
+   * @param byteOffset Where the ring starts.
+   * @param config The channel's config.
+   * @param doorbell Where the channel's consumers sleep.
+   */
+  constructor(
+    element: ElementType<V, S>,
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    config: MpmcConfig,
+    doorbell: WaitSpot,
+  ) {
+    this.ring = new Ring(element, config, {
+      buffer,
+      byteOffset,
+      layout: RING_LAYOUT,
+      parker: atomicsParker,
+      initialize: false,
+      consumerSpot: doorbell,
+    });
+    this.claim = new ClaimHead(element, buffer, byteOffset, config.ringBits, doorbell);
+    this.#words = new Int32Array(buffer, byteOffset, RING_LAYOUT.data / 4);
+  }
+
+  /**
+   * Recent throughput: +1 per commit, −1 per successful steal.
+   *
+   * @returns The score (never below 0).
+   */
+  hotness(): number {
+    return Math.max(0, Atomics.load(this.#words, HOTNESS));
+  }
+
+  /** Bumps the hotness after a commit. */
+  heat(): void {
+    Atomics.add(this.#words, HOTNESS, 1);
+  }
+
+  /** Lowers the hotness after a steal. */
+  cool(): void {
+    if (Atomics.load(this.#words, HOTNESS) > 0) Atomics.sub(this.#words, HOTNESS, 1);
+  }
+}
+
+/**
+ * A registered MPMC producer: writes only its own ring.
+ *
+ * @example
+ * ```ts
+ * import { mpmc, u32 } from "../../mod.ts";
+ * const ch = new mpmc.MpmcChannel(u32, { ringBits: 4, maxProducers: 2 });
+ * const p = ch.register();
+ * console.log(p.send([1, 2, 3]), ch.totalPending()); // 3 3
+ * ```
+ */
+export class Producer<V, S extends ElementStore> {
+  /** The producer's id, the index of its ring. */
+  readonly id: number;
+  readonly #ring: MpmcRing<V, S>;
+
+  /**
+   * Made by `MpmcChannel.register`.
+   *
+   * @param id The ring index.
+   * @param ring The ring.
+   */
+  constructor(id: number, ring: MpmcRing<V, S>) {
+    this.id = id;
+    this.#ring = ring;
+  }
+
+  /**
+   * Reserves up to `n` slots.
+   *
+   * @param n Slots wanted.
+   * @returns The window, or `null` if fewer than `n` are free.
+   */
+  reserve(n: number): Reservation<S> | null {
+    return this.#ring.ring.reserve(n);
+  }
+
+  /**
+   * Publishes `n` reserved slots and heats the ring.
+   *
+   * @param n Slots written.
+   */
+  commit(n: number): void {
+    this.#ring.ring.commit(n);
+    this.#ring.heat();
+  }
+
+  /**
+   * Sends as many items as fit.
+   *
+   * @param items The items.
+   * @returns How many were sent.
+   */
+  send(items: ArrayLike<V>): number {
+    const n = this.#ring.ring.send(items);
+    if (n > 0) this.#ring.heat();
+    return n;
+  }
+
+  /**
+   * Sends one item if there is room.
+   *
+   * @param item The item.
+   * @returns `true` if sent.
+   */
+  sendOne(item: V): boolean {
+    if (!this.#ring.ring.sendOne(item)) return false;
+    this.#ring.heat();
+    return true;
+  }
+
+  /**
+   * Whether the channel was closed.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return this.#ring.ring.isClosed();
+  }
+}
+
+/**
+ * A registered MPMC consumer: steals from its shard, then the hottest ring,
+ * then a random one.
+ *
+ * @example
+ * ```ts
+ * import { mpmc, u32 } from "../../mod.ts";
+ * const ch = new mpmc.MpmcChannel(u32, { ringBits: 4, maxProducers: 2, maxConsumers: 2 });
+ * ch.register().send([1, 2]);
+ * const c = ch.registerConsumer();
+ * console.log(c.steal(new Uint32Array(8))); // 2
+ * ```
+ */
+export class Consumer<V, S extends ElementStore> {
+  /** The consumer's id; its shard starts at ring `id × ringsPerShard`. */
+  readonly id: number;
+  readonly #channel: MpmcChannel<V, S>;
+  readonly #shardStart: number;
+  readonly #shardSize: number;
+  #random: number;
+
+  /**
+   * Made by `MpmcChannel.registerConsumer`.
+   *
+   * @param id The registration index.
+   * @param channel The channel.
+   * @param ringsPerShard Rings in the consumer's shard.
+   */
+  constructor(id: number, channel: MpmcChannel<V, S>, ringsPerShard: number) {
+    this.id = id;
+    this.#channel = channel;
+    this.#shardStart = id * ringsPerShard;
+    this.#shardSize = ringsPerShard;
+    this.#random = (id + 1) * 0x9e3779b1 | 0 || 1;
+  }
+
+  #xorshift(): number {
+    let x = this.#random;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#random = x;
+    return x >>> 0;
+  }
+
+  #take(ring: MpmcRing<V, S>, handler: Handler<V>, max: number): number {
+    const n = ring.claim.consumeBatch(handler, max);
+    if (n > 0) ring.cool();
+    return n;
+  }
+
+  /**
+   * Steals a batch in three phases: own shard (locality), hottest ring (load
+   * balance), a random ring (no starvation); then processes it.
+   *
+   * @param handler Gets each item.
+   * @param max Most items; default 4096.
+   * @returns Items processed.
+   */
+  stealBatch(handler: Handler<V>, max: number = MAX_CLAIM): number {
+    const rings = this.#channel.rings();
+    const count = rings.length;
+    if (count === 0) return 0;
+    for (let k = 0; k < this.#shardSize; k++) {
+      const n = this.#take(rings[(this.#shardStart + k) % count], handler, max);
+      if (n > 0) return n;
+    }
+    let hottest = -1;
+    let heat = 0;
+    for (let i = 0; i < count; i++) {
+      const h = rings[i].hotness();
+      if (h > heat) [hottest, heat] = [i, h];
+    }
+    if (hottest >= 0) {
+      const n = this.#take(rings[hottest], handler, max);
+      if (n > 0) return n;
+    }
+    const start = this.#xorshift() % count;
+    for (let k = 0; k < count; k++) {
+      const n = this.#take(rings[(start + k) % count], handler, max);
+      if (n > 0) return n;
+    }
+    return 0;
+  }
+
+  /**
+   * Raw steal into `out`: own shard first, then every ring.
+   *
+   * @param out Where the items go.
+   * @returns Items stolen.
+   */
+  steal(out: { length: number; [i: number]: V }): number {
+    const rings = this.#channel.rings();
+    const count = rings.length;
+    let total = 0;
+    for (let k = 0; k < count + this.#shardSize && total < out.length; k++) {
+      const ring = rings[(this.#shardStart + k) % count];
+      const n = ring.claim.claimInto(out, total, out.length - total);
+      if (n > 0) ring.cool();
+      total += n;
+    }
+    return total;
+  }
+
+  /**
+   * Whether the channel was closed.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return this.#channel.isClosed();
+  }
+
+  /**
+   * Waits as `strategy` says until some ring has an item.
+   *
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If the channel is closed and drained.
+   */
+  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.#channel.waitReadable(strategy);
+  }
+
+  /**
+   * Resolves once some ring has an item, without blocking the event loop.
+   *
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the channel is closed and drained.
+   */
+  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+    return this.#channel.readableAsync(options);
+  }
+}
+
+/**
+ * Multi-producer, multi-consumer channel with per-producer rings and
+ * work-stealing consumers. Producers and consumers register from any Worker
+ * (`MpmcChannel.fromHandle(h)`).
+ *
+ * @example
+ * ```ts
+ * import { mpmc, u32 } from "../../mod.ts";
+ * const ch = new mpmc.MpmcChannel(u32, { ringBits: 6, maxProducers: 2, maxConsumers: 2 });
+ * ch.register().send([1, 2]);
+ * ch.register().send([3]);
+ * const c = ch.registerConsumer();
+ * let sum = 0;
+ * while (c.stealBatch({ process: (x) => sum += x }) > 0);
+ * console.log(sum); // 6
+ * ```
+ */
+export class MpmcChannel<V, S extends ElementStore> {
+  readonly #element: ElementType<V, S>;
+  readonly #config: MpmcConfig;
+  readonly #buffer: SharedArrayBuffer;
+  readonly #header: Int32Array;
+  readonly #stride: number;
+  readonly #doorbell: WaitSpot;
+  readonly #rings: MpmcRing<V, S>[] = [];
+
+  /**
+   * Creates a channel with `maxProducers` rings.
+   *
+   * @param element The element type.
+   * @param config Overrides of {@linkcode defaultMpmcConfig}.
+   * @param handle Internal: an existing channel's memory (use `fromHandle`).
+   * @throws {RangeError} If a config value is out of range.
+   */
+  constructor(element: ElementType<V, S>, config: Partial<MpmcConfig> = {}, handle?: MpmcHandle) {
+    this.#element = element;
+    this.#config = checkConfig({ ...defaultMpmcConfig, ...config });
+    this.#stride = Math.ceil((RING_LAYOUT.data + 2 ** this.#config.ringBits * element.bytes) / 64) *
+      64;
+    const bytes = HEADER_BYTES + this.#config.maxProducers * this.#stride;
+    if (bytes > 2 ** 32) {
+      throw new RangeError(
+        `Cannot create channel as its rings need ${bytes} bytes, more than 4 GiB`,
+      );
+    }
+    this.#buffer = handle?.buffer ?? new SharedArrayBuffer(bytes);
+    this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
+    this.#doorbell = Object.freeze({
+      words: this.#header,
+      seqIndex: DOORBELL_SEQ,
+      waitersIndex: DOORBELL_WAITERS,
+      parker: atomicsParker,
+      sliceMs: Infinity,
+    });
+  }
+
+  /**
+   * Rebuilds a channel from its handle in another Worker.
+   *
+   * @param handle From {@linkcode MpmcChannel.handle}.
+   * @returns The channel.
+   */
+  static fromHandle<V, S extends ElementStore>(handle: MpmcHandle): MpmcChannel<V, S> {
+    return new MpmcChannel(elementFromSpec(handle.element), handle.config, handle);
+  }
+
+  /**
+   * A structured-cloneable handle for other Workers.
+   *
+   * @returns The handle.
+   */
+  handle(): MpmcHandle {
+    return { buffer: this.#buffer, element: this.#element.spec, config: this.#config };
+  }
+
+  /**
+   * The rings of the producers registered so far (views are made on first sight).
+   *
+   * @returns The rings, by producer id.
+   */
+  rings(): readonly MpmcRing<V, S>[] {
+    const count = Math.min(Atomics.load(this.#header, PRODUCERS), this.#config.maxProducers);
+    while (this.#rings.length < count) {
+      const offset = HEADER_BYTES + this.#rings.length * this.#stride;
+      this.#rings.push(
+        new MpmcRing(this.#element, this.#buffer, offset, this.#config, this.#doorbell),
+      );
+    }
+    return this.#rings;
+  }
+
+  /**
+   * Registers a producer.
+   *
+   * @returns The producer.
+   * @throws {Closed} If the channel is closed.
+   * @throws {TooManyProducers} If `maxProducers` are registered.
+   */
+  register(): Producer<V, S> {
+    if (this.isClosed()) throw new Closed("Cannot register a producer as the channel is closed");
+    const id = Atomics.add(this.#header, PRODUCERS, 1);
+    if (id >= this.#config.maxProducers) {
+      Atomics.sub(this.#header, PRODUCERS, 1);
+      throw new TooManyProducers(
+        `Cannot register a producer as the channel holds its maximum of ${this.#config.maxProducers}`,
+      );
+    }
+    return new Producer(id, this.rings()[id]);
+  }
+
+  /**
+   * Registers a consumer.
+   *
+   * @returns The consumer.
+   * @throws {Closed} If the channel is closed.
+   * @throws {TooManyConsumers} If `maxConsumers` are registered.
+   */
+  registerConsumer(): Consumer<V, S> {
+    if (this.isClosed()) throw new Closed("Cannot register a consumer as the channel is closed");
+    const id = Atomics.add(this.#header, CONSUMERS, 1);
+    if (id >= this.#config.maxConsumers) {
+      Atomics.sub(this.#header, CONSUMERS, 1);
+      throw new TooManyConsumers(
+        `Cannot register a consumer as the channel holds its maximum of ${this.#config.maxConsumers}`,
+      );
+    }
+    return new Consumer(id, this, this.#config.ringsPerShard);
+  }
+
+  /**
+   * Items waiting in all rings.
+   *
+   * @returns The count.
+   */
+  totalPending(): number {
+    let total = 0;
+    for (const r of this.rings()) total += r.claim.available();
+    return total;
+  }
+
+  /**
+   * Whether every ring is empty.
+   *
+   * @returns `true` if nothing is pending.
+   */
+  isEmpty(): boolean {
+    return this.totalPending() === 0;
+  }
+
+  /** Closes the channel and every ring (idempotent). */
+  close(): void {
+    Atomics.store(this.#header, CLOSED, 1); // publishes "no more items or registrations"
+    for (let i = 0; i < this.#config.maxProducers; i++) {
+      Atomics.store(
+        new Int32Array(this.#buffer, HEADER_BYTES + i * this.#stride, RING_LAYOUT.data / 4),
+        RING_LAYOUT.closed / 4,
+        1,
+      ); // publishes the ring's closed flag to its producer
+    }
+    wakeSpot(this.#doorbell);
+  }
+
+  /**
+   * Whether the channel was closed.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return Atomics.load(this.#header, CLOSED) !== 0;
+  }
+
+  /**
+   * Waits as `strategy` says until some ring has an item.
+   *
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If the channel is closed and drained.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+    waitForItems(this.#doorbell, strategy, this.#hasItems, this.#isClosed, "steal");
+  }
+
+  /**
+   * Resolves once some ring has an item, without blocking the event loop.
+   *
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the channel is closed and drained.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+    return waitForItemsAsync(this.#doorbell, options, this.#hasItems, this.#isClosed, "steal");
+  }
+
+  readonly #hasItems = (): boolean => !this.isEmpty();
+  readonly #isClosed = (): boolean => this.isClosed();
+}

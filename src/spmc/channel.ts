@@ -1,0 +1,239 @@
+/**
+ * The SPMC channel (the seed's `spmc.Channel`): one ring, one producer, any
+ * number of consumers that claim items with a compare-and-swap on the head.
+ *
+ * Layout: the ring of `src/ring.ts` (`RING_LAYOUT`), plus one word in its
+ * cold region:
+ *
+ * ```text
+ * 376  consumers u32   registered consumers; only grows, ≤ maxConsumers
+ * ```
+ *
+ * The producer writes tail and slots exactly as on an SPSC ring; consumers
+ * write only the head, by CAS (see `src/claim_head.ts`).
+ *
+ * @module
+ */
+
+import { defaultConfig } from "../config.ts";
+import { ClaimHead } from "../claim_head.ts";
+import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "../element.ts";
+import { Closed, TooManyConsumers } from "../errors.ts";
+import type { Reservation } from "../reservation.ts";
+import { Ring, type RingHandle } from "../ring.ts";
+
+const CONSUMERS = 376 / 4;
+
+/** Configuration of an SPMC channel (the seed's `SpmcConfig`). */
+export interface SpmcConfig {
+  /** Ring capacity is `2 ** ringBits`; between 1 and 30. */
+  readonly ringBits: number;
+  /** Most consumers that may register. */
+  readonly maxConsumers: number;
+  /** Count sends and batches on the producer side. */
+  readonly enableMetrics: boolean;
+}
+
+/** The SPMC preset: 64 Ki slots, up to 16 consumers. */
+export const defaultSpmcConfig: SpmcConfig = Object.freeze({
+  ringBits: defaultConfig.ringBits,
+  maxConsumers: 16,
+  enableMetrics: false,
+});
+
+/** A structured-cloneable handle to an SPMC channel. */
+export interface SpmcHandle {
+  /** The ring's handle. */
+  readonly ring: RingHandle;
+  /** The channel's config. */
+  readonly config: SpmcConfig;
+}
+
+/**
+ * A registered consumer: claims items with CAS on the shared head.
+ *
+ * @example
+ * ```ts
+ * import { spmc, u32 } from "../../mod.ts";
+ * const ch = new spmc.Channel(u32, { ringBits: 4 });
+ * ch.send([5, 6]);
+ * const c = ch.registerConsumer();
+ * console.log(c.stealOne(), c.steal(new Uint32Array(4))); // 5 1
+ * ```
+ */
+export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
+  /** This consumer's registration index. */
+  readonly id: number;
+
+  /**
+   * Made by `Channel.registerConsumer`.
+   *
+   * @param id The registration index.
+   * @param element The element type.
+   * @param handle The ring's handle.
+   */
+  constructor(id: number, element: ElementType<V, S>, handle: RingHandle) {
+    super(element, handle.buffer, handle.byteOffset, handle.config.ringBits);
+    this.id = id;
+  }
+}
+
+/**
+ * Single-producer, multi-consumer channel. The producer side is the SPSC
+ * ring's; consumers register from any Worker (`Channel.fromHandle(h)`).
+ *
+ * @example Work sharing between consumers
+ * ```ts
+ * import { spmc, u32 } from "../../mod.ts";
+ * const ch = new spmc.Channel(u32, { ringBits: 6, maxConsumers: 2 });
+ * ch.send([1, 2, 3, 4]);
+ * const [a, b] = [ch.registerConsumer(), ch.registerConsumer()];
+ * let sum = 0;
+ * a.consumeBatch({ process: (x) => sum += x }, 2);
+ * b.consumeBatch({ process: (x) => sum += x });
+ * console.log(sum, ch.isEmpty()); // 10 true
+ * ```
+ */
+export class Channel<V, S extends ElementStore> {
+  readonly #ring: Ring<V, S>;
+  readonly #config: SpmcConfig;
+  readonly #words: Int32Array;
+
+  /**
+   * Creates a channel, or rebuilds one from a handle's ring.
+   *
+   * @param element The element type.
+   * @param config Overrides of {@linkcode defaultSpmcConfig}.
+   * @param ring Internal: an existing ring (use `fromHandle`).
+   * @throws {RangeError} If `ringBits` or `maxConsumers` is out of range.
+   */
+  constructor(element: ElementType<V, S>, config: Partial<SpmcConfig> = {}, ring?: Ring<V, S>) {
+    const full = { ...defaultSpmcConfig, ...config };
+    if (!Number.isInteger(full.maxConsumers) || full.maxConsumers < 1) {
+      throw new RangeError(
+        `Cannot create channel as maxConsumers must be an integer ≥ 1: received ${full.maxConsumers}`,
+      );
+    }
+    this.#config = Object.freeze(full);
+    this.#ring = ring ??
+      new Ring(element, { ringBits: full.ringBits, enableMetrics: full.enableMetrics });
+    const h = this.#ring.handle();
+    this.#words = new Int32Array(h.buffer, h.byteOffset, 96);
+  }
+
+  /**
+   * Rebuilds a channel from its handle in another Worker.
+   *
+   * @param handle From {@linkcode Channel.handle}.
+   * @returns The channel.
+   */
+  static fromHandle<V, S extends ElementStore>(handle: SpmcHandle): Channel<V, S> {
+    const ring = Ring.fromHandle<V, S>(handle.ring);
+    return new Channel(elementFromSpec(handle.ring.element as ElementSpec), handle.config, ring);
+  }
+
+  /**
+   * A structured-cloneable handle for other Workers.
+   *
+   * @returns The handle.
+   */
+  handle(): SpmcHandle {
+    return { ring: this.#ring.handle(), config: this.#config };
+  }
+
+  /**
+   * Registers a consumer.
+   *
+   * @returns The consumer.
+   * @throws {Closed} If the channel is closed.
+   * @throws {TooManyConsumers} If `maxConsumers` are registered.
+   */
+  registerConsumer(): Consumer<V, S> {
+    if (this.isClosed()) throw new Closed("Cannot register a consumer as the channel is closed");
+    const id = Atomics.add(this.#words, CONSUMERS, 1);
+    if (id >= this.#config.maxConsumers) {
+      Atomics.sub(this.#words, CONSUMERS, 1);
+      throw new TooManyConsumers(
+        `Cannot register a consumer as the channel holds its maximum of ${this.#config.maxConsumers}`,
+      );
+    }
+    return new Consumer(id, this.#ring.element, this.#ring.handle());
+  }
+
+  /**
+   * Reserves up to `n` slots (producer).
+   *
+   * @param n Slots wanted.
+   * @returns The window, or `null` if fewer than `n` are free.
+   */
+  reserve(n: number): Reservation<S> | null {
+    return this.#ring.reserve(n);
+  }
+
+  /**
+   * Publishes `n` reserved slots (producer).
+   *
+   * @param n Slots written.
+   */
+  commit(n: number): void {
+    this.#ring.commit(n);
+  }
+
+  /**
+   * Sends as many items as fit (producer).
+   *
+   * @param items The items.
+   * @returns How many were sent.
+   */
+  send(items: ArrayLike<V>): number {
+    return this.#ring.send(items);
+  }
+
+  /**
+   * Sends one item if there is room (producer).
+   *
+   * @param item The item.
+   * @returns `true` if sent.
+   */
+  sendOne(item: V): boolean {
+    return this.#ring.sendOne(item);
+  }
+
+  /** Closes the channel; consumers drain what is left, then see `Closed`. */
+  close(): void {
+    this.#ring.close();
+  }
+
+  /**
+   * Whether the channel was closed.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return this.#ring.isClosed();
+  }
+
+  /**
+   * Items in the ring.
+   *
+   * @returns The count.
+   */
+  len(): number {
+    return this.#ring.len();
+  }
+
+  /**
+   * Whether the ring is empty.
+   *
+   * @returns `true` if empty.
+   */
+  isEmpty(): boolean {
+    return this.#ring.isEmpty();
+  }
+
+  /** The underlying ring (producer side). */
+  get ring(): Ring<V, S> {
+    return this.#ring;
+  }
+}
+

@@ -1,0 +1,17 @@
+/**
+ * Single-producer, multi-consumer channels: one ring, consumers claim with
+ * compare-and-swap on the shared head.
+ *
+ * @example
+ * ```ts
+ * import { spmc, u32 } from "../../mod.ts";
+ * const ch = new spmc.Channel(u32, spmc.defaultConfig);
+ * ch.sendOne(1);
+ * console.log(ch.registerConsumer().stealOne()); // 1
+ * ```
+ *
+ * @module
+ */
+
+export * from "./channel.ts";
+export { defaultSpmcConfig as defaultConfig } from "./channel.ts";

@@ -1,0 +1,17 @@
+/**
+ * Single-producer, single-consumer channels: `spsc.Channel` is the `Ring`
+ * itself, with no wrapper (the seed's zero-overhead alias).
+ *
+ * @example
+ * ```ts
+ * import { spsc, u64 } from "../../mod.ts";
+ * const ch = new spsc.Channel(u64, spsc.defaultConfig);
+ * ch.send([1n, 2n, 3n]);
+ * console.log(ch.len()); // 3
+ * ```
+ *
+ * @module
+ */
+
+export { Ring as Channel } from "../ring.ts";
+export { defaultConfig } from "../config.ts";
