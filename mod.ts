@@ -33,3 +33,4 @@ export * as mpsc from "./src/mpsc/mod.ts";
 export * as spmc from "./src/spmc/mod.ts";
 export * from "./src/claim_head.ts";
 export * as mpmc from "./src/mpmc/mod.ts";
+export * from "./src/event_loop.ts";

@@ -1,0 +1,143 @@
+/**
+ * `EventLoop`: the seed's thin managed consumer loop — the while-loop every
+ * consumer writes, packaged.
+ *
+ * JavaScript cannot start a thread from an object, so the loop runs where you
+ * call it: {@linkcode EventLoop.run} blocks the calling Worker (host it in a
+ * Worker of its own, as the seed hosts it in a thread), and
+ * {@linkcode EventLoop.spawn} runs it on the event loop, awaiting data
+ * without blocking. Both end once the channel is closed (by `stop()` here, or
+ * `shutdown()` on the channel from any Worker) and then drain every ring, so
+ * no committed message is lost.
+ *
+ * @module
+ */
+
+import { Closed, TimedOut } from "./errors.ts";
+import type { Handler } from "./ring.ts";
+import type { AsyncWaitOptions } from "./waiter.ts";
+import { WaitStrategy } from "./wait_strategy.ts";
+
+/** Busy sweeps `spawn()` runs before giving timers and I/O a turn. */
+const BUSY_SWEEPS_PER_TURN = 64;
+
+/** What the loop needs of a channel (an `mpsc.Channel` has it all). */
+export interface LoopChannel<V> {
+  /** Consumes what is readable now. */
+  consumeAll(handler: Handler<V>): number;
+  /** Consumes everything left. */
+  drainAll(handler: Handler<V>): number;
+  /** Whether the channel was closed. */
+  isClosed(): boolean;
+  /** Closes the channel. */
+  shutdown(): void;
+  /** Sleeps until something is readable. */
+  waitReadable(strategy: WaitStrategy): void;
+  /** Resolves when something is readable. */
+  readableAsync(options?: AsyncWaitOptions): Promise<void>;
+}
+
+/**
+ * A managed consumer loop over a channel.
+ *
+ * @example On the event loop
+ * ```ts
+ * import { EventLoop, mpsc, u32 } from "../mod.ts";
+ * const ch = new mpsc.Channel(u32, { ringBits: 4 });
+ * let sum = 0;
+ * const loop = new EventLoop(ch, (x) => sum += x);
+ * const done = loop.spawn();
+ * ch.register().send([1, 2, 3]);
+ * loop.stop();
+ * console.log(await done, sum); // 3 6
+ * ```
+ */
+export class EventLoop<V> {
+  readonly #channel: LoopChannel<V>;
+  readonly #handler: Handler<V>;
+  readonly #strategy: WaitStrategy;
+  #processed = 0;
+
+  /**
+   * Binds a loop to a channel (the seed's `init`).
+   *
+   * @param channel The channel to consume.
+   * @param handler Called once per message.
+   * @param strategy How `run()` waits when idle; default blocking.
+   */
+  constructor(
+    channel: LoopChannel<V>,
+    handler: (item: V) => void,
+    strategy: WaitStrategy = WaitStrategy.blocking,
+  ) {
+    this.#channel = channel;
+    this.#handler = { process: handler };
+    this.#strategy = strategy;
+  }
+
+  #sweep(): number {
+    const n = this.#channel.consumeAll(this.#handler);
+    this.#processed += n;
+    return n;
+  }
+
+  #finish(): number {
+    this.#processed += this.#channel.drainAll(this.#handler);
+    return this.#processed;
+  }
+
+  /**
+   * Runs the loop in this Worker, blocking it, until the channel closes; then drains.
+   *
+   * @returns Messages processed in all.
+   */
+  run(): number {
+    for (;;) {
+      if (this.#sweep() > 0) continue;
+      if (this.#channel.isClosed()) return this.#finish();
+      try {
+        this.#channel.waitReadable(this.#strategy);
+      } catch (err) {
+        if (err instanceof Closed) return this.#finish();
+        if (!(err instanceof TimedOut)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Runs the loop on the event loop (the seed's `spawn`; awaiting the
+   * Promise is its `join`).
+   *
+   * @returns Messages processed in all, once stopped and drained.
+   */
+  async spawn(): Promise<number> {
+    for (let busy = 0;; busy++) {
+      if (this.#sweep() > 0) {
+        // between busy sweeps, let other tasks run: microtasks always, timers and I/O now and then
+        await (busy % BUSY_SWEEPS_PER_TURN === 0 ? new Promise((r) => setTimeout(r, 0)) : null);
+        continue;
+      }
+      if (this.#channel.isClosed()) return this.#finish();
+      try {
+        await this.#channel.readableAsync();
+      } catch (err) {
+        if (err instanceof Closed) return this.#finish();
+        throw err;
+      }
+    }
+  }
+
+  /** Signals stop: shuts the channel down; the loop drains and ends. */
+  stop(): void {
+    this.#channel.shutdown();
+  }
+
+  /**
+   * Messages processed so far.
+   *
+   * @returns The count.
+   */
+  processed(): number {
+    return this.#processed;
+  }
+}
