@@ -10,7 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { RingBuffer } from "npm:ringbuf.js@0.4.0";
+import { RingBuffer } from "ringbuf.js";
 import { Ring, u32 } from "../mod.ts";
 import type { ThroughputJob, ThroughputResult } from "./workers/throughput_worker.ts";
 
@@ -131,7 +131,12 @@ if (import.meta.main) {
   }
   const post = rows.find((r) => r.name.startsWith("postMessage"))!.itemsPerSec;
   console.log(`median of ${runs} runs, Worker → Worker, consumer checks every item`);
-  console.log("transport".padEnd(34), "M items/s".padStart(10), "× postMessage".padStart(14), " ok  heap growth");
+  console.log(
+    "transport".padEnd(34),
+    "M items/s".padStart(10),
+    "× postMessage".padStart(14),
+    " ok  heap growth",
+  );
   for (const r of rows) {
     console.log(
       r.name.padEnd(34),

@@ -19,6 +19,14 @@ import { WaitStrategy } from "./wait_strategy.ts";
 /** How long a blocking call may wait: forever, or a number of nanoseconds. */
 export type Timeout = "unlimited" | { readonly ns: number };
 
+/** The builders of {@linkcode Timeout}. */
+export interface TimeoutBuilders {
+  /** Block forever. */
+  readonly unlimited: Timeout;
+  /** Block at most `ns` nanoseconds. */
+  ns(ns: number): Timeout;
+}
+
 /**
  * Builders for {@linkcode Timeout}.
  *
@@ -28,7 +36,7 @@ export type Timeout = "unlimited" | { readonly ns: number };
  * console.log(Timeout.ns(5_000_000)); // { ns: 5000000 }
  * ```
  */
-export const Timeout = Object.freeze({
+export const Timeout: TimeoutBuilders = Object.freeze({
   /** Block forever. */
   unlimited: "unlimited" as Timeout,
   /**

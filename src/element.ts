@@ -16,7 +16,17 @@
  */
 
 /** Names of the numeric element kinds. */
-export type NumericName = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "f32" | "f64" | "u64" | "i64";
+export type NumericName =
+  | "u8"
+  | "i8"
+  | "u16"
+  | "i16"
+  | "u32"
+  | "i32"
+  | "f32"
+  | "f64"
+  | "u64"
+  | "i64";
 
 /** A schema for {@linkcode record}: field name to numeric kind, in layout order. */
 export type RecordSchema = Readonly<Record<string, NumericName>>;
@@ -155,7 +165,10 @@ export const u64: ElementType<bigint, BigUint64Array> = new NumericElement("u64"
 /** Signed 64-bit slots, viewed as `BigInt64Array` (values are `bigint`). */
 export const i64: ElementType<bigint, BigInt64Array> = new NumericElement("i64");
 
-const NUMERIC: Record<NumericName, ElementType<number, NumericArray> | ElementType<bigint, NumericArray>> = {
+const NUMERIC: Record<
+  NumericName,
+  ElementType<number, NumericArray> | ElementType<bigint, NumericArray>
+> = {
   u8,
   i8,
   u16,
@@ -401,7 +414,9 @@ export function elementFromSpec(spec: ElementSpec): ElementType<any, any> {
   if (spec?.kind === "record") return record(spec.schema);
   const numeric = NUMERIC[spec?.kind as NumericName];
   if (numeric === undefined || !Object.hasOwn(NUMERIC, spec.kind)) {
-    throw new TypeError(`Cannot rebuild element type as its kind is unknown: received ${spec?.kind}`);
+    throw new TypeError(
+      `Cannot rebuild element type as its kind is unknown: received ${spec?.kind}`,
+    );
   }
   return numeric;
 }

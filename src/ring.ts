@@ -33,16 +33,21 @@
  */
 
 import { type Config, makeConfig } from "./config.ts";
-import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "./element.ts";
+import {
+  elementFromSpec,
+  type ElementSpec,
+  type ElementStore,
+  type ElementType,
+} from "./element.ts";
 import { Closed, RingCorrupt } from "./errors.ts";
-import { METRIC_FIELDS, Metrics, METRICS_BYTES } from "./metrics.ts";
+import { Metrics, METRICS_BYTES } from "./metrics.ts";
 import { atomicsParker, type Parker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
 import {
   type AsyncWaitOptions,
+  Waiter,
   waitForItems,
   waitForItemsAsync,
-  Waiter,
   type WaitSpot,
   wakeSpot,
 } from "./waiter.ts";
@@ -820,7 +825,13 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TimedOut} If the timeout passes.
    */
   readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
-    return waitForItemsAsync(this.#consumerSpot, options, this.#hasItems, this.#isClosed, "receive");
+    return waitForItemsAsync(
+      this.#consumerSpot,
+      options,
+      this.#hasItems,
+      this.#isClosed,
+      "receive",
+    );
   }
 
   /**

@@ -31,6 +31,22 @@ function checkNs(what: string, value: number): number {
   return value;
 }
 
+/** The builders of {@linkcode WaitStrategy}. */
+export interface WaitStrategyBuilders {
+  /** Spin loop: lowest latency, a whole core while waiting. */
+  readonly busySpin: WaitStrategy;
+  /** Spin, then yield. */
+  readonly yielding: WaitStrategy;
+  /** Spin, yield, then block on the futex word. */
+  readonly blocking: WaitStrategy;
+  /** Spin, yield, then sleep `sleepNs` per round. */
+  sleeping(sleepNs: number): WaitStrategy;
+  /** Blocking with a deadline of `timeoutNs`. */
+  timedBlocking(timeoutNs: number): WaitStrategy;
+  /** Spin `spinIterations` rounds, yield `yieldIterations` rounds, then block. */
+  phasedBackoff(spinIterations: number, yieldIterations: number): WaitStrategy;
+}
+
 /**
  * Builders for each strategy.
  *
@@ -41,7 +57,7 @@ function checkNs(what: string, value: number): number {
  * console.log(s.kind); // "timedBlocking"
  * ```
  */
-export const WaitStrategy = Object.freeze({
+export const WaitStrategy: WaitStrategyBuilders = Object.freeze({
   /** Spin loop: lowest latency, a whole core while waiting. */
   busySpin: Object.freeze({ kind: "busySpin" }) as WaitStrategy,
   /** Spin, then yield: a good balance. */

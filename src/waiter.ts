@@ -16,7 +16,7 @@
 
 import { spinRounds, yieldThread } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
-import { atomicsParker, type Parker } from "./parker.ts";
+import type { Parker } from "./parker.ts";
 import type { WaitStrategy } from "./wait_strategy.ts";
 
 /** Spin steps (1, 2 … 64 rounds) before yielding. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { RingBuffer } from "npm:ringbuf.js@0.4.0";
+import { RingBuffer } from "ringbuf.js";
 import { Ring, type RingHandle } from "../../mod.ts";
 
 /** One side of one run. */

@@ -24,7 +24,12 @@
 
 import { ClaimHead, MAX_CLAIM } from "../claim_head.ts";
 import { MAX_RING_BITS } from "../config.ts";
-import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "../element.ts";
+import {
+  elementFromSpec,
+  type ElementSpec,
+  type ElementStore,
+  type ElementType,
+} from "../element.ts";
 import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
 import { atomicsParker } from "../parker.ts";
 import type { Reservation } from "../reservation.ts";

@@ -27,7 +27,12 @@
  */
 
 import { type Config, makeConfig } from "../config.ts";
-import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "../element.ts";
+import {
+  elementFromSpec,
+  type ElementSpec,
+  type ElementStore,
+  type ElementType,
+} from "../element.ts";
 import { Closed, TooManyProducers } from "../errors.ts";
 import { Metrics } from "../metrics.ts";
 import { atomicsParker } from "../parker.ts";
@@ -158,7 +163,9 @@ export class Channel<V, S extends ElementStore> {
    */
   static fromHandle<V, S extends ElementStore>(handle: ChannelHandle): Channel<V, S> {
     if (!(handle?.buffer instanceof SharedArrayBuffer) || !handle.buffer.growable) {
-      throw new TypeError("Cannot rebuild channel as the handle holds no growable SharedArrayBuffer");
+      throw new TypeError(
+        "Cannot rebuild channel as the handle holds no growable SharedArrayBuffer",
+      );
     }
     return new Channel(elementFromSpec(handle.element), handle.config, handle);
   }
@@ -222,7 +229,10 @@ export class Channel<V, S extends ElementStore> {
             `Cannot register a producer as the channel holds its maximum of ${id} rings`,
           );
         }
-        const slots = Math.max(id + 1, Math.min(2 * id, (this.#buffer.maxByteLength - HEADER_BYTES) / this.#stride));
+        const slots = Math.max(
+          id + 1,
+          Math.min(2 * id, (this.#buffer.maxByteLength - HEADER_BYTES) / this.#stride),
+        );
         this.#buffer.grow(HEADER_BYTES + slots * this.#stride);
       }
       const ring = this.#ringAt(id);

@@ -17,7 +17,12 @@
 
 import { defaultConfig } from "../config.ts";
 import { ClaimHead } from "../claim_head.ts";
-import { type ElementSpec, type ElementStore, elementFromSpec, type ElementType } from "../element.ts";
+import {
+  elementFromSpec,
+  type ElementSpec,
+  type ElementStore,
+  type ElementType,
+} from "../element.ts";
 import { Closed, TooManyConsumers } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
 import { Ring, type RingHandle } from "../ring.ts";
@@ -236,4 +241,3 @@ export class Channel<V, S extends ElementStore> {
     return this.#ring;
   }
 }
-
