@@ -1,0 +1,467 @@
+/**
+ * `SharedRing`: the cross-process SPSC ring of the seed, over a sealed memfd
+ * (or a file under /dev/shm) mapped `MAP_SHARED`, byte-compatible with
+ * ringmpsc's SharedRing v1 so a Zig ringmpsc process and a Deno process can
+ * share one ring in either direction.
+ *
+ * Header (512 bytes, little-endian; data from byte 512; mapping page-rounded):
+ *
+ * ```text
+ * 0x000 magic u64 = 0x0044524853474E52 ("RNGSHRD\0")   written once by the creator
+ * 0x008 version u32 = 1        0x00C ring_bits u32
+ * 0x010 capacity u64           0x018 capacity_mask u64
+ * 0x020 slot_size u32          0x024 header_size u32 = 512
+ * 0x028 total_size u64         0x030 creator_pid u32      0x034 generation u32 = 1
+ * 0x080 tail u64               producer only; release store on commit
+ * 0x088 cached_head u64        (ringmpsc's; this library keeps its caches per process)
+ * 0x090 heartbeat_ns u64       producer only; CLOCK_REALTIME, stored on every commit
+ * 0x100 head u64               consumer only; release store on advance
+ * 0x108 cached_tail u64        (ringmpsc's; unused here)
+ * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32
+ * 0x190 consumer_seq u32       0x194 producer_seq u32       (this library's wake sequences, below)
+ * ```
+ *
+ * The ring logic is `Ring`'s (src/ring.ts) over this layout, with the futex
+ * parker. A commit that finds consumer_waiters > 0 bumps consumer_seq and
+ * FUTEX_WAKEs both consumer_seq (where Deno sleepers wait, so no wake is lost)
+ * and consumer_waiters (where ringmpsc sleepers wait); advance does the same
+ * for the producer words. Deno sleepers also re-check every 10 ms, so a
+ * ringmpsc peer, which wakes only the waiters word, is never missed for long.
+ *
+ * The peer is not trusted: attach checks the seals, the mapping size against
+ * `fstat`, and every header field an honest creator would have written, and
+ * every read checks `tail − head ≤ capacity`; each failure is a typed error.
+ *
+ * @module
+ */
+
+import type { ElementStore, ElementType } from "../element.ts";
+import { InvalidMagic, RingCorrupt, SlotSizeMismatch, VersionMismatch } from "../errors.ts";
+import type { Reservation, Region } from "../reservation.ts";
+import { type AsyncWaitOptions, Ring, type RingLayout } from "../ring.ts";
+import { WaitStrategy } from "../wait_strategy.ts";
+import { realtimeNs, storeHeartbeat } from "./clock.ts";
+import { futexParker } from "./futex.ts";
+import { getPid } from "./process.ts";
+import { SharedMemory } from "./shared_memory.ts";
+
+/** "RNGSHRD\0" read as a little-endian u64. */
+export const SHARED_RING_MAGIC = 0x0044524853474E52n;
+/** The header layout version this library speaks. */
+export const SHARED_RING_VERSION = 1;
+/** Header bytes before the data. */
+export const SHARED_RING_HEADER_SIZE = 512;
+
+const PAGE = 4096;
+
+/** Where `Ring` finds its words in a SharedRing header. */
+export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
+  tail: 0x080,
+  head: 0x100,
+  consumerWaiters: 0x180,
+  producerWaiters: 0x184,
+  closed: 0x188,
+  consumerSeq: 0x190,
+  producerSeq: 0x194,
+  active: 0x198,
+  metrics: -1,
+  data: SHARED_RING_HEADER_SIZE,
+  sliceMs: 10,
+});
+
+/** Bytes to map for a ring of `capacity` slots of `slotSize` bytes. */
+function totalSize(capacity: number, slotSize: number): number {
+  return Math.ceil((SHARED_RING_HEADER_SIZE + capacity * slotSize) / PAGE) * PAGE;
+}
+
+function checkRingBits(ringBits: number): void {
+  if (!Number.isInteger(ringBits) || ringBits < 1 || ringBits > 30) {
+    throw new RangeError(
+      `Cannot create shared ring as ringBits must be between 1 and 30: received ${ringBits}`,
+    );
+  }
+}
+
+/** Writes a fresh v1 header into `memory`. */
+function writeHeader(memory: SharedMemory, ringBits: number, slotSize: number): void {
+  const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
+  const capacity = 2 ** ringBits;
+  view.setUint32(0x008, SHARED_RING_VERSION, true);
+  view.setUint32(0x00c, ringBits, true);
+  view.setBigUint64(0x010, BigInt(capacity), true);
+  view.setBigUint64(0x018, BigInt(capacity - 1), true);
+  view.setUint32(0x020, slotSize, true);
+  view.setUint32(0x024, SHARED_RING_HEADER_SIZE, true);
+  view.setBigUint64(0x028, BigInt(memory.size), true);
+  view.setUint32(0x030, getPid(), true);
+  view.setUint32(0x034, 1, true);
+  view.setBigUint64(0x000, SHARED_RING_MAGIC, true); // last: the header is complete
+}
+
+/**
+ * Checks a header written by a peer that may lie; returns its ringBits.
+ * Throws a typed error for the first field an honest creator could not have written.
+ */
+function readHeader(memory: SharedMemory, slotSize: number): number {
+  if (memory.size < SHARED_RING_HEADER_SIZE) {
+    throw new RingCorrupt(
+      `Cannot attach shared ring as the mapping is smaller than its header: received ${memory.size} bytes`,
+    );
+  }
+  const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
+  const magic = view.getBigUint64(0x000, true);
+  if (magic !== SHARED_RING_MAGIC) {
+    throw new InvalidMagic(
+      `Cannot attach shared ring as its magic is not RNGSHRD: received 0x${magic.toString(16)}`,
+    );
+  }
+  const version = view.getUint32(0x008, true);
+  if (version !== SHARED_RING_VERSION) {
+    throw new VersionMismatch(
+      `Cannot attach shared ring as its version must be ${SHARED_RING_VERSION}: received ${version}`,
+    );
+  }
+  const slot = view.getUint32(0x020, true);
+  if (slot !== slotSize) {
+    throw new SlotSizeMismatch(
+      `Cannot attach shared ring as its slot size must be ${slotSize} bytes: received ${slot}`,
+    );
+  }
+  const ringBits = view.getUint32(0x00c, true);
+  const corrupt = (what: string, value: bigint | number) =>
+    new RingCorrupt(`Cannot attach shared ring as its ${what} is inconsistent: received ${value}`);
+  if (ringBits < 1 || ringBits > 30) throw corrupt("ring_bits", ringBits);
+  const capacity = 2 ** ringBits;
+  const headerSize = view.getUint32(0x024, true);
+  if (headerSize !== SHARED_RING_HEADER_SIZE) throw corrupt("header_size", headerSize);
+  const cap = view.getBigUint64(0x010, true);
+  if (cap !== BigInt(capacity)) throw corrupt("capacity", cap);
+  const mask = view.getBigUint64(0x018, true);
+  if (mask !== BigInt(capacity - 1)) throw corrupt("capacity_mask", mask);
+  const total = view.getBigUint64(0x028, true);
+  if (total !== BigInt(memory.size) || memory.size < totalSize(capacity, slotSize)) {
+    throw corrupt(`total_size (mapping is ${memory.size} bytes)`, total);
+  }
+  return ringBits;
+}
+
+/** Options of {@linkcode SharedRing.create}. */
+export interface SharedRingCreateOptions {
+  /** The memfd's name, shown in /proc/PID/fd. */
+  readonly name?: string;
+}
+
+/**
+ * A cross-process SPSC ring. The creator makes it and passes `getFd()` to the
+ * other process (`sendFd` over a Unix socket), which calls `attach(fd)`; or
+ * both use a path under /dev/shm (`createPath` / `attachPath`).
+ *
+ * @example Create, send, attach and receive (both sides in one process here)
+ * ```ts
+ * import { u64 } from "../../mod.ts";
+ * import { SharedRing } from "./shared_ring.ts";
+ * using producer = SharedRing.create(u64, 12);
+ * producer.send([1n, 2n, 3n]);
+ * using consumer = SharedRing.attach(u64, producer.getFd());
+ * const region = consumer.readable()!;
+ * console.log(region.length, region.array[region.offset]); // 3 1n
+ * consumer.advance(region.length);
+ * ```
+ */
+export class SharedRing<V, S extends ElementStore> {
+  readonly #memory: SharedMemory;
+  readonly #ring: Ring<V, S>;
+  readonly #heartbeat: BigUint64Array;
+  readonly #heartbeatWord: BigInt64Array;
+  #closed = false;
+
+  private constructor(
+    element: ElementType<V, S>,
+    memory: SharedMemory,
+    ringBits: number,
+    create: boolean,
+  ) {
+    this.#memory = memory;
+    this.#ring = new Ring(element, { ringBits }, {
+      buffer: memory.buffer,
+      byteOffset: 0,
+      layout: SHARED_RING_LAYOUT,
+      parker: futexParker,
+      initialize: false,
+    });
+    this.#heartbeat = new BigUint64Array(memory.buffer, 0x090, 1);
+    this.#heartbeatWord = new BigInt64Array(memory.buffer, 0x090, 1);
+    if (create) storeHeartbeat(this.#heartbeat);
+  }
+
+  static #check(element: ElementType<unknown, ElementStore>): void {
+    if (typeof element?.view !== "function") {
+      throw new TypeError(
+        `Cannot make shared ring as the element type is not a descriptor: received ${
+          String(element)
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Creates a ring of `2 ** ringBits` slots in a new sealed memfd.
+   *
+   * @param element The element type (its byte size is the header's slot_size).
+   * @param ringBits Capacity exponent, 1–30.
+   * @param options The memfd's name.
+   * @returns The ring; its creator owns the fd.
+   * @throws {RangeError} If ringBits is out of range.
+   * @throws {SystemError} If the kernel refuses the memfd or mapping.
+   */
+  static create<V, S extends ElementStore>(
+    element: ElementType<V, S>,
+    ringBits: number,
+    options: SharedRingCreateOptions = {},
+  ): SharedRing<V, S> {
+    SharedRing.#check(element);
+    checkRingBits(ringBits);
+    const memory = SharedMemory.create(totalSize(2 ** ringBits, element.bytes), {
+      name: options.name ?? "ringmpsc-shared-ring",
+    });
+    writeHeader(memory, ringBits, element.bytes);
+    return new SharedRing(element, memory, ringBits, true);
+  }
+
+  /**
+   * Attaches to a ring made by another process, from a received fd. The fd is
+   * duplicated by the mapping's owner; closing the ring closes this process's
+   * use of it.
+   *
+   * @param element The element type; its size must match the header's slot_size.
+   * @param fd The memfd.
+   * @returns The ring.
+   * @throws {InvalidMagic} If the memory holds no SharedRing.
+   * @throws {VersionMismatch} If the header's version is not 1.
+   * @throws {SlotSizeMismatch} If the element size differs from slot_size.
+   * @throws {RingCorrupt} If any other header field is inconsistent.
+   * @throws {SystemError} If the fd is unusable or lacks the seals.
+   */
+  static attach<V, S extends ElementStore>(
+    element: ElementType<V, S>,
+    fd: number,
+  ): SharedRing<V, S> {
+    SharedRing.#check(element);
+    return SharedRing.#attached(element, SharedMemory.attach(fd));
+  }
+
+  /**
+   * Creates a ring in a file under /dev/shm, for processes that do not pass fds.
+   *
+   * @param element The element type.
+   * @param path The file's path, e.g. `/dev/shm/my-ring`.
+   * @param ringBits Capacity exponent, 1–30.
+   * @returns The ring.
+   */
+  static createPath<V, S extends ElementStore>(
+    element: ElementType<V, S>,
+    path: string,
+    ringBits: number,
+  ): SharedRing<V, S> {
+    SharedRing.#check(element);
+    checkRingBits(ringBits);
+    const memory = SharedMemory.createPath(path, totalSize(2 ** ringBits, element.bytes));
+    writeHeader(memory, ringBits, element.bytes);
+    return new SharedRing(element, memory, ringBits, true);
+  }
+
+  /**
+   * Attaches to a ring in a file under /dev/shm.
+   *
+   * @param element The element type.
+   * @param path The file's path.
+   * @returns The ring.
+   * @throws {InvalidMagic} {VersionMismatch} {SlotSizeMismatch} {RingCorrupt} As `attach`.
+   */
+  static attachPath<V, S extends ElementStore>(
+    element: ElementType<V, S>,
+    path: string,
+  ): SharedRing<V, S> {
+    SharedRing.#check(element);
+    return SharedRing.#attached(element, SharedMemory.attachPath(path));
+  }
+
+  static #attached<V, S extends ElementStore>(
+    element: ElementType<V, S>,
+    memory: SharedMemory,
+  ): SharedRing<V, S> {
+    try {
+      return new SharedRing(element, memory, readHeader(memory, element.bytes), false);
+    } catch (err) {
+      memory.close();
+      throw err;
+    }
+  }
+
+  /**
+   * The memfd, to pass to another process with `sendFd`.
+   *
+   * @returns The fd.
+   */
+  getFd(): number {
+    return this.#memory.fd;
+  }
+
+  /** The `Ring` over this memory, for the rest of the ring API (blocking waits, iterators …). */
+  get ring(): Ring<V, S> {
+    return this.#ring;
+  }
+
+  /**
+   * Reserves up to `n` slots (see `Ring.reserve`).
+   *
+   * @param n Slots wanted.
+   * @returns The window, or `null` if fewer than `n` are free.
+   */
+  reserve(n: number): Reservation<S> | null {
+    return this.#ring.reserve(n);
+  }
+
+  /**
+   * Publishes `n` reserved slots, stamps the heartbeat, and wakes a sleeping consumer.
+   *
+   * @param n Slots written.
+   */
+  commit(n: number): void {
+    this.#ring.commit(n);
+    storeHeartbeat(this.#heartbeat);
+  }
+
+  /**
+   * Sends as many items as fit.
+   *
+   * @param items The items.
+   * @returns How many were sent.
+   */
+  send(items: ArrayLike<V>): number {
+    const n = this.#ring.send(items);
+    storeHeartbeat(this.#heartbeat);
+    return n;
+  }
+
+  /**
+   * Sends one item if there is room.
+   *
+   * @param item The item.
+   * @returns `true` if sent.
+   */
+  sendOne(item: V): boolean {
+    const sent = this.#ring.sendOne(item);
+    storeHeartbeat(this.#heartbeat);
+    return sent;
+  }
+
+  /**
+   * The contiguous readable run (see `Ring.readable`).
+   *
+   * @returns The window, or `null` if empty.
+   * @throws {RingCorrupt} If the header says `tail − head > capacity`.
+   */
+  readable(): Region<S> | null {
+    return this.#ring.readable();
+  }
+
+  /**
+   * Consumes `n` items and wakes a sleeping producer.
+   *
+   * @param n Items consumed.
+   */
+  advance(n: number): void {
+    this.#ring.advance(n);
+  }
+
+  /**
+   * Receives one item.
+   *
+   * @returns The item, or `null` if empty.
+   */
+  tryRecv(): V | null {
+    return this.#ring.tryRecv();
+  }
+
+  /**
+   * Sleeps (futex, across processes) until an item is readable.
+   *
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If closed and drained.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.#ring.waitReadable(strategy);
+  }
+
+  /**
+   * Resolves once an item is readable, waiting on the futex off the event loop.
+   *
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If closed and drained.
+   */
+  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+    return this.#ring.readableAsync(options);
+  }
+
+  /**
+   * Items in the ring.
+   *
+   * @returns The count.
+   */
+  len(): number {
+    return this.#ring.len();
+  }
+
+  /**
+   * Whether the ring is empty.
+   *
+   * @returns `true` if empty.
+   */
+  isEmpty(): boolean {
+    return this.#ring.isEmpty();
+  }
+
+  /** Marks the ring closed for both processes and wakes every sleeper. */
+  close(): void {
+    this.#ring.close();
+  }
+
+  /**
+   * Whether either side closed the ring.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return this.#ring.isClosed();
+  }
+
+  /**
+   * Whether the producer committed within the last `timeoutNs` (its heartbeat).
+   * A producer that died between reserve and commit never published what it
+   * wrote, and stops beating.
+   *
+   * @param timeoutNs The longest silence still counted as alive.
+   * @returns `true` if the heartbeat is fresher than `timeoutNs`.
+   */
+  isProducerAlive(timeoutNs: number): boolean {
+    const beat = BigInt.asUintN(64, Atomics.load(this.#heartbeatWord, 0));
+    return beat !== 0n && realtimeNs() - beat <= BigInt(Math.max(0, Math.floor(timeoutNs)));
+  }
+
+  /**
+   * Unmaps the ring (idempotent); the creator also closes its fd. Does not
+   * close the ring for the peer: call `close()` first for that.
+   */
+  deinit(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#memory.close();
+  }
+
+  /** Same as {@linkcode SharedRing.deinit}, for `using`. */
+  [Symbol.dispose](): void {
+    this.deinit();
+  }
+}
