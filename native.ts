@@ -1,0 +1,87 @@
+/**
+ * The native layer of ringmpsc for Deno (Linux x86_64 and aarch64): what
+ * SharedArrayBuffers cannot do, done through a small Zig-built helper library
+ * (ffi/) that is loaded with `Deno.dlopen` and ships inside this module, so
+ * no build step or download is needed.
+ *
+ * - {@linkcode SharedMemory}: sealed memfd or /dev/shm regions mapped
+ *   `MAP_SHARED` between processes.
+ * - {@linkcode futexWait} / {@linkcode futexWake} / {@linkcode futexParker}:
+ *   blocking waits that meet across processes.
+ * - {@linkcode EventNotifier} and {@linkcode Epoll}: eventfd wakes for event
+ *   loops, awaitable without blocking Deno's.
+ * - {@linkcode sendFd} / {@linkcode recvFd} / {@linkcode connectUnix} /
+ *   {@linkcode FdServer}: fd passing with SCM_RIGHTS, ringmpsc's wire format.
+ * - `platform.numa`: {@linkcode NumaTopology}, {@linkcode NumaAllocator},
+ *   {@linkcode bindToCpu}, {@linkcode bindToNode}, {@linkcode currentCpu},
+ *   {@linkcode currentNode}, {@linkcode bindMemoryToNode}.
+ * - {@linkcode isProcessAlive}, clocks and the SharedRing heartbeat store.
+ *
+ * Run with `--allow-ffi`, plus `--allow-read --allow-write` for the helper's
+ * cache folder and `--allow-env` (see ffi/lib.ts for where it goes and
+ * `RINGMPSC_LIB` to use another build).
+ *
+ * @example Passing a sealed region to another process
+ * ```ts
+ * import { connectUnix, FdServer, recvFd, sendFd, SharedMemory, closeFd } from "./native.ts";
+ * const path = `/tmp/ringmpsc-doc-native-${Deno.pid}.sock`;
+ * using server = FdServer.listen(path);
+ * const client = connectUnix(path); // in the other process
+ * const conn = server.accept();
+ * using memory = SharedMemory.create(4096);
+ * sendFd(conn, memory.fd);
+ * const fd = recvFd(client); // in the other process
+ * using view = SharedMemory.attach(fd, { size: 4096 });
+ * new Uint8Array(view.buffer)[0] = 7;
+ * console.log(new Uint8Array(memory.buffer)[0]); // 7
+ * closeFd(fd);
+ * closeFd(client);
+ * closeFd(conn);
+ * ```
+ *
+ * @module
+ */
+
+export { MAX_SHARED_MEMORY_SIZE, Seal, SharedMemory } from "./src/native/shared_memory.ts";
+export type {
+  SharedMemoryAttachOptions,
+  SharedMemoryCreateOptions,
+} from "./src/native/shared_memory.ts";
+export { futexParker, futexWait, futexWaitAsync, futexWake } from "./src/native/futex.ts";
+export { EventNotifier } from "./src/native/event_notifier.ts";
+export { Epoll, EpollFlags } from "./src/native/epoll.ts";
+export type { EpollEvent } from "./src/native/epoll.ts";
+export {
+  connectUnix,
+  FdServer,
+  MAX_FD_PAYLOAD_BYTES,
+  MAX_SOCKET_PATH_BYTES,
+  recvFd,
+  recvFdAsync,
+  recvFdWith,
+  recvFdWithAsync,
+  sendFd,
+  sendFdWith,
+} from "./src/native/fd_passing.ts";
+export type { FdServerOptions } from "./src/native/fd_passing.ts";
+export { closeFd } from "./src/native/close_fd.ts";
+export { getPid, isProcessAlive } from "./src/native/process.ts";
+export { monotonicNs, realtimeNs, storeHeartbeat } from "./src/native/clock.ts";
+export * as platform from "./src/native/platform.ts";
+export {
+  bindMemoryToNode,
+  bindToCpu,
+  bindToNode,
+  currentCpu,
+  currentNode,
+  DEFAULT_NUMA_ROOT,
+  getAffinity,
+  NumaAllocator,
+  NumaTopology,
+  setAffinity,
+} from "./src/native/numa/mod.ts";
+export type { MappedMemory, NumaNode, NumaTopologyOptions } from "./src/native/numa/mod.ts";
+export { Errno, errnoName } from "./ffi/errno.ts";
+export { nativeLibraryPath } from "./ffi/lib.ts";
+export { Closed, InvalidSharedMemory, SystemError } from "./src/errors.ts";
+export * from "./src/native/shared_ring.ts";
