@@ -90,7 +90,8 @@ export function makeConfig(config: Partial<Config> = {}, what = "create ring"): 
   if (typeof config !== "object" || config === null) {
     throw new TypeError(`Cannot ${what} as config must be an object: received ${String(config)}`);
   }
-  const full = { ...defaultConfig, ...config };
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  const full = { ...defaultConfig, ...given };
   checkInteger(what, "ringBits", full.ringBits, 1, MAX_RING_BITS);
   checkInteger(what, "maxProducers", full.maxProducers, 1, 1 << 16);
   checkInteger(what, "numaNode", full.numaNode, -1, 1023);

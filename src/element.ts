@@ -202,7 +202,9 @@ interface FieldLayout {
 export class RecordArray<Schema extends RecordSchema> {
   /** Number of records in view. */
   readonly length: number;
-  readonly #cursor: RecordValue<Schema> & { index: number };
+  readonly #cursor: RecordValue<Schema>;
+  /** Moves the cursor to a record. */
+  readonly #seek: (i: number) => void;
   readonly #fields: readonly FieldLayout[];
   readonly #stride: number;
   readonly #views: readonly NumericArray[];
@@ -231,9 +233,9 @@ export class RecordArray<Schema extends RecordSchema> {
       const count = (length * stride - f.offset) / ctor.BYTES_PER_ELEMENT;
       return new ctor(buffer, byteOffset + f.offset, Math.max(0, Math.floor(count)));
     });
-    this.#cursor = makeCursor(fields, this.#views, stride) as RecordValue<Schema> & {
-      index: number;
-    };
+    const { cursor, seek } = makeCursor(fields, this.#views, stride);
+    this.#cursor = cursor as RecordValue<Schema>;
+    this.#seek = seek;
   }
 
   /**
@@ -245,7 +247,7 @@ export class RecordArray<Schema extends RecordSchema> {
    * @returns The reused cursor.
    */
   at(i: number): RecordValue<Schema> {
-    this.#cursor.index = i;
+    this.#seek(i);
     return this.#cursor;
   }
 
@@ -281,25 +283,29 @@ export class RecordArray<Schema extends RecordSchema> {
   }
 }
 
-/** Builds a cursor class whose accessors read the field views at `index`. */
+/**
+ * Builds a cursor whose only own properties are the fields; the record it
+ * points at lives in a closure, so any field name (even `index`) is safe.
+ */
 function makeCursor(
   fields: readonly FieldLayout[],
   views: readonly NumericArray[],
   stride: number,
-): { index: number } {
-  const cursor = { index: 0 };
+): { cursor: object; seek: (i: number) => void } {
+  let at = 0;
+  const cursor = {};
   fields.forEach((field, f) => {
     const view = views[f] as { [k: number]: number | bigint };
     const perSlot = stride / CTORS[field.kind].BYTES_PER_ELEMENT;
     Object.defineProperty(cursor, field.name, {
       enumerable: true,
-      get: () => view[cursor.index * perSlot],
+      get: () => view[at * perSlot],
       set: (v: number | bigint) => {
-        view[cursor.index * perSlot] = v;
+        view[at * perSlot] = v;
       },
     });
   });
-  return Object.seal(cursor);
+  return { cursor: Object.seal(cursor), seek: (i) => at = i };
 }
 
 class RecordElement<Schema extends RecordSchema>

@@ -52,7 +52,7 @@ export class Metrics {
   reserveSpins = 0;
   /** Reserves that gave up (with `trackContention`). */
   reserveFailures = 0;
-  /** Nanoseconds spent blocked waiting for room or data. */
+  /** Nanoseconds spent in blocking waits for room or data (both sides add to it; approximate). */
   totalWaitNs = 0;
   /** Largest batch consumed at once. */
   maxBatchSize = 0;

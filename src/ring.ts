@@ -484,14 +484,27 @@ export class Ring<V, S extends ElementStore> {
    */
   reserveBlocking(n: number, strategy: WaitStrategy = WaitStrategy.blocking): Reservation<S> {
     this.#checkCount("reserve", n);
+    if (this.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
+    const first = this.reserve(n);
+    if (first !== null) return first;
     const waiter = new Waiter(strategy);
     const ready = () => this.isClosed() || this.#freeFor(n) >= n;
-    for (;;) {
-      if (this.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
-      const r = this.reserve(n);
-      if (r !== null) return r;
-      waiter.wait(this.#producerSpot, ready);
+    const started = performance.now();
+    try {
+      for (;;) {
+        waiter.wait(this.#producerSpot, ready);
+        if (this.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
+        const r = this.reserve(n);
+        if (r !== null) return r;
+      }
+    } finally {
+      this.#addWaitNs(started);
     }
+  }
+
+  /** Adds a blocking wait to totalWaitNs (either side may add: approximate under a race). */
+  #addWaitNs(startedMs: number): void {
+    if (this.#counters !== null) this.#counters[6] += (performance.now() - startedMs) * 1e6;
   }
 
   /**
@@ -697,7 +710,13 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
   waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "receive");
+    if (this.#available() !== 0) return;
+    const started = performance.now();
+    try {
+      waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "receive");
+    } finally {
+      this.#addWaitNs(started);
+    }
   }
 
   readonly #hasItems = (): boolean => this.#available() !== 0;
@@ -768,11 +787,11 @@ export class Ring<V, S extends ElementStore> {
    */
   peekMany(n: number): Region<S> | null {
     const avail = this.#available();
-    if (avail === 0 || n <= 0) return null;
+    if (avail === 0 || !(n >= 1)) return null;
     const index = this.#head & this.#mask;
     const region = this.#peekRegion;
     region.offset = index;
-    region.length = Math.min(n, avail, this.#capacity - index);
+    region.length = Math.min(Math.floor(n), avail, this.#capacity - index);
     return region;
   }
 

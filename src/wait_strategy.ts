@@ -31,6 +31,15 @@ function checkNs(what: string, value: number): number {
   return value;
 }
 
+function checkCount(what: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(
+      `Cannot make wait strategy as ${what} must be an integer between 0 and 2^32 − 1: received ${value}`,
+    );
+  }
+  return value;
+}
+
 /** The builders of {@linkcode WaitStrategy}. */
 export interface WaitStrategyBuilders {
   /** Spin loop: lowest latency, a whole core while waiting. */
@@ -90,7 +99,7 @@ export const WaitStrategy: WaitStrategyBuilders = Object.freeze({
   phasedBackoff: (spinIterations: number, yieldIterations: number): WaitStrategy =>
     Object.freeze({
       kind: "phasedBackoff",
-      spinIterations: checkNs("spinIterations", spinIterations),
-      yieldIterations: checkNs("yieldIterations", yieldIterations),
+      spinIterations: checkCount("spinIterations", spinIterations),
+      yieldIterations: checkCount("yieldIterations", yieldIterations),
     }),
 });

@@ -17,7 +17,7 @@
 import { spinRounds, yieldThread } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
 import type { Parker } from "./parker.ts";
-import type { WaitStrategy } from "./wait_strategy.ts";
+import { WaitStrategy } from "./wait_strategy.ts";
 
 /** Spin steps (1, 2 … 64 rounds) before yielding. */
 const SPIN_STEPS = 7;
@@ -240,7 +240,7 @@ export async function waitForItemsAsync(
   if (closedAndDrained(hasItems, isClosed, what)) return;
   const strategy: WaitStrategy = options.timeoutNs === undefined
     ? { kind: "blocking" }
-    : { kind: "timedBlocking", timeoutNs: options.timeoutNs };
+    : WaitStrategy.timedBlocking(options.timeoutNs); // checks the value: RangeError if bad
   const waiter = new Waiter(strategy);
   const ready = () => isClosed() || hasItems();
   while (!closedAndDrained(hasItems, isClosed, what)) {
