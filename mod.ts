@@ -34,3 +34,4 @@ export * as spmc from "./src/spmc/mod.ts";
 export * from "./src/claim_head.ts";
 export * as mpmc from "./src/mpmc/mod.ts";
 export * from "./src/event_loop.ts";
+export * from "./src/message_ring.ts";
