@@ -35,3 +35,4 @@ export * from "./src/claim_head.ts";
 export * as mpmc from "./src/mpmc/mod.ts";
 export * from "./src/event_loop.ts";
 export * from "./src/message_ring.ts";
+export * from "./src/placement.ts";

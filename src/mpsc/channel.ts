@@ -21,7 +21,9 @@
  * ring. The consumer loads `rings` once per sweep and views any new rings
  * there: registering never stops it. Every ring's commit wakes the channel's
  * doorbell instead of a per-ring word, so a blocked consumer sleeps on one word
- * for all producers.
+ * for all producers. With `numaAware` (the default) a registering producer's
+ * ring is placed on its NUMA node by the installed `RingPlacement`
+ * (src/placement.ts), as ringmpsc's `register()` does.
  *
  * @module
  */
@@ -47,6 +49,7 @@ import {
 import { WaitStrategy } from "../wait_strategy.ts";
 import { Producer, ProducerExt } from "./producer.ts";
 import { yieldThread } from "../backoff.ts";
+import { ringPlacement } from "../placement.ts";
 
 const LOCK = 0;
 const CLOSED = 1;
@@ -235,6 +238,9 @@ export class Channel<V, S extends ElementStore> {
         );
         this.#buffer.grow(HEADER_BYTES + slots * this.#stride);
       }
+      const placement = this.#config.numaAware ? ringPlacement() : null;
+      const offset = HEADER_BYTES + id * this.#stride;
+      placement?.place(this.#buffer, offset, this.#stride, this.#config.numaNode);
       const ring = this.#ringAt(id);
       ring.setActive(true);
       Atomics.store(this.#header, RINGS, id + 1); // publishes the new ring to the consumer
