@@ -79,6 +79,12 @@ export interface RingLayout {
   readonly data: number;
   /** Longest single sleep in ms (finite where foreign peers wake other words). */
   readonly sliceMs: number;
+  /**
+   * Whether peers may be foreign processes that read and write all 64 bits of
+   * the positions: each reload of the other side's position then also checks
+   * the high words, so `tail − head` is verified in full.
+   */
+  readonly wide: boolean;
 }
 
 /** The layout of a ring in a `SharedArrayBuffer`, as drawn at the top of this file. */
@@ -94,6 +100,7 @@ export const RING_LAYOUT: RingLayout = Object.freeze({
   metrics: 280,
   data: 384,
   sliceMs: Infinity,
+  wide: false,
 });
 
 /** A structured-cloneable description of a ring, for rebuilding it in another Worker. */
@@ -125,6 +132,8 @@ export interface RingMemory {
    * channel's doorbell); default: this ring's own consumer words.
    */
   readonly consumerSpot?: WaitSpot;
+  /** Told of every commit right after the tail store, before any wake (SharedRing's heartbeat). */
+  readonly heartbeat?: CommitSignal;
 }
 
 /** Something told of every commit (the native layer's `EventNotifier`). */
@@ -197,6 +206,11 @@ export class Ring<V, S extends ElementStore> {
   /** Consumer: the producer's tail as last loaded; may be stale (behind). */
   #cachedTail = 0;
   #notifier: CommitSignal | null = null;
+  readonly #heartbeat: CommitSignal | null;
+  /** `layout.wide`: reloads check the high position words too. */
+  readonly #checkHigh: boolean;
+  /** The other side's high position word, as last loaded with its low word. */
+  #otherHigh = 0;
 
   /**
    * Creates a ring in a new `SharedArrayBuffer`, or over given memory.
@@ -271,6 +285,8 @@ export class Ring<V, S extends ElementStore> {
     this.#counters = this.#config.enableMetrics && layout.metrics >= 0
       ? new Float64Array(this.#buffer, this.#byteOffset + layout.metrics, METRICS_BYTES / 8)
       : null;
+    this.#heartbeat = memory?.heartbeat ?? null;
+    this.#checkHigh = layout.wide;
     this.#reservation = new Reservation(this.#data);
     this.#region = new Region(this.#data);
     this.#peekRegion = new Region(this.#data);
@@ -363,9 +379,14 @@ export class Ring<V, S extends ElementStore> {
     const tail = this.#tail;
     let free = this.#capacity - ((tail - this.#cachedHead) >>> 0);
     if (free < n) {
-      const head = Atomics.load(this.#words, this.#headIndex);
+      const head = this.#loadOther(this.#headIndex);
       const used = (tail - head) >>> 0;
       if (used > this.#capacity) throw this.#corrupt(tail, head);
+      if (
+        this.#checkHigh && this.#fullDistance(this.#tailIndex, tail, this.#otherHigh, head) !== used
+      ) {
+        throw this.#corrupt(tail, head);
+      }
       this.#cachedHead = head;
       free = this.#capacity - used;
       if (this.#counters !== null && this.#config.trackContention && free < n) {
@@ -375,14 +396,42 @@ export class Ring<V, S extends ElementStore> {
     return free;
   }
 
+  /**
+   * Loads the other side's position: its low word, and with `wide` layouts its
+   * high word too, read again until both belong to the same 64-bit value.
+   */
+  #loadOther(index: number): number {
+    if (!this.#checkHigh) return Atomics.load(this.#words, index);
+    for (;;) {
+      const high = Atomics.load(this.#words, index + 1);
+      const low = Atomics.load(this.#words, index);
+      if (Atomics.load(this.#words, index + 1) === high) {
+        this.#otherHigh = high;
+        return low;
+      }
+    }
+  }
+
+  /** Producer, wide layouts: tail − head over all 64 bits (head's high word as loaded). */
+  #fullDistance(tailIndex: number, tail: number, headHigh: number, head: number): number {
+    const tailHigh = Atomics.load(this.#words, tailIndex + 1);
+    return (tailHigh - headHigh) * 2 ** 32 + (tail >>> 0) - (head >>> 0);
+  }
+
   /** Consumer: readable items, reloading tail only when the cached copy says empty. */
   #available(): number {
     const head = this.#head;
     let avail = (this.#cachedTail - head) >>> 0;
     if (avail === 0) {
-      const tail = Atomics.load(this.#words, this.#tailIndex);
+      const tail = this.#loadOther(this.#tailIndex);
       avail = (tail - head) >>> 0;
       if (avail > this.#capacity) throw this.#corrupt(tail, head);
+      if (this.#checkHigh) {
+        const ownHigh = Atomics.load(this.#words, this.#headIndex + 1);
+        if ((this.#otherHigh - ownHigh) * 2 ** 32 + (tail >>> 0) - (head >>> 0) !== avail) {
+          throw this.#corrupt(tail, head);
+        }
+      }
       this.#cachedTail = tail;
     }
     return avail;
@@ -445,6 +494,7 @@ export class Ring<V, S extends ElementStore> {
     const tail = (this.#tail + n) | 0;
     this.#storePosition(this.#tailIndex, this.#tail, tail); // publishes n items to the consumer
     this.#tail = tail;
+    if (this.#heartbeat !== null) this.#heartbeat.signal();
     if (Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex) !== 0) {
       wakeSpot(this.#consumerSpot);
     }

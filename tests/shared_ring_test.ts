@@ -256,3 +256,18 @@ Deno.test("shared ring: random forged headers are rejected or harmless (property
     { numRuns: 300 },
   );
 });
+
+Deno.test("shared ring: commits through .ring stamp the heartbeat; a 2^32 distance is RingCorrupt", () => {
+  using ring = SharedRing.create(u64, 4);
+  using peer = SharedRing.attach(u64, ring.getFd());
+  using memory = SharedMemory.attach(ring.getFd());
+  const words = new BigUint64Array(memory.buffer, 0, 64);
+  words[0x90 / 8] = 0n;
+  assert.equal(ring.isProducerAlive(60e9), false);
+  ring.ring.sendOneBlocking(1n);
+  assert.notEqual(words[0x90 / 8], 0n, "a commit through .ring stored heartbeat_ns");
+  assert.ok(ring.isProducerAlive(60e9));
+  assert.equal(peer.tryRecv(), 1n);
+  words[0x80 / 8] += 2n ** 32n; // the low words agree (empty), the 64-bit positions do not
+  assert.throws(() => peer.readable(), RingCorrupt);
+});

@@ -37,7 +37,7 @@
 
 import type { ElementStore, ElementType } from "../element.ts";
 import { InvalidMagic, RingCorrupt, SlotSizeMismatch, VersionMismatch } from "../errors.ts";
-import type { Reservation, Region } from "../reservation.ts";
+import type { Region, Reservation } from "../reservation.ts";
 import { type AsyncWaitOptions, Ring, type RingLayout } from "../ring.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
@@ -67,6 +67,7 @@ export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
   metrics: -1,
   data: SHARED_RING_HEADER_SIZE,
   sliceMs: 10,
+  wide: true,
 });
 
 /** Bytes to map for a ring of `capacity` slots of `slotSize` bytes. */
@@ -95,7 +96,8 @@ function writeHeader(memory: SharedMemory, ringBits: number, slotSize: number): 
   view.setBigUint64(0x028, BigInt(memory.size), true);
   view.setUint32(0x030, getPid(), true);
   view.setUint32(0x034, 1, true);
-  view.setBigUint64(0x000, SHARED_RING_MAGIC, true); // last: the header is complete
+  // last, and atomic: an attacher that sees the magic sees every field above
+  Atomics.store(new BigInt64Array(memory.buffer, 0, 1), 0, BigInt.asIntN(64, SHARED_RING_MAGIC));
 }
 
 /**
@@ -109,7 +111,7 @@ function readHeader(memory: SharedMemory, slotSize: number): number {
     );
   }
   const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
-  const magic = view.getBigUint64(0x000, true);
+  const magic = BigInt.asUintN(64, Atomics.load(new BigInt64Array(memory.buffer, 0, 1), 0));
   if (magic !== SHARED_RING_MAGIC) {
     throw new InvalidMagic(
       `Cannot attach shared ring as its magic is not RNGSHRD: received 0x${magic.toString(16)}`,
@@ -171,7 +173,6 @@ export interface SharedRingCreateOptions {
 export class SharedRing<V, S extends ElementStore> {
   readonly #memory: SharedMemory;
   readonly #ring: Ring<V, S>;
-  readonly #heartbeat: BigUint64Array;
   readonly #heartbeatWord: BigInt64Array;
   #closed = false;
 
@@ -182,16 +183,17 @@ export class SharedRing<V, S extends ElementStore> {
     create: boolean,
   ) {
     this.#memory = memory;
+    const heartbeat = new BigUint64Array(memory.buffer, 0x090, 1);
     this.#ring = new Ring(element, { ringBits }, {
       buffer: memory.buffer,
       byteOffset: 0,
       layout: SHARED_RING_LAYOUT,
       parker: futexParker,
       initialize: false,
+      heartbeat: { signal: () => storeHeartbeat(heartbeat) }, // stamps heartbeat_ns on every commit
     });
-    this.#heartbeat = new BigUint64Array(memory.buffer, 0x090, 1);
     this.#heartbeatWord = new BigInt64Array(memory.buffer, 0x090, 1);
-    if (create) storeHeartbeat(this.#heartbeat);
+    if (create) storeHeartbeat(heartbeat);
   }
 
   static #check(element: ElementType<unknown, ElementStore>): void {
@@ -307,7 +309,10 @@ export class SharedRing<V, S extends ElementStore> {
     return this.#memory.fd;
   }
 
-  /** The `Ring` over this memory, for the rest of the ring API (blocking waits, iterators …). */
+  /**
+   * The `Ring` over this memory, for the rest of the ring API (blocking waits,
+   * iterators …); its commits stamp the heartbeat too.
+   */
   get ring(): Ring<V, S> {
     return this.#ring;
   }
@@ -329,7 +334,6 @@ export class SharedRing<V, S extends ElementStore> {
    */
   commit(n: number): void {
     this.#ring.commit(n);
-    storeHeartbeat(this.#heartbeat);
   }
 
   /**
@@ -339,9 +343,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns How many were sent.
    */
   send(items: ArrayLike<V>): number {
-    const n = this.#ring.send(items);
-    storeHeartbeat(this.#heartbeat);
-    return n;
+    return this.#ring.send(items);
   }
 
   /**
@@ -351,9 +353,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns `true` if sent.
    */
   sendOne(item: V): boolean {
-    const sent = this.#ring.sendOne(item);
-    storeHeartbeat(this.#heartbeat);
-    return sent;
+    return this.#ring.sendOne(item);
   }
 
   /**
