@@ -48,6 +48,7 @@ export type {
   SharedMemoryCreateOptions,
 } from "./src/native/shared_memory.ts";
 export { futexParker, futexWait, futexWaitAsync, futexWake } from "./src/native/futex.ts";
+export type { Parker, WaitResult } from "./src/parker.ts";
 export { EventNotifier } from "./src/native/event_notifier.ts";
 export { Epoll, EpollFlags } from "./src/native/epoll.ts";
 export type { EpollEvent } from "./src/native/epoll.ts";
@@ -83,5 +84,5 @@ export {
 export type { MappedMemory, NumaNode, NumaTopologyOptions } from "./src/native/numa/mod.ts";
 export { Errno, errnoName } from "./ffi/errno.ts";
 export { nativeLibraryPath } from "./ffi/lib.ts";
-export { Closed, InvalidSharedMemory, SystemError } from "./src/errors.ts";
+export { Closed, InvalidSharedMemory, RingError, SystemError } from "./src/errors.ts";
 export * from "./src/native/shared_ring.ts";

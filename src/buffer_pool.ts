@@ -470,8 +470,9 @@ export class BufferPool {
       if (Atomics.compareExchange(header, W_HEAD, head, swapped) !== head) continue;
       // We own `index` now: bump its generation and mark it allocated.
       const m = index * META_WORDS;
-      const generation = ((Atomics.load(meta, m + M_STATE) >>> 1) + 1) & GENERATION_MASK;
-      Atomics.store(meta, m + M_LENGTH, 0);
+      // Ours now: nobody else writes a free slab's state, so a plain read is current.
+      const generation = ((meta[m + M_STATE] >>> 1) + 1) & GENERATION_MASK;
+      meta[m + M_LENGTH] = 0; // published by the state store below
       // Publishes the slab as allocated under its new generation.
       Atomics.store(meta, m + M_STATE, (generation << 1) | 1);
       return (((generation & this.#genMask) << indexBits) | index) >>> 0;
@@ -509,7 +510,7 @@ export class BufferPool {
     const tagMask = ~this.#indexMask;
     for (;;) {
       const head = Atomics.load(header, W_HEAD);
-      Atomics.store(meta, m + M_NEXT, head & this.#indexMask);
+      meta[m + M_NEXT] = head & this.#indexMask; // published by the swap below
       // Publishes slab `index` as the new top of the free list (tag unchanged).
       if (Atomics.compareExchange(header, W_HEAD, head, (head & tagMask) | index) === head) {
         return;

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  buildNativeBaseline,
-  runNativeBaseline,
-} from "../bench/native_baseline.ts";
+import { buildNativeBaseline, runNativeBaseline } from "../bench/native_baseline.ts";
 
 const seqSum = (n: bigint) => n * (n - 1n) / 2n;
 
@@ -31,7 +28,11 @@ Deno.test("native baseline", async (t) => {
   });
   await t.step("mpmc delivers every item exactly once", async () => {
     const r = await runNativeBaseline("mpmc", {
-      items: 2_000_000, producers: 2, consumers: 3, ringBits: 6, elem: "f64",
+      items: 2_000_000,
+      producers: 2,
+      consumers: 3,
+      ringBits: 6,
+      elem: "f64",
     });
     assert.equal(r.consumers, 3);
     assert.equal(BigInt(r.checksum), 2n * seqSum(1_000_000n));
@@ -39,7 +40,9 @@ Deno.test("native baseline", async (t) => {
   await t.step("pingpong reports ordered percentiles", async () => {
     const r = await runNativeBaseline("pingpong", { rounds: 20_000 });
     assert.equal(r.rounds, 20_000);
-    assert.ok(r.minNs <= r.p50Ns && r.p50Ns <= r.p99Ns && r.p99Ns <= r.p999Ns && r.p999Ns <= r.maxNs);
+    assert.ok(
+      r.minNs <= r.p50Ns && r.p50Ns <= r.p99Ns && r.p99Ns <= r.p999Ns && r.p999Ns <= r.maxNs,
+    );
   });
   await t.step("rejects bad options before running", async () => {
     await assert.rejects(runNativeBaseline("spsc", { batch: 0 }), RangeError);

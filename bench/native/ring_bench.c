@@ -118,7 +118,7 @@ typedef struct {
 static _Atomic int g_ready;
 /** Set by the main thread to start every thread at once. */
 static _Atomic int g_go;
-/** Producers that committed their last item (mpmc consumers stop once all did and rings are empty). */
+/** Producers that committed their last item (consumers stop waiting once all did). */
 static _Atomic int g_producersDone;
 /** Set by the first thread that finds an error; every waiting loop then gives up. */
 static _Atomic int g_abort;
@@ -328,17 +328,19 @@ typedef struct {
 } echo_arg;
 
 static void *echo_main(void *arg) {
-  echo_arg *a = arg;
+  const echo_arg *a = arg;
+  /* Private copies on this thread's stack: the originals share a line with the ping side's. */
+  pp_end in = a->in, out = a->out;
   start_line(1);
   for (uint64_t i = 0; i < a->rounds; i++) {
     uint32_t v;
-    if (!pp_recv(&a->in, &v)) return NULL;
+    if (!pp_recv(&in, &v)) return NULL;
     if (v != (uint32_t)i) {
       fail("pingpong: echo thread received %" PRIu32 " in round %" PRIu64 ", expected %" PRIu32, v,
            i, (uint32_t)i);
       return NULL;
     }
-    if (!pp_send(&a->out, v)) return NULL;
+    if (!pp_send(&out, v)) return NULL;
   }
   return NULL;
 }
@@ -348,7 +350,10 @@ static int cmp_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/** Nearest-rank percentile of a sorted array: the smallest value with at least q of the samples at or below it. */
+/**
+ * Nearest-rank percentile num/den of a sorted array: the smallest sample with at least that share
+ * of the samples at or below it.
+ */
 static uint64_t percentile(const uint64_t *sorted, uint64_t n, uint64_t num, uint64_t den) {
   uint64_t rank = (n * num + den - 1) / den; /* ceil(n * q) */
   if (rank == 0) rank = 1;
@@ -369,13 +374,15 @@ static void usage(FILE *to) {
   fprintf(to,
           "usage: ring_bench MODE [options]\n"
           "  MODE             spsc | mpsc | mpmc | pingpong\n"
-          "  --items N        items sent in all, split evenly over the producers (throughput modes;\n"
-          "                   default 100M spsc, 60M mpsc, 50M mpmc; 800M, 800M, 500M when batch > 1)\n"
+          "  --items N        items sent in all, split evenly over the producers (throughput\n"
+          "                   modes; default 100M spsc, 60M mpsc, 50M mpmc; with --batch > 1:\n"
+          "                   800M spsc, 800M mpsc, 500M mpmc)\n"
           "  --batch B        items a producer publishes at once, 1..capacity (default 1)\n"
           "  --ring-bits R    ring capacity 2^R, 1..28 (default 16)\n"
           "  --producers P    producer threads, 1..64 (mpsc default 2, mpmc default 2)\n"
           "  --consumers C    consumer threads, 1..64 (mpmc only, default 2)\n"
-          "  --rounds N       measured round trips, default 1M (pingpong only; after %d warm-up rounds)\n"
+          "  --rounds N       measured round trips, default 1M (pingpong only; after %d\n"
+          "                   warm-up rounds)\n"
           "  --elem E         element type u32 | u64 | f64 (throughput modes, default u32)\n"
           "  --pin            pin each thread to its own CPU (default: no pinning)\n"
           "Prints one JSON line; exits 1 if any item was lost, duplicated or reordered.\n",
@@ -712,7 +719,7 @@ static int run_throughput(const options *o) {
       checksum += sum;
     }
   }
-  double seconds = (double)(t1 - t0) / 1e9;
+  double seconds = (double)(t1 > t0 ? t1 - t0 : 1) / 1e9;
   printf("{\"mode\":\"%s\",\"elem\":\"%s\",\"producers\":%d,\"consumers\":%d,\"batch\":%" PRIu64
          ",\"ringBits\":%" PRIu64 ",\"items\":%" PRIu64 ",\"pinned\":%s",
          MODE_NAMES[o->mode], ELEM_NAMES[o->elem], b.producers, b.consumers, b.batch, o->ringBits,
@@ -743,7 +750,7 @@ static void *RB_FN(producer_main)(void *arg) {
   RB_T *data = r->data;
   const uint64_t capacity = b->capacity, mask = b->mask, batch = b->batch, count = r->count;
   uint64_t tail = 0;       /* private copy of ctl->tail; only this thread writes it */
-  uint64_t cachedHead = 0; /* last head loaded; the ring has at least capacity - (tail - cachedHead) free */
+  uint64_t cachedHead = 0; /* last head loaded: at least capacity - (tail - cachedHead) free */
   uint64_t seq = 0;
   backoff bo = {0};
   start_line(w->threadSlot);
@@ -753,7 +760,8 @@ static void *RB_FN(producer_main)(void *arg) {
     if (capacity - (tail - cachedHead) < want) {
       cachedHead = atomic_load_explicit(&ctl->head, memory_order_acquire);
       if (tail - cachedHead > capacity) {
-        fail("%s: ring %d is corrupt: tail %" PRIu64 " - head %" PRIu64 " exceeds capacity %" PRIu64,
+        fail("%s: ring %d is corrupt: tail %" PRIu64 " - head %" PRIu64
+             " exceeds capacity %" PRIu64,
              MODE_NAMES[b->mode], w->id, tail, cachedHead, capacity);
         return NULL;
       }
@@ -813,7 +821,8 @@ static void *RB_FN(drain_main)(void *arg) {
         s->cachedTail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
         if (s->cachedTail == head) continue;
         if (s->cachedTail - head > capacity) {
-          fail("%s: ring %d is corrupt: tail %" PRIu64 " - head %" PRIu64 " exceeds capacity %" PRIu64,
+          fail("%s: ring %d is corrupt: tail %" PRIu64 " - head %" PRIu64
+               " exceeds capacity %" PRIu64,
                MODE_NAMES[b->mode], p, s->cachedTail, head, capacity);
           return NULL;
         }
@@ -833,14 +842,16 @@ static void *RB_FN(drain_main)(void *arg) {
       if (bad || n > remaining) {
         for (uint64_t i = 0; i < n; i++) {
           if (items[i] != RB_ENCODE(expected + i)) {
-            fail("%s: ring %d position %" PRIu64 " holds %" PRIu64 ", expected sequence number %" PRIu64
+            fail("%s: ring %d position %" PRIu64 " holds %" PRIu64
+                 ", expected sequence number %" PRIu64
                  " (lost, duplicated or reordered item)",
                  MODE_NAMES[b->mode], p, head + i, RB_DECODE(items[i]),
                  RB_DECODE(RB_ENCODE(expected + i)));
             return NULL;
           }
         }
-        fail("%s: received %" PRIu64 " items more than were sent", MODE_NAMES[b->mode], n - remaining);
+        fail("%s: received %" PRIu64 " items more than were sent", MODE_NAMES[b->mode],
+             n - remaining);
         return NULL;
       }
       s->expected = expected + n;
@@ -904,7 +915,12 @@ static void *RB_FN(mpmc_consumer_main)(void *arg) {
         /* A stale head can make tail - head look larger than capacity; the CAS below then fails. */
         uint64_t n = tail - head;
         if (n > claimMax) n = claimMax;
-        /* Step 2: speculative copy, in at most two parts at the wrap. */
+        /*
+         * Step 2: speculative copy, in at most two parts at the wrap. The producer can refill
+         * these slots only after head has moved past them, and then the CAS below fails, so a
+         * successful claim always holds the published items (ThreadSanitizer still reports the
+         * overlapping read of a claim that then fails).
+         */
         const uint64_t index = head & mask;
         const uint64_t first = capacity - index < n ? capacity - index : n;
         memcpy(buf, data + index, first * sizeof(RB_T));

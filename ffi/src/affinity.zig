@@ -21,14 +21,14 @@ const max_nodes = 1024;
 
 /// Sets the calling thread's CPU set to the `len`-byte little-endian bit mask
 /// at `mask` (bit n = CPU n). Returns 0 or -errno.
-fn setAffinity(mask: [*]const u8, len: usize) callconv(.c) c_int {
+fn setAffinity(mask: [*]const u8, len: u32) callconv(.c) c_int {
     return sys.int(linux.syscall3(.sched_setaffinity, 0, len, @intFromPtr(mask)));
 }
 
 /// Writes the calling thread's CPU set as a bit mask into the `len` bytes at
 /// `mask` (`len` a multiple of 8). Returns the number of bytes the kernel
 /// wrote, or -errno.
-fn getAffinity(mask: [*]u8, len: usize) callconv(.c) c_int {
+fn getAffinity(mask: [*]u8, len: u32) callconv(.c) c_int {
     @memset(mask[0..len], 0);
     return sys.int(linux.syscall3(.sched_getaffinity, 0, len, @intFromPtr(mask)));
 }

@@ -1,5 +1,6 @@
-//! Shared memory shims: memfd creation and sealing, sizing, mapping, and
-//! opening files under /dev/shm. Every shim returns a value >= 0 or -errno.
+//! Shared memory shims: memfd creation and sealing, sizing, mapping, opening
+//! files under /dev/shm, and reading small (sysfs) files. Every shim returns a
+//! value >= 0 or -errno.
 
 const std = @import("std");
 const linux = std.os.linux;
@@ -16,6 +17,7 @@ comptime {
     @export(&addSeals, .{ .name = "rmpsc_add_seals" });
     @export(&getSeals, .{ .name = "rmpsc_get_seals" });
     @export(&closeFd, .{ .name = "rmpsc_close" });
+    @export(&readFile, .{ .name = "rmpsc_read_file" });
 }
 
 /// Creates an anonymous memory file that allows sealing and closes on exec.
@@ -90,4 +92,25 @@ fn getSeals(fd: c_int) callconv(.c) c_int {
 /// Closes `fd`. Returns 0 or -errno.
 fn closeFd(fd: c_int) callconv(.c) c_int {
     return sys.int(linux.close(fd));
+}
+
+/// Reads up to `capacity` bytes of the file `path` (sysfs and procfs files
+/// included, which Deno's own file API refuses without --allow-all) into
+/// `out`. Returns the number of bytes read (`capacity` when the file may be
+/// longer), or -errno.
+fn readFile(path: [*:0]const u8, out: [*]u8, capacity: u32) callconv(.c) c_int {
+    const flags: linux.O = .{ .ACCMODE = .RDONLY, .CLOEXEC = true, .NOCTTY = true };
+    const opened = linux.openat(linux.AT.FDCWD, path, flags, 0);
+    if (sys.signed(opened) < 0) return sys.int(opened);
+    const fd: i32 = @intCast(opened);
+    defer _ = linux.close(fd);
+    var total: usize = 0;
+    while (total < capacity) {
+        const rc = linux.read(fd, out + total, capacity - total);
+        if (sys.is(rc, .INTR)) continue;
+        if (sys.signed(rc) < 0) return sys.int(rc);
+        if (rc == 0) break;
+        total += rc;
+    }
+    return @intCast(total);
 }

@@ -99,7 +99,7 @@ fn unixConnect(path: [*:0]const u8) callconv(.c) c_int {
 /// Sends all `len` (>= 1) bytes of `data` on the connected socket `sock`,
 /// with `fd` in one SCM_RIGHTS message attached to the first byte. Never
 /// raises SIGPIPE. Returns `len` or -errno.
-fn sendFd(sock: c_int, fd: c_int, data: [*]const u8, len: usize) callconv(.c) isize {
+fn sendFd(sock: c_int, fd: c_int, data: [*]const u8, len: u32) callconv(.c) isize {
     if (len == 0 or fd < 0) return -@as(isize, @intFromEnum(linux.E.INVAL));
     var control: extern struct {
         header: CmsgHeader align(@alignOf(usize)),
@@ -160,7 +160,7 @@ fn takeFds(msg: *const linux.msghdr, control: *const ControlBuffer, keep: *align
 /// close-on-exec. Returns `len`, 0 when the peer closed before the first
 /// byte, -EPROTO when it closed mid-payload or passed a second fd later in
 /// the payload (the kept fd is then closed and `fd_out` is -1), or -errno.
-fn recvFd(sock: c_int, fd_out: *align(1) i32, data: [*]u8, len: usize) callconv(.c) isize {
+fn recvFd(sock: c_int, fd_out: *align(1) i32, data: [*]u8, len: u32) callconv(.c) isize {
     fd_out.* = -1;
     if (len == 0) return -@as(isize, @intFromEnum(linux.E.INVAL));
     var got: usize = 0;

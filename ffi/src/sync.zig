@@ -41,19 +41,22 @@ fn wordAddress(words: ?*anyopaque, index: u32) usize {
 }
 
 /// Sleeps while the 32-bit word `words[index]` equals `expected`, at most
-/// `timeout_ns` nanoseconds (negative: no limit). The futex is shared (not
+/// `timeout_ns` nanoseconds (negative or NaN: no limit; a double, so that
+/// JavaScript passes a plain number to a fast call). The futex is shared (not
 /// FUTEX_PRIVATE), so a wake from another process that maps the same memory
 /// meets it. Returns 0 when woken, -EAGAIN when the word differed,
 /// -ETIMEDOUT, -EINTR, or -EINVAL for a null or misaligned array.
-fn futexWait(words: ?*anyopaque, index: u32, expected: i32, timeout_ns: i64) callconv(.c) c_int {
+fn futexWait(words: ?*anyopaque, index: u32, expected: i32, timeout_ns: f64) callconv(.c) c_int {
     const address = wordAddress(words, index);
     if (address == 0) return sys.fail(.INVAL);
     var ts: linux.timespec = undefined;
     var ts_arg: usize = 0;
     if (timeout_ns >= 0) {
+        // Capped at about 292 years, which fits every timespec.
+        const ns: i64 = if (timeout_ns >= 9.2e18) 9_200_000_000_000_000_000 else @intFromFloat(timeout_ns);
         ts = .{
-            .sec = @intCast(@divTrunc(timeout_ns, std.time.ns_per_s)),
-            .nsec = @intCast(@rem(timeout_ns, std.time.ns_per_s)),
+            .sec = @intCast(@divTrunc(ns, std.time.ns_per_s)),
+            .nsec = @intCast(@rem(ns, std.time.ns_per_s)),
         };
         ts_arg = @intFromPtr(&ts);
     }
@@ -90,8 +93,9 @@ fn eventfdRead(fd: c_int, out: *align(1) u64) callconv(.c) c_int {
 
 /// Adds `value` to the eventfd counter. Returns 0, -EAGAIN when the counter
 /// would overflow on a non-blocking eventfd, or -errno.
-fn eventfdWrite(fd: c_int, value: u64) callconv(.c) c_int {
-    const rc = linux.write(fd, @ptrCast(&value), 8);
+fn eventfdWrite(fd: c_int, value: u32) callconv(.c) c_int {
+    const wide: u64 = value;
+    const rc = linux.write(fd, @ptrCast(&wide), 8);
     if (sys.signed(rc) < 0) return sys.int(rc);
     if (rc != 8) return sys.fail(.IO);
     return 0;

@@ -196,11 +196,23 @@ interface Settings {
 }
 
 function settings(what: string, o: BroadcastProducerOptions): Settings {
-  const capacity = checkInt(what, "capacity", o.capacity ?? DEFAULT_CAPACITY, MIN_CAPACITY, MAX_CAPACITY);
+  const capacity = checkInt(
+    what,
+    "capacity",
+    o.capacity ?? DEFAULT_CAPACITY,
+    MIN_CAPACITY,
+    MAX_CAPACITY,
+  );
   if ((capacity & (capacity - 1)) !== 0) {
     throw new RangeError(`Cannot ${what} as capacity must be a power of two: received ${capacity}`);
   }
-  const initialPosition = checkInt(what, "initialPosition", o.initialPosition ?? 0, 0, 2 ** 32 - 16);
+  const initialPosition = checkInt(
+    what,
+    "initialPosition",
+    o.initialPosition ?? 0,
+    0,
+    2 ** 32 - 16,
+  );
   if (initialPosition % 16 !== 0) {
     throw new RangeError(
       `Cannot ${what} as initialPosition must be a multiple of 16: received ${initialPosition}`,
@@ -208,8 +220,20 @@ function settings(what: string, o: BroadcastProducerOptions): Settings {
   }
   return {
     capacity,
-    maxConsumers: checkInt(what, "maxConsumers", o.maxConsumers ?? DEFAULT_MAX_CONSUMERS, 1, MAX_CONSUMERS),
-    stallTimeoutMs: checkInt(what, "stallTimeoutMs", o.stallTimeoutMs ?? DEFAULT_STALL_MS, 0, 2 ** 31 - 1),
+    maxConsumers: checkInt(
+      what,
+      "maxConsumers",
+      o.maxConsumers ?? DEFAULT_MAX_CONSUMERS,
+      1,
+      MAX_CONSUMERS,
+    ),
+    stallTimeoutMs: checkInt(
+      what,
+      "stallTimeoutMs",
+      o.stallTimeoutMs ?? DEFAULT_STALL_MS,
+      0,
+      2 ** 31 - 1,
+    ),
     clogThreshold: checkInt(what, "clogThreshold", o.clogThreshold ?? DEFAULT_CLOG, 1, 2 ** 31 - 1),
     pid: checkInt(what, "pid", o.pid ?? 0, 0, 2 ** 31 - 1),
     initialPosition,
@@ -288,7 +312,10 @@ export class BroadcastProducer {
   constructor(options: BroadcastProducerOptions = {}) {
     const target = initTarget;
     initTarget = null;
-    const s = settings(target === null ? "create broadcast ring" : "format broadcast ring", options);
+    const s = settings(
+      target === null ? "create broadcast ring" : "format broadcast ring",
+      options,
+    );
     const buffer = target?.buffer ?? new SharedArrayBuffer(totalBytes(s.capacity, s.maxConsumers));
     const byteOffset = target?.byteOffset ?? 0;
     const dataOffset = CONTROL_BYTES + s.maxConsumers * PAGE_BYTES;
@@ -474,7 +501,9 @@ export class BroadcastProducer {
     if (this.#closed) throw new Closed("Cannot join broadcast ring as the producer is closed");
     const mode = options.mode ?? "push";
     if (mode !== "push" && mode !== "pull") {
-      throw new TypeError(`Cannot join broadcast ring as mode must be "push" or "pull": received ${String(mode)}`);
+      throw new TypeError(
+        `Cannot join broadcast ring as mode must be "push" or "pull": received ${String(mode)}`,
+      );
     }
     const pid = checkInt("join broadcast ring", "pid", options.pid ?? 0, 0, 2 ** 31 - 1);
     this.#refresh();
@@ -678,7 +707,7 @@ export class BroadcastProducer {
    * p.reserve(10);
    * p.reserve(20);
    * p.commit();
-   * console.log(p.head); // 96
+   * console.log(p.head); // 80
    * ```
    */
   commit(writtenBytes = 0, flags = 0): void {
@@ -792,6 +821,34 @@ export class BroadcastProducer {
   }
 
   /**
+   * Evicts the consumer in `slot` now, for reasons the producer's owner
+   * learned elsewhere (the native layer: its socket stopped taking fds).
+   *
+   * @param slot The consumer's slot.
+   * @param reason Why (default `"hung"`).
+   * @returns `true` if it was active and is now evicted.
+   * @throws {RangeError} If `slot` is out of range.
+   * @example Evicting by hand
+   * ```ts
+   * import { BroadcastProducer } from "./producer.ts";
+   * const p = BroadcastProducer.create({ capacity: 4096 });
+   * const { slot } = p.join();
+   * console.log(p.evict(slot), p.evict(slot)); // true false
+   * ```
+   */
+  evict(slot: number, reason: Exclude<DetachReason, "left"> = "hung"): boolean {
+    checkInt("evict consumer", "slot", slot, 0, this.#maxConsumers - 1);
+    for (let i = 0; i < this.#activeCount; i++) {
+      if (this.#active[i] === slot) {
+        const ok = this.#evict(i, (this.#epochs[slot] << 2) | ACTIVE, reason);
+        this.#refresh();
+        return ok;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Closes the ring: consumers drain what was committed, then see `Closed`.
    * Safe to call twice.
    *
@@ -862,7 +919,11 @@ export class BroadcastProducer {
     // Publishes the eviction: the consumer's next check fails, its bytes may be overwritten.
     const seen = Atomics.compareExchange(this.#pages, p + P_SLOT, word, (word & ~3) | EVICTED);
     this.#drop(i);
-    if (seen !== word) return false;
+    if (seen !== word) {
+      // It left (or was reassigned) first.
+      if (this.#onDetach !== null) this.#onDetach(slot, "left");
+      return false;
+    }
     this.#evictions++;
     const c = this.#control;
     Atomics.add(c, C_TOKEN, 1);

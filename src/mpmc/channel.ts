@@ -336,6 +336,7 @@ export class Consumer<V, S extends ElementStore> {
   steal(out: { length: number; [i: number]: V }): number {
     const rings = this.#channel.rings();
     const count = rings.length;
+    if (count === 0) return 0; // no producer yet: `% count` below would index NaN
     let total = 0;
     for (let k = 0; k < count + this.#shardSize && total < out.length; k++) {
       const ring = rings[(this.#shardStart + k) % count];

@@ -1,0 +1,449 @@
+/**
+ * Ping-pong round trip, one u32 each way, measured side by side in one run:
+ *
+ * - two `Ring`s between two Workers, waiting by spinning on `readable()`,
+ *   by `waitReadable()` (spin, yield, then sleep), and by
+ *   `waitReadable(WaitStrategy.phasedBackoff(0, 0))` (sleeps every round);
+ * - two `SharedRing`s between a Worker of this process and another process
+ *   (created under /dev/shm with `createPath`, attached with `attachPath`),
+ *   spinning;
+ * - the peers: `worker.postMessage` between the main thread and a Worker,
+ *   a `MessageChannel` between two Workers, and the native C build of the
+ *   same two rings between two threads (`bench/native_baseline.ts`).
+ *
+ * The initiator stamps every round with `performance.now()` and checks that
+ * round `i` comes back as `i`; the echo checks it receives 0, 1, 2, … in
+ * order. Runs are interleaved (run 1 of every transport, then run 2, …);
+ * each run reports p50/p99/p99.9 of its rounds and the row shows the median
+ * over runs of each.
+ *
+ * Run alone: `deno run -A bench/pingpong.ts [--runs 3] [--rounds 20000]`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Ring, u32 } from "../mod.ts";
+import { runNativeBaseline } from "./native_baseline.ts";
+import {
+  clockCostNs,
+  formatNumber,
+  formatSection,
+  latencyStats,
+  median,
+  type ProgressSink,
+  type RunResult,
+  type Section,
+  silentProgress,
+  summarize,
+  withTimeout,
+} from "./_report.ts";
+import type {
+  PingPongJob,
+  PingPongReport,
+  PingPongTransport,
+} from "./workers/pingpong_worker.ts";
+
+const WORKER = new URL("./workers/pingpong_worker.ts", import.meta.url);
+const PROCESS = new URL("./workers/pingpong_process.ts", import.meta.url);
+
+/** Options of {@linkcode measurePingPong}. */
+export interface PingPongOptions {
+  /** Runs per transport (each reports its own percentiles). */
+  runs: number;
+  /** Timed round trips per run for the spinning rows and the native build. */
+  rounds: number;
+  /** Timed round trips per run for the rows that sleep or queue messages (slower). */
+  slowRounds: number;
+  /** Longest one run may take before it is stopped and counted as failed (ms); default 60,000. */
+  timeoutMs?: number;
+  /** Where to report progress; default none. */
+  progress?: ProgressSink;
+}
+
+/** What one transport is, and how to run it once. */
+interface Plan {
+  id: string;
+  label: string;
+  run(): Promise<RunResult>;
+}
+
+function checkCount(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min || value > 2 ** 27) {
+    throw new RangeError(
+      `Cannot measure ping-pong as ${name} must be an integer between ${min} and 2^27: received ${value}`,
+    );
+  }
+}
+
+function failed(error: string): RunResult {
+  return { value: NaN, ok: false, error };
+}
+
+/** Posts `job` to a new Worker and resolves with its first message. */
+function startWorker(job: PingPongJob, transfer: Transferable[] = []) {
+  const worker = new Worker(WORKER, { type: "module" });
+  const report = new Promise<PingPongReport>((resolve) => {
+    worker.onmessage = (e) => resolve(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      resolve({ ok: false, error: `worker error: ${e.message}`, rounds: 0 });
+    };
+  });
+  worker.postMessage(job, transfer);
+  return { worker, report };
+}
+
+function fromReports(initiator: PingPongReport, echo: PingPongReport): RunResult {
+  if (!initiator.ok || !echo.ok || initiator.latency === undefined) {
+    return failed(initiator.error ?? echo.error ?? "no latency reported");
+  }
+  return {
+    value: initiator.latency.p50Ns,
+    ok: true,
+    items: initiator.rounds,
+    latency: initiator.latency,
+    clockNs: initiator.clockNs,
+  };
+}
+
+async function workerPair(
+  transport: PingPongTransport,
+  warmup: number,
+  rounds: number,
+  timeoutMs: number,
+): Promise<RunResult> {
+  const base = { transport, warmup, rounds, budgetMs: timeoutMs };
+  let echoJob: PingPongJob;
+  let initiatorJob: PingPongJob;
+  let echoTransfer: Transferable[] = [];
+  let initiatorTransfer: Transferable[] = [];
+  if (transport === "message-channel") {
+    const { port1, port2 } = new MessageChannel();
+    echoJob = { ...base, role: "echo", port: port2 };
+    initiatorJob = { ...base, role: "initiator", port: port1 };
+    echoTransfer = [port2];
+    initiatorTransfer = [port1];
+  } else {
+    const ping = new Ring(u32, { ringBits: 10 }).handle();
+    const pong = new Ring(u32, { ringBits: 10 }).handle();
+    echoJob = { ...base, role: "echo", ping, pong };
+    initiatorJob = { ...base, role: "initiator", ping, pong };
+  }
+  const echo = startWorker(echoJob, echoTransfer);
+  const initiator = startWorker(initiatorJob, initiatorTransfer);
+  const stop = () => {
+    echo.worker.terminate();
+    initiator.worker.terminate();
+  };
+  const both = Promise.all([initiator.report, echo.report]);
+  const timedOut: [PingPongReport, PingPongReport] = [
+    { ok: false, error: `stopped after ${timeoutMs} ms`, rounds: 0 },
+    { ok: true, rounds: 0 },
+  ];
+  const [a, b] = await withTimeout(both, timeoutMs, stop, timedOut);
+  stop();
+  return fromReports(a, b);
+}
+
+async function postMessageRun(
+  warmup: number,
+  rounds: number,
+  timeoutMs: number,
+): Promise<RunResult> {
+  const worker = new Worker(WORKER, { type: "module" });
+  const ready = new Promise<void>((resolve) => {
+    worker.onmessage = () => resolve();
+  });
+  worker.postMessage(
+    { transport: "post-message", role: "echo", warmup, rounds, budgetMs: timeoutMs } satisfies
+      PingPongJob,
+  );
+  await ready;
+  const clockNs = clockCostNs();
+  const total = warmup + rounds;
+  const lat = new Float64Array(rounds);
+  const work = new Promise<RunResult>((resolve) => {
+    let i = 0;
+    let t0 = 0;
+    worker.onerror = (e) => {
+      e.preventDefault();
+      resolve(failed(`worker error: ${e.message}`));
+    };
+    worker.onmessage = (e) => {
+      const t1 = performance.now();
+      if (e.data !== i) {
+        resolve(failed(`round ${i}: came back as ${JSON.stringify(e.data)}`));
+        return;
+      }
+      if (i >= warmup) lat[i - warmup] = (t1 - t0) * 1e6;
+      if (++i === total) {
+        const latency = latencyStats(lat);
+        resolve({ value: latency.p50Ns, ok: true, items: rounds, latency, clockNs });
+        return;
+      }
+      t0 = performance.now();
+      worker.postMessage(i);
+    };
+    t0 = performance.now();
+    worker.postMessage(0);
+  });
+  const result = await withTimeout(
+    work,
+    timeoutMs,
+    () => {},
+    failed(`stopped after ${timeoutMs} ms`),
+  );
+  worker.terminate();
+  return result;
+}
+
+async function sharedRingRun(
+  warmup: number,
+  rounds: number,
+  timeoutMs: number,
+): Promise<RunResult> {
+  const { SharedMemory, SharedRing } = await import("../native.ts");
+  const tag = `ringmpsc-bench-pingpong-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const names: [string, string] = [`${tag}-ping`, `${tag}-pong`];
+  const created: { deinit(): void; close(): void }[] = [];
+  let child: Deno.ChildProcess | undefined;
+  try {
+    for (const name of names) created.push(SharedRing.createPath(u32, name, 10));
+    child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-ffi",
+        "--allow-env",
+        PROCESS.pathname,
+        names[0],
+        names[1],
+        String(warmup),
+        String(rounds),
+        String(timeoutMs),
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await withTimeout(
+      reader.read(),
+      timeoutMs,
+      () => child?.kill("SIGKILL"),
+      { done: true, value: undefined },
+    );
+    if (first.value?.trim() !== "ready") {
+      const status = await child.status;
+      return failed(
+        `echo process did not start (exit ${status.code}): ${(await stderr).trim()}`,
+      );
+    }
+    const initiator = startWorker({
+      transport: "shared-ring",
+      role: "initiator",
+      warmup,
+      rounds,
+      budgetMs: timeoutMs,
+      paths: names,
+    });
+    const report = await withTimeout(
+      initiator.report,
+      timeoutMs,
+      () => initiator.worker.terminate(),
+      { ok: false, error: `stopped after ${timeoutMs} ms`, rounds: 0 },
+    );
+    initiator.worker.terminate();
+    if (!report.ok) child.kill("SIGKILL");
+    while (!(await reader.read()).done) { /* drain */ }
+    const status = await child.status;
+    const echo: PingPongReport = status.success
+      ? { ok: true, rounds: warmup + rounds }
+      : { ok: false, error: `echo process exited ${status.code}: ${(await stderr).trim()}`, rounds: 0 };
+    return fromReports(report, echo);
+  } catch (err) {
+    child?.kill("SIGKILL");
+    return failed((err as Error).message);
+  } finally {
+    if (child !== undefined) await child.status.catch(() => {});
+    for (const ring of created) {
+      ring.close();
+      ring.deinit();
+    }
+    for (const name of names) {
+      try {
+        SharedMemory.unlinkPath(name);
+      } catch { /* never created */ }
+    }
+  }
+}
+
+async function nativeRun(rounds: number, timeoutMs: number): Promise<RunResult> {
+  try {
+    const r = await runNativeBaseline("pingpong", { rounds, timeoutMs });
+    return {
+      value: r.p50Ns,
+      ok: true,
+      items: r.rounds,
+      seconds: r.seconds,
+      latency: {
+        samples: r.rounds,
+        minNs: r.minNs,
+        p50Ns: r.p50Ns,
+        p99Ns: r.p99Ns,
+        p999Ns: r.p999Ns,
+        maxNs: r.maxNs,
+        meanNs: r.meanNs,
+      },
+    };
+  } catch (err) {
+    return failed((err as Error).message);
+  }
+}
+
+/**
+ * How many steps (runs of one transport) {@linkcode measurePingPong} takes,
+ * for a progress bar.
+ *
+ * @param runs Runs per transport.
+ * @returns The step count.
+ *
+ * @example Steps of three runs
+ * ```ts
+ * import { pingPongSteps } from "./pingpong.ts";
+ * console.log(pingPongSteps(3)); // 21
+ * ```
+ */
+export function pingPongSteps(runs: number): number {
+  return 7 * runs;
+}
+
+/**
+ * Measures the ping-pong section: every transport `runs` times, interleaved,
+ * each run timing every round and checking every value both ways.
+ *
+ * @param options Runs, rounds, timeout and progress.
+ * @returns The section: JS rows (Ring spin, blocking, always sleeping;
+ * SharedRing across processes) with their peers (postMessage,
+ * MessageChannel, native C).
+ * @throws {RangeError} If a count is out of range.
+ *
+ * @example Measuring with few rounds
+ * ```ts ignore
+ * import { measurePingPong } from "./pingpong.ts";
+ * const section = await measurePingPong({ runs: 1, rounds: 2000, slowRounds: 200 });
+ * console.log(section.measurements.every((m) => m.ok)); // true
+ * ```
+ */
+export async function measurePingPong(options: PingPongOptions): Promise<Section> {
+  const { runs, rounds, slowRounds } = options;
+  checkCount("runs", runs, 1);
+  checkCount("rounds", rounds, 1);
+  checkCount("slowRounds", slowRounds, 1);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const progress = options.progress ?? silentProgress;
+  const warm = (n: number) => Math.max(100, Math.min(10_000, Math.floor(n / 10)));
+  const plans: Plan[] = [
+    {
+      id: "pingpong.ring-spin",
+      label: "Ring ⇄ Ring, spin, Worker ⇄ Worker",
+      run: () => workerPair("ring-spin", warm(rounds), rounds, timeoutMs),
+    },
+    {
+      id: "pingpong.ring-blocking",
+      label: "Ring ⇄ Ring, waitReadable(), Worker ⇄ Worker",
+      run: () => workerPair("ring-blocking", warm(rounds), rounds, timeoutMs),
+    },
+    {
+      id: "pingpong.ring-sleep",
+      label: "Ring ⇄ Ring, always sleeps, Worker ⇄ Worker",
+      run: () => workerPair("ring-sleep", warm(slowRounds), slowRounds, timeoutMs),
+    },
+    {
+      id: "pingpong.shared-ring",
+      label: "SharedRing ⇄ SharedRing, spin, process ⇄ process",
+      run: () => sharedRingRun(warm(rounds), rounds, timeoutMs),
+    },
+    {
+      id: "pingpong.post-message",
+      label: "postMessage, main ⇄ Worker",
+      run: () => postMessageRun(warm(slowRounds), slowRounds, timeoutMs),
+    },
+    {
+      id: "pingpong.message-channel",
+      label: "MessageChannel, Worker ⇄ Worker",
+      run: () => workerPair("message-channel", warm(slowRounds), slowRounds, timeoutMs),
+    },
+    {
+      id: "pingpong.native",
+      label: "native C rings, thread ⇄ thread",
+      run: () => nativeRun(rounds, timeoutMs),
+    },
+  ];
+  const results = new Map<string, RunResult[]>(plans.map((p) => [p.id, []]));
+  const measurements = new Map<string, ReturnType<typeof summarize>>();
+  for (let r = 0; r < runs; r++) {
+    for (const plan of plans) {
+      progress.begin(`ping-pong · ${plan.label} · run ${r + 1}/${runs}`);
+      results.get(plan.id)!.push(await plan.run());
+      progress.advance(1);
+      if (r === runs - 1) {
+        const m = summarize(plan.id, plan.label, "latency", results.get(plan.id)!);
+        measurements.set(plan.id, m);
+        progress.measured(m);
+      }
+    }
+  }
+  const peers = {
+    postMessage: "pingpong.post-message",
+    MessageChannel: "pingpong.message-channel",
+    "native C": "pingpong.native",
+  };
+  const clock = median(
+    [...measurements.values()].flatMap((m) => m.runs.map((run) => run.clockNs ?? NaN)),
+  );
+  return {
+    id: "pingpong",
+    title: "1. Ping-pong round trip, one u32 each way (per-round timestamps)",
+    kind: "latency",
+    peerKinds: Object.keys(peers),
+    measurements: plans.map((p) => measurements.get(p.id)!),
+    rows: [
+      "pingpong.ring-spin",
+      "pingpong.ring-blocking",
+      "pingpong.ring-sleep",
+      "pingpong.shared-ring",
+    ].map((js) => ({ js, peers })),
+    notes: [
+      `Each JS round includes one performance.now() read, which cost ${
+        formatNumber(clock)
+      } ns here (median); the native build reads clock_gettime.`,
+      "waitReadable() spins, then yields, then sleeps: an answer due within a microsecond " +
+      "rarely reaches the sleep. 'always sleeps' is waitReadable(phasedBackoff(0, 0)): it " +
+      "sleeps (Atomics.wait) and is woken (Atomics.notify) on every hop.",
+      `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
+      "message rows), after warm-up rounds. Threads and Workers are not pinned.",
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      runs: { type: "string", default: "3" },
+      rounds: { type: "string", default: "20000" },
+      "slow-rounds": { type: "string", default: "2000" },
+    },
+  });
+  const runs = Number(values.runs);
+  const section = await measurePingPong({
+    runs,
+    rounds: Number(values.rounds),
+    slowRounds: Number(values["slow-rounds"]),
+  });
+  console.log(formatSection(section, runs));
+  if (!section.measurements.every((m) => m.ok)) Deno.exit(1);
+}

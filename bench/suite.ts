@@ -1,0 +1,343 @@
+/**
+ * The comparison suite behind `ringmpsc bench`: every JS row measured side
+ * by side with its peers in one run, every consumer reading and checking
+ * every item, medians over several runs, latency as p50/p99/p99.9.
+ *
+ * 1. Ping-pong round trip (bench/pingpong.ts): Rings between Workers
+ *    (spinning, `waitReadable()`, always sleeping), SharedRings between
+ *    processes, beside postMessage, MessageChannel and the native C build.
+ * 2. SPSC throughput by element type (bench/spsc_types.ts): u32, f64 and
+ *    1 KiB messages, per item and batched, beside postMessage,
+ *    MessageChannel, ringbuf.js and the native C build.
+ * 3. MPSC and MPMC scaling (bench/channels.ts) beside the native C build.
+ * 4. Wake latency (bench/wake_latency.ts): Atomics.wait/notify, futex
+ *    across threads and processes, eventfd.
+ *
+ * While it runs, a progress bar goes to stderr (a line per measured row
+ * when stderr is not a terminal); at the end a table goes to stdout, and
+ * optionally the whole report to a JSON file and the ratios to an SVG bar
+ * chart.
+ *
+ * Run: `deno run -A --v8-flags=--expose-gc cli.ts bench [--quick] [--json FILE] [--svg FILE]`
+ * (or `bench/suite.ts` with the same options, plus the hidden `--tiny`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type ChannelBenchOptions, type ChannelRow, measureChannels } from "./channels.ts";
+import { buildNativeBaseline } from "./native_baseline.ts";
+import { measurePingPong, pingPongSteps } from "./pingpong.ts";
+import { measureSpscTypes, spscTypesSteps } from "./spsc_types.ts";
+import {
+  formatReport,
+  type Measurement,
+  Progress,
+  type ProgressOptions,
+  renderSvg,
+  reportJson,
+  type RunResult,
+  type Section,
+  summarize,
+  type SuiteReport,
+} from "./_report.ts";
+
+export type { SuiteReport } from "./_report.ts";
+
+/** Options of {@linkcode runSuite}. */
+export interface SuiteOptions {
+  /** Three runs and small counts (about a minute and a half on two cores); otherwise five runs. */
+  quick: boolean;
+  /** Also write the whole report, raw runs included, as JSON to this file. */
+  json?: string;
+  /** Also write a bar chart of the JS ÷ peer ratios as SVG to this file. */
+  svg?: string;
+  /**
+   * Hidden (not on the command line): one run with the smallest counts, a
+   * few seconds in all, for the smoke test (tests/bench_suite_test.ts).
+   * Its figures mean nothing; its checks are the real ones. Overrides `quick`.
+   */
+  tiny?: boolean;
+  /** Hidden: where the table goes; default stdout. */
+  write?: (text: string) => void;
+  /** Hidden: where the progress goes; default stderr (a bar when it is a terminal). */
+  progress?: ProgressOptions;
+}
+
+/** Counts of one suite mode. */
+interface Sizes {
+  runs: number;
+  pingRounds: number;
+  pingSlowRounds: number;
+  count: number;
+  postCount: number;
+  messages: number;
+  postMessages: number;
+  nativeItems: number;
+  timeoutMs: number;
+  channels: Omit<ChannelBenchOptions, "runs" | "native">;
+}
+
+const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
+  tiny: {
+    runs: 1,
+    pingRounds: 2_000,
+    pingSlowRounds: 200,
+    count: 100_000,
+    postCount: 5_000,
+    messages: 5_000,
+    postMessages: 1_000,
+    nativeItems: 1_000_000,
+    timeoutMs: 30_000,
+    channels: {
+      warmup: 0,
+      items: 20_000,
+      nativeItems: 200_000,
+      batches: [1, 256],
+      ringBits: 12,
+      mpsc: [1, 2],
+      mpmc: [[2, 2]],
+    },
+  },
+  quick: {
+    runs: 3,
+    pingRounds: 20_000,
+    pingSlowRounds: 2_000,
+    count: 2_000_000,
+    postCount: 100_000,
+    messages: 100_000,
+    postMessages: 20_000,
+    nativeItems: 20_000_000,
+    timeoutMs: 60_000,
+    channels: {
+      warmup: 1,
+      items: 1_000_000,
+      nativeItems: 10_000_000,
+      batches: [1, 256],
+      ringBits: 16,
+      mpsc: [1, 2, 4, 8],
+      mpmc: [[1, 1], [2, 2], [4, 4]],
+    },
+  },
+  full: {
+    runs: 5,
+    pingRounds: 200_000,
+    pingSlowRounds: 20_000,
+    count: 10_000_000,
+    postCount: 300_000,
+    messages: 500_000,
+    postMessages: 100_000,
+    nativeItems: 100_000_000,
+    timeoutMs: 120_000,
+    channels: {
+      warmup: 1,
+      items: 8_000_000,
+      nativeItems: 40_000_000,
+      batches: [1, 256],
+      ringBits: 16,
+      mpsc: [1, 2, 4, 8],
+      mpmc: [[1, 1], [2, 2], [4, 4]],
+    },
+  },
+};
+
+function stdoutWriter(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+function stderrProgress(): ProgressOptions {
+  const encoder = new TextEncoder();
+  return {
+    write: (text) => {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+    },
+    tty: Deno.stderr.isTerminal(),
+  };
+}
+
+function channelSteps(sizes: Sizes): number {
+  const c = sizes.channels;
+  return c.batches.length * (c.mpsc.length + c.mpmc.length) * (sizes.runs + c.warmup);
+}
+
+function shapeLabel(row: ChannelRow): string {
+  const every = row.batch === 1 ? "every item" : `every ${row.batch}`;
+  return `${row.design.toUpperCase()} ${row.producers}P→${row.consumers}C, publish ${every}`;
+}
+
+/** Calls `work` with `console.log` sent to `sink` (bench/channels.ts prints its rows). */
+async function logsTo<T>(sink: (line: string) => void, work: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => sink(args.map(String).join(" "));
+  try {
+    return await work();
+  } finally {
+    console.log = log;
+  }
+}
+
+/** Section 3: bench/channels.ts's rows, each beside its native build. */
+async function channelSection(sizes: Sizes, progress: Progress): Promise<Section> {
+  const measurements: Measurement[] = [];
+  const rows: Section["rows"] = [];
+  const notes = [
+    "bench/channels.ts: u32 items, P producer Workers (threads natively) each with its own " +
+    "ring, MPSC into one consumer, MPMC with C consumers claiming ring heads by CAS; the " +
+    "consumers check each producer's order and that every item arrived once.",
+    `Items per run: ${sizes.channels.items} JS, ${sizes.channels.nativeItems} native; ` +
+    `${sizes.channels.warmup} untimed JS warm-up run(s) per row. With more Workers than ` +
+    `cores (${navigator.hardwareConcurrency} here) both sides measure oversubscription.`,
+  ];
+  progress.begin(`MPSC / MPMC scaling (${channelSteps(sizes)} runs, bench/channels.ts)`);
+  let channelRows: ChannelRow[];
+  try {
+    channelRows = await logsTo(
+      () => {},
+      () => measureChannels({ ...sizes.channels, runs: sizes.runs, native: true }),
+    );
+  } catch (err) {
+    notes.push(`bench/channels.ts failed: ${(err as Error).message}`);
+    const m = summarize("channels.failed", "MPSC / MPMC scaling", "throughput", [{
+      value: NaN,
+      ok: false,
+      error: (err as Error).message,
+    }]);
+    progress.advance(channelSteps(sizes));
+    progress.measured(m);
+    return {
+      id: "channels",
+      title: "3. MPSC and MPMC scaling across Workers (consumers check every item)",
+      kind: "throughput",
+      peerKinds: ["native C"],
+      measurements: [m],
+      rows: [],
+      notes,
+    };
+  }
+  progress.advance(channelSteps(sizes));
+  for (const row of channelRows) {
+    const key = `channels.${row.design}-${row.producers}x${row.consumers}-b${row.batch}`;
+    // channels.ts says ok per row, not per run: a failed row marks each of its runs.
+    const mark = (values: number[]): RunResult[] =>
+      values.map((value) => ({ value, ok: row.ok, error: row.error ?? undefined }));
+    const js = summarize(key, shapeLabel(row), "throughput", mark(row.jsRuns), 4);
+    const native = summarize(
+      `${key}.native`,
+      `native C, ${shapeLabel(row)}`,
+      "throughput",
+      mark(row.nativeRuns),
+      4,
+    );
+    measurements.push(js, native);
+    rows.push({ js: js.id, peers: { "native C": native.id } });
+    progress.measured(js);
+  }
+  return {
+    id: "channels",
+    title: "3. MPSC and MPMC scaling across Workers (consumers check every item)",
+    kind: "throughput",
+    peerKinds: ["native C"],
+    measurements,
+    rows,
+    notes,
+  };
+}
+
+/**
+ * Runs the comparison suite, prints its table, and writes the JSON report
+ * and the SVG chart when asked.
+ *
+ * @param options `quick` for three runs and small counts, `json` and `svg`
+ * for the output files (and the hidden `tiny`, `write`, `progress`).
+ * @returns `true` when every run of every row finished and its consumer
+ * found every item once, in order.
+ * @throws {Deno.errors.NotFound} If a folder of `json` or `svg` does not exist.
+ *
+ * @example The quick suite with a JSON report
+ * ```ts ignore
+ * import { runSuite } from "./suite.ts";
+ * const ok = await runSuite({ quick: true, json: "/tmp/bench.json", svg: "/tmp/bench.svg" });
+ * console.log(ok); // true
+ * ```
+ */
+export async function runSuite(options: SuiteOptions): Promise<boolean> {
+  const mode = options.tiny ? "tiny" : options.quick ? "quick" : "full";
+  const sizes = SIZES[mode];
+  const write = options.write ?? stdoutWriter;
+  const startedAt = new Date();
+  const started = performance.now();
+  const total = pingPongSteps(sizes.runs) + spscTypesSteps(sizes.runs) + channelSteps(sizes);
+  const progress = new Progress(total, options.progress ?? stderrProgress());
+  const sections: Section[] = [];
+
+  progress.begin("building the native C baseline");
+  try {
+    await buildNativeBaseline();
+  } catch {
+    // Each native row reports the build failure itself.
+  }
+
+  progress.section("1. ping-pong round trip");
+  sections.push(
+    await measurePingPong({
+      runs: sizes.runs,
+      rounds: sizes.pingRounds,
+      slowRounds: sizes.pingSlowRounds,
+      timeoutMs: sizes.timeoutMs,
+      progress,
+    }),
+  );
+
+  progress.section("2. SPSC throughput by element type");
+  sections.push(
+    await measureSpscTypes({
+      runs: sizes.runs,
+      count: sizes.count,
+      postCount: sizes.postCount,
+      messages: sizes.messages,
+      postMessages: sizes.postMessages,
+      nativeItems: sizes.nativeItems,
+      timeoutMs: sizes.timeoutMs,
+      progress,
+    }),
+  );
+
+  progress.section("3. MPSC and MPMC scaling");
+  sections.push(await channelSection(sizes, progress));
+
+  progress.end();
+  const report: SuiteReport = {
+    version: 1,
+    mode,
+    runs: sizes.runs,
+    startedAt: startedAt.toISOString(),
+    seconds: (performance.now() - started) / 1000,
+    versions: { ...Deno.version },
+    cpus: navigator.hardwareConcurrency,
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+    sections,
+    ok: sections.every((s) => s.measurements.every((m) => m.ok)),
+  };
+  write(formatReport(report));
+  if (options.json !== undefined) await Deno.writeTextFile(options.json, reportJson(report));
+  if (options.svg !== undefined) await Deno.writeTextFile(options.svg, renderSvg(report));
+  return report.ok;
+}
+
+if (import.meta.main) {
+  // `--tiny` is for tests/bench_suite_test.ts; cli.ts offers only the documented options.
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      tiny: { type: "boolean", default: false },
+      json: { type: "string" },
+      svg: { type: "string" },
+    },
+  });
+  const ok = await runSuite(values);
+  Deno.exit(ok ? 0 : 1);
+}

@@ -1,0 +1,310 @@
+/**
+ * Wake latency: how long a sleeping thread takes to run again after another
+ * thread wakes it, measured in one run for
+ *
+ * - `Atomics.wait/notify` between a Worker and the main thread (V8's
+ *   in-process emulation; the baseline for rings in a SharedArrayBuffer),
+ * - futex between a Worker and the main thread (the native helper on a SAB),
+ * - futex between two processes (a /dev/shm region; what SharedRing uses),
+ * - eventfd between two processes (the fd passed with SCM_RIGHTS; what an
+ *   `EventNotifier` consumer in an event loop sees).
+ *
+ * For each sample the waiter announces that it is about to sleep and
+ * sleeps; the waker sees the announcement, spins `--delay-us` so the waiter
+ * is surely asleep in the kernel, stamps CLOCK_MONOTONIC into shared memory
+ * and wakes it; the waiter stamps the clock again on waking. Every waiter
+ * checks that it woke for the sample it waited for (none lost, doubled or
+ * out of order). Methods are interleaved round by round.
+ *
+ * Byte layout of the shared control block (SharedArrayBuffer or region):
+ *
+ *   0x000  i32  seq     waker: number of wakes published (release)
+ *   0x004  i32  ready   waiter: number of the sample it is about to sleep for
+ *   0x008  i32  errors  waiter: samples that woke for the wrong seq
+ *   0x040  f64  t0      waker: CLOCK_MONOTONIC ns just before the wake
+ *   0x1000 f64[samples] waiter: latency of each sample in ns
+ *
+ * Usage: deno run --allow-read --allow-write --allow-ffi --allow-run --allow-env
+ *   bench/wake_latency.ts [--samples 2000] [--rounds 5] [--delay-us 50]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  closeFd,
+  connectUnix,
+  EventNotifier,
+  FdServer,
+  futexWait,
+  futexWake,
+  monotonicNs,
+  recvFd,
+  sendFd,
+  SharedMemory,
+} from "../native.ts";
+
+const SEQ = 0;
+const READY = 1;
+const ERRORS = 2;
+const T0_BYTE = 0x40;
+const RESULTS_BYTE = 0x1000;
+const GIVE_UP_NS = 10e9;
+
+type Method = "atomics" | "futex-thread" | "futex" | "eventfd";
+
+interface Views {
+  control: Int32Array;
+  t0: Float64Array;
+  results: Float64Array;
+}
+
+function views(buffer: ArrayBufferLike, samples: number): Views {
+  return {
+    control: new Int32Array(buffer, 0, 16),
+    t0: new Float64Array(buffer, T0_BYTE, 1),
+    results: new Float64Array(buffer, RESULTS_BYTE, samples),
+  };
+}
+
+function bytesFor(samples: number): number {
+  return Math.ceil((RESULTS_BYTE + samples * 8) / 4096) * 4096;
+}
+
+/** The waiter's side: announce, sleep until woken, stamp. */
+function waitLoop(
+  v: Views,
+  samples: number,
+  sleep: (expected: number) => void,
+): void {
+  for (let i = 0; i < samples; i++) {
+    const expected = i;
+    // Announces that sample i's sleep begins.
+    Atomics.store(v.control, READY, i + 1);
+    while (Atomics.load(v.control, SEQ) === expected) sleep(expected);
+    const woke = monotonicNs();
+    if (Atomics.load(v.control, SEQ) !== i + 1) Atomics.add(v.control, ERRORS, 1);
+    v.results[i] = woke - v.t0[0];
+  }
+}
+
+/** The waker's side: wait for the announcement, let the waiter sleep, stamp, wake. */
+function wakeLoop(v: Views, samples: number, delayNs: number, wake: () => void): void {
+  for (let i = 0; i < samples; i++) {
+    const deadline = monotonicNs() + GIVE_UP_NS;
+    while (Atomics.load(v.control, READY) !== i + 1) {
+      if (monotonicNs() > deadline) throw new Error(`waiter never got ready for sample ${i}`);
+    }
+    const until = monotonicNs() + delayNs;
+    while (monotonicNs() < until) { /* let the waiter fall asleep */ }
+    v.t0[0] = monotonicNs();
+    // Publishes sample i's wake (t0 above is written before it).
+    Atomics.store(v.control, SEQ, i + 1);
+    wake();
+  }
+}
+
+// ---- Worker side -----------------------------------------------------------
+
+interface WorkerStart {
+  method: "atomics" | "futex-thread";
+  buffer: SharedArrayBuffer;
+  samples: number;
+}
+
+function runWorker(): void {
+  const scope = self as unknown as {
+    onmessage: ((event: MessageEvent<WorkerStart>) => void) | null;
+    postMessage(message: unknown): void;
+    close(): void;
+  };
+  scope.onmessage = (event) => {
+    const { method, buffer, samples } = event.data;
+    const v = views(buffer, samples);
+    if (method === "atomics") {
+      waitLoop(v, samples, (expected) => void Atomics.wait(v.control, SEQ, expected, 5000));
+    } else {
+      waitLoop(v, samples, (expected) => void futexWait(v.control, SEQ, expected, 5e9));
+    }
+    scope.postMessage("done");
+    scope.close();
+  };
+}
+
+// ---- Child process side -----------------------------------------------------
+
+function runChild(method: string, shm: string, socket: string, samples: number): void {
+  using memory = SharedMemory.attachPath(shm);
+  const v = views(memory.buffer, samples);
+  if (method === "futex") {
+    console.log("ready");
+    waitLoop(v, samples, (expected) => void futexWait(v.control, SEQ, expected, 5e9));
+  } else {
+    const conn = connectUnix(socket);
+    using notifier = EventNotifier.fromFd(recvFd(conn));
+    closeFd(conn);
+    console.log("ready");
+    waitLoop(v, samples, () => void notifier.wait(5000));
+  }
+}
+
+// ---- Main -------------------------------------------------------------------
+
+interface Round {
+  latencies: Float64Array;
+  errors: number;
+}
+
+async function roundInWorker(
+  method: "atomics" | "futex-thread",
+  samples: number,
+  delayNs: number,
+): Promise<Round> {
+  const buffer = new SharedArrayBuffer(bytesFor(samples));
+  const v = views(buffer, samples);
+  const worker = new Worker(import.meta.url, { type: "module" });
+  const done = new Promise<void>((resolve, reject) => {
+    worker.onmessage = () => resolve();
+    worker.onerror = (event) => reject(event.error ?? new Error(event.message));
+  });
+  worker.postMessage({ method, buffer, samples } satisfies WorkerStart);
+  const wake = method === "atomics"
+    ? () => void Atomics.notify(v.control, SEQ)
+    : () => void futexWake(v.control, SEQ);
+  wakeLoop(v, samples, delayNs, wake);
+  await done;
+  worker.terminate();
+  return { latencies: v.results.slice(), errors: Atomics.load(v.control, ERRORS) };
+}
+
+async function roundInProcess(
+  method: "futex" | "eventfd",
+  samples: number,
+  delayNs: number,
+): Promise<Round> {
+  const id = `ringmpsc-bench-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const socket = `/tmp/${id}.sock`;
+  using memory = SharedMemory.createPath(id, bytesFor(samples));
+  try {
+    const v = views(memory.buffer, samples);
+    using server = method === "eventfd" ? FdServer.listen(socket) : undefined;
+    using notifier = EventNotifier.init();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-ffi",
+        "--allow-env",
+        new URL(import.meta.url).pathname,
+        `--role=${method}`,
+        `--shm=${id}`,
+        `--socket=${socket}`,
+        `--samples=${samples}`,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    if (server !== undefined) {
+      const conn = await server.acceptAsync();
+      sendFd(conn, notifier.fd());
+      closeFd(conn);
+    }
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await reader.read();
+    if (first.value?.trim() !== "ready") throw new Error(`child said ${first.value}`);
+    const wake = method === "futex"
+      ? () => void futexWake(v.control, SEQ)
+      : () => notifier.signal();
+    wakeLoop(v, samples, delayNs, wake);
+    while (!(await reader.read()).done) { /* drain */ }
+    const status = await child.status;
+    if (!status.success) throw new Error(`${method} child failed: ${status.code}`);
+    return { latencies: v.results.slice(), errors: Atomics.load(v.control, ERRORS) };
+  } finally {
+    SharedMemory.unlinkPath(id);
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      samples: { type: "string", default: "2000" },
+      rounds: { type: "string", default: "5" },
+      "delay-us": { type: "string", default: "50" },
+      role: { type: "string" },
+      shm: { type: "string" },
+      socket: { type: "string" },
+    },
+  });
+  const samples = Number(values.samples);
+  if (values.role !== undefined) {
+    runChild(values.role, values.shm!, values.socket!, samples);
+    return;
+  }
+  const rounds = Number(values.rounds);
+  const delayNs = Number(values["delay-us"]) * 1000;
+  const methods: { method: Method; label: string }[] = [
+    { method: "atomics", label: "Atomics.wait/notify (Worker ↔ main)" },
+    { method: "futex-thread", label: "futex, native helper (Worker ↔ main)" },
+    { method: "futex", label: "futex, native helper (process ↔ process)" },
+    { method: "eventfd", label: "eventfd, native helper (process ↔ process)" },
+  ];
+  const results = new Map<Method, Round[]>(methods.map(({ method }) => [method, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { method } of methods) {
+      const result = method === "atomics" || method === "futex-thread"
+        ? await roundInWorker(method, samples, delayNs)
+        : await roundInProcess(method, samples, delayNs);
+      results.get(method)!.push(result);
+    }
+  }
+  const us = (ns: number) => (ns / 1000).toFixed(1).padStart(8);
+  console.log(
+    `wake latency in µs: ${rounds} rounds × ${samples} samples per method, ` +
+      `waker spins ${
+        values["delay-us"]
+      } µs before each wake; ${navigator.hardwareConcurrency} CPUs, ` +
+      `Deno ${Deno.version.deno}`,
+  );
+  console.log(
+    `${"method".padEnd(44)}${"p50".padStart(8)}${"p99".padStart(8)}${"p99.9".padStart(8)}` +
+      `${"max".padStart(8)}  median of round p50s  lost/dup/reordered`,
+  );
+  for (const { method, label } of methods) {
+    const list = results.get(method)!;
+    const all = new Float64Array(list.reduce((n, r) => n + r.latencies.length, 0));
+    let at = 0;
+    for (const r of list) {
+      all.set(r.latencies, at);
+      at += r.latencies.length;
+    }
+    all.sort();
+    const roundP50 = median(list.map((r) => percentile(r.latencies.slice().sort(), 0.5)));
+    const errors = list.reduce((n, r) => n + r.errors, 0);
+    console.log(
+      `${label.padEnd(44)}${us(percentile(all, 0.5))}${us(percentile(all, 0.99))}` +
+        `${us(percentile(all, 0.999))}${us(all[all.length - 1])}  ${us(roundP50)}` +
+        `${String(errors).padStart(20)}`,
+    );
+    if (errors > 0) throw new Error(`${label}: ${errors} samples woke for the wrong wake`);
+  }
+}
+
+if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
+  runWorker();
+} else if (import.meta.main) {
+  await main();
+}

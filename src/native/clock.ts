@@ -1,0 +1,70 @@
+/**
+ * Clocks read through the native helper, and the heartbeat store of a
+ * SharedRing commit: {@linkcode realtimeNs}, {@linkcode monotonicNs} and
+ * {@linkcode storeHeartbeat}. CLOCK_REALTIME is what ringmpsc's
+ * `heartbeat_ns` holds, so Zig and Deno peers can compare it; CLOCK_MONOTONIC
+ * is shared by every process on the machine, which makes it fit for
+ * cross-process latency measurement.
+ *
+ * @module
+ */
+
+import { native, systemError } from "../../ffi/lib.ts";
+
+/**
+ * Reads CLOCK_REALTIME in nanoseconds since the Unix epoch.
+ *
+ * @returns The time as a bigint (it exceeds 2^53).
+ *
+ * @example Agreeing with Date.now()
+ * ```ts
+ * import { realtimeNs } from "./clock.ts";
+ * const ms = Number(realtimeNs() / 1_000_000n);
+ * console.log(Math.abs(ms - Date.now()) < 1000); // true
+ * ```
+ */
+export function realtimeNs(): bigint {
+  return BigInt(native().rmpsc_clock_ns(0));
+}
+
+/**
+ * Reads CLOCK_MONOTONIC in nanoseconds (time since boot, excluding suspend),
+ * the same clock in every process on the machine. Exact as a number for
+ * about 104 days of uptime.
+ *
+ * @returns The time in nanoseconds.
+ *
+ * @example Time moves forward
+ * ```ts
+ * import { monotonicNs } from "./clock.ts";
+ * const a = monotonicNs();
+ * console.log(monotonicNs() >= a); // true
+ * ```
+ */
+export function monotonicNs(): number {
+  return Number(native().rmpsc_clock_ns(1));
+}
+
+/**
+ * Stores CLOCK_REALTIME in nanoseconds into the u64 at the start of `word`
+ * with release ordering, in one fast FFI call: what a SharedRing commit does
+ * to `heartbeat_ns` (header offset 0x90). Allocation-free.
+ *
+ * @param word A view whose first 8 bytes are the heartbeat word, 8-byte
+ * aligned in memory (e.g. `new BigUint64Array(memory.buffer, 0x90, 1)`).
+ * @throws {SystemError} (EINVAL) When the view is detached or misaligned.
+ *
+ * @example Stamping a heartbeat
+ * ```ts
+ * import { storeHeartbeat } from "./clock.ts";
+ * const word = new BigUint64Array(1);
+ * storeHeartbeat(word);
+ * console.log(word[0] > 0n); // true
+ * ```
+ */
+export function storeHeartbeat(word: ArrayBufferView): void {
+  const rc = native().rmpsc_heartbeat(word);
+  if (rc < 0) {
+    throw systemError(rc, "Cannot store the heartbeat as the word is detached or misaligned");
+  }
+}

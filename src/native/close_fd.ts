@@ -1,0 +1,32 @@
+/**
+ * {@linkcode closeFd}: closes a raw file descriptor, such as one returned by
+ * `recvFd`, `connectUnix` or `FdServer.accept`.
+ *
+ * @module
+ */
+
+import { check, native } from "../../ffi/lib.ts";
+import { assertFd } from "./_args.ts";
+
+/**
+ * Closes the file descriptor `fd`.
+ *
+ * @param fd The fd to close.
+ * @throws {RangeError} When `fd` is not a non-negative integer.
+ * @throws {SystemError} When close fails (EBADF for an fd that is not open).
+ *
+ * @example Closing a received fd
+ * ```ts
+ * import { closeFd } from "./close_fd.ts";
+ * import { connectUnix, FdServer } from "./fd_passing.ts";
+ * const path = `/tmp/ringmpsc-doc-close-${Deno.pid}.sock`;
+ * using server = FdServer.listen(path);
+ * const client = connectUnix(path);
+ * closeFd(server.accept());
+ * closeFd(client);
+ * ```
+ */
+export function closeFd(fd: number): void {
+  assertFd(fd, "close an fd");
+  check(native().rmpsc_close(fd), `Cannot close fd ${fd} as close failed`);
+}

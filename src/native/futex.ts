@@ -1,0 +1,215 @@
+/**
+ * Futex wait and wake on 32-bit words of shared memory, across processes.
+ *
+ * V8's `Atomics.wait/notify` is an in-process emulation that never meets a
+ * kernel futex waiter in another process, and `Atomics.wait` throws on the
+ * plain `ArrayBuffer` Deno gives for foreign memory. These functions call the
+ * kernel's FUTEX_WAIT/FUTEX_WAKE (shared, not PRIVATE) through the native
+ * helper instead, so a waiter in one process and a waker in another meet as
+ * long as both map the same file (a {@linkcode SharedMemory}). They also work
+ * on `SharedArrayBuffer` views between Workers of one process.
+ *
+ * The word's address is the view's data pointer plus `4 * index`, resolved by
+ * the FFI call itself, so no address table is needed.
+ *
+ * {@linkcode futexParker} packages them as the `Parker` that rings in shared
+ * memory use.
+ *
+ * @module
+ */
+
+import type { Parker, WaitResult } from "../parker.ts";
+import { native, systemError } from "../../ffi/lib.ts";
+import { Errno } from "../../ffi/errno.ts";
+
+/** Wake count meaning "every waiter". */
+const WAKE_ALL = 0x7fffffff;
+
+function assertWord(words: Int32Array, index: number, action: string): void {
+  if (!(words instanceof Int32Array)) {
+    throw new TypeError(
+      `Cannot ${action} as words must be an Int32Array: received ${typeof words}`,
+    );
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= words.length) {
+    throw new RangeError(
+      `Cannot ${action} as index must be an integer between 0 and ${words.length - 1}: ` +
+        `received ${index}`,
+    );
+  }
+}
+
+function toTimeoutNs(timeoutNs: number, action: string): number {
+  if (timeoutNs === Infinity || timeoutNs === -1) return -1;
+  if (!(timeoutNs >= 0) || !Number.isFinite(timeoutNs)) {
+    throw new RangeError(
+      `Cannot ${action} as timeoutNs must be -1, Infinity or a non-negative number: ` +
+        `received ${timeoutNs}`,
+    );
+  }
+  return Math.min(Math.floor(timeoutNs), Number.MAX_SAFE_INTEGER);
+}
+
+function toResult(rc: number, action: string): WaitResult {
+  if (rc === 0 || rc === -Errno.EINTR) return "ok";
+  if (rc === -Errno.EAGAIN) return "not-equal";
+  if (rc === -Errno.ETIMEDOUT) return "timed-out";
+  throw systemError(rc, `Cannot ${action} as FUTEX_WAIT failed`);
+}
+
+/** Turns `Parker`'s milliseconds (`Infinity`: no limit) into nanoseconds. */
+function msToNs(timeoutMs: number): number {
+  if (Number.isNaN(timeoutMs) || timeoutMs === Infinity) return -1;
+  if (timeoutMs <= 0) return 0;
+  return Math.min(Math.ceil(timeoutMs * 1e6), Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * Sleeps while `words[index] === expected`, at most `timeoutNs` nanoseconds,
+ * blocking the calling thread (use {@linkcode futexWaitAsync} on an event
+ * loop that must keep running). The arguments mirror `Atomics.wait`. A wake
+ * may be spurious: callers re-check the word in a loop.
+ *
+ * @param words An Int32Array over shared memory (a {@linkcode SharedMemory}
+ * buffer, or a SharedArrayBuffer).
+ * @param index The word's index within `words`.
+ * @param expected The value the caller saw; the call returns at once if the
+ * word holds another.
+ * @param timeoutNs The most nanoseconds to sleep; `-1` or `Infinity` (the
+ * default) for no limit.
+ * @returns `"ok"` when woken, `"not-equal"` when the word differed,
+ * `"timed-out"` when the time ran out.
+ * @throws {TypeError} When `words` is not an Int32Array.
+ * @throws {RangeError} When `index` or `timeoutNs` is out of range (a closed
+ * region's views have length 0).
+ * @throws {SystemError} When FUTEX_WAIT fails otherwise.
+ *
+ * @example A wait that times out
+ * ```ts
+ * import { futexWait } from "./futex.ts";
+ * import { SharedMemory } from "./shared_memory.ts";
+ * using memory = SharedMemory.create(4096);
+ * const words = new Int32Array(memory.buffer);
+ * console.log(futexWait(words, 0, 0, 1_000_000)); // "timed-out"
+ * console.log(futexWait(words, 0, 7, 1_000_000)); // "not-equal"
+ * ```
+ */
+export function futexWait(
+  words: Int32Array,
+  index: number,
+  expected: number,
+  timeoutNs: number = -1,
+): WaitResult {
+  assertWord(words, index, "wait on a futex");
+  const ns = toTimeoutNs(timeoutNs, "wait on a futex");
+  return toResult(native().rmpsc_futex_wait(words, index, expected | 0, ns), "wait on a futex");
+}
+
+/**
+ * Like {@linkcode futexWait}, without blocking the event loop: the wait runs
+ * on a worker thread of Deno's FFI pool. While pending it keeps the process
+ * alive; it cannot be cancelled, so pair an unlimited wait with a wake.
+ *
+ * @param words An Int32Array over shared memory.
+ * @param index The word's index within `words`.
+ * @param expected The value the caller saw.
+ * @param timeoutNs The most nanoseconds to sleep; `-1` or `Infinity` (the
+ * default) for no limit.
+ * @returns A promise of `"ok"`, `"not-equal"` or `"timed-out"`.
+ * @throws {TypeError} When `words` is not an Int32Array.
+ * @throws {RangeError} When `index` or `timeoutNs` is out of range.
+ * @throws {SystemError} (as a rejection) When FUTEX_WAIT fails otherwise.
+ *
+ * @example Waking an asynchronous waiter
+ * ```ts
+ * import { futexWaitAsync, futexWake } from "./futex.ts";
+ * import { SharedMemory } from "./shared_memory.ts";
+ * using memory = SharedMemory.create(4096);
+ * const words = new Int32Array(memory.buffer);
+ * const result = futexWaitAsync(words, 0, 0, 5e9);
+ * const timer = setInterval(() => {
+ *   Atomics.store(words, 0, 1);
+ *   futexWake(words, 0);
+ * }, 1);
+ * console.log(await result); // "ok" (or "not-equal" if the store came first)
+ * clearInterval(timer);
+ * ```
+ */
+export function futexWaitAsync(
+  words: Int32Array,
+  index: number,
+  expected: number,
+  timeoutNs: number = -1,
+): Promise<WaitResult> {
+  assertWord(words, index, "wait on a futex");
+  const ns = toTimeoutNs(timeoutNs, "wait on a futex");
+  return native().rmpsc_futex_wait_async(words, index, expected | 0, ns)
+    .then((rc) => toResult(rc, "wait on a futex"));
+}
+
+/**
+ * Wakes at most `count` threads, in any process, sleeping on
+ * `words[index]`. Costs one system call even when nobody sleeps, so callers
+ * keep a waiter count and wake only when it is non-zero.
+ *
+ * @param words An Int32Array over shared memory.
+ * @param index The word's index within `words`.
+ * @param count How many waiters to wake (default: all).
+ * @returns How many were woken.
+ * @throws {TypeError} When `words` is not an Int32Array.
+ * @throws {RangeError} When `index` or `count` is out of range.
+ * @throws {SystemError} When FUTEX_WAKE fails.
+ *
+ * @example Waking nobody
+ * ```ts
+ * import { futexWake } from "./futex.ts";
+ * import { SharedMemory } from "./shared_memory.ts";
+ * using memory = SharedMemory.create(4096);
+ * console.log(futexWake(new Int32Array(memory.buffer), 0)); // 0
+ * ```
+ */
+export function futexWake(words: Int32Array, index: number, count: number = WAKE_ALL): number {
+  assertWord(words, index, "wake a futex");
+  if (!Number.isInteger(count) || count < 0 || count > WAKE_ALL) {
+    throw new RangeError(
+      `Cannot wake a futex as count must be an integer between 0 and 2^31-1: received ${count}`,
+    );
+  }
+  const woken = native().rmpsc_futex_wake(words, index, count);
+  if (woken < 0) throw systemError(woken, "Cannot wake a futex as FUTEX_WAKE failed");
+  return woken;
+}
+
+/**
+ * The `Parker` for rings in memory shared between processes: `wait` and
+ * `waitAsync` sleep in FUTEX_WAIT, `notify` wakes every sleeper with
+ * FUTEX_WAKE, all on shared (not PRIVATE) futexes. Timeouts are in
+ * milliseconds, `Infinity` for none, as `Atomics.wait` takes them.
+ *
+ * @example Parking on a region's word
+ * ```ts
+ * import { futexParker } from "./futex.ts";
+ * import { SharedMemory } from "./shared_memory.ts";
+ * using memory = SharedMemory.create(4096);
+ * const words = new Int32Array(memory.buffer);
+ * console.log(futexParker.wait(words, 1, 0, 1)); // "timed-out"
+ * futexParker.notify(words, 1);
+ * ```
+ */
+export const futexParker: Parker = {
+  wait(words, index, expected, timeoutMs) {
+    assertWord(words, index, "park");
+    const rc = native().rmpsc_futex_wait(words, index, expected | 0, msToNs(timeoutMs));
+    return toResult(rc, "park");
+  },
+  waitAsync(words, index, expected, timeoutMs) {
+    assertWord(words, index, "park");
+    return native().rmpsc_futex_wait_async(words, index, expected | 0, msToNs(timeoutMs))
+      .then((rc) => toResult(rc, "park"));
+  },
+  notify(words, index) {
+    assertWord(words, index, "unpark");
+    const woken = native().rmpsc_futex_wake(words, index, WAKE_ALL);
+    if (woken < 0) throw systemError(woken, "Cannot unpark as FUTEX_WAKE failed");
+  },
+};

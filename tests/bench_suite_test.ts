@@ -1,0 +1,368 @@
+/**
+ * Smoke test of the comparison suite (bench/suite.ts) in its hidden tiny
+ * mode, plus the checks that make its "ok" mean something: the benchmark
+ * Workers' consumers must reject a lost, duplicated or reordered item, and
+ * the report helpers must compute percentiles, ratios, the table, the JSON
+ * and a well-formed SVG.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { MessageRing, Ring, u32 } from "../mod.ts";
+import {
+  formatReport,
+  formatSection,
+  latencyStats,
+  median,
+  percentile,
+  Progress,
+  renderSvg,
+  type Section,
+  speedRatio,
+  type SuiteReport,
+  summarize,
+} from "../bench/_report.ts";
+import type { SpscJob, SpscReport } from "../bench/workers/spsc_types_worker.ts";
+import type { PingPongJob, PingPongReport } from "../bench/workers/pingpong_worker.ts";
+
+/**
+ * Checks that `text` is well-formed XML as far as an SVG chart needs: one
+ * root, every tag closed in order, attributes quoted, no raw `<` or stray
+ * `&` in text. Returns the element names in document order.
+ */
+function checkXml(text: string): string[] {
+  const names: string[] = [];
+  const stack: string[] = [];
+  let rest = text.replace(/^<\?xml[^?]*\?>\s*/, "");
+  let roots = 0;
+  const tag = /^<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>/;
+  while (rest.length > 0) {
+    const lt = rest.indexOf("<");
+    const chars = lt < 0 ? rest : rest.slice(0, lt);
+    assert.doesNotMatch(chars, /&(?!(lt|gt|amp|quot|apos|#\d+);)/, `stray & in ${chars}`);
+    if (stack.length === 0) assert.match(chars, /^\s*$/, `text outside the root: ${chars}`);
+    if (lt < 0) break;
+    rest = rest.slice(lt);
+    const m = tag.exec(rest);
+    assert.ok(m !== null, `malformed tag at: ${rest.slice(0, 60)}`);
+    const [whole, close, name, , selfClose] = m;
+    if (close) {
+      assert.equal(stack.pop(), name, `</${name}> closes the wrong element`);
+    } else {
+      if (stack.length === 0) roots++;
+      names.push(name);
+      if (!selfClose) stack.push(name);
+    }
+    rest = rest.slice(whole.length);
+  }
+  assert.deepEqual(stack, [], "unclosed elements");
+  assert.equal(roots, 1, "exactly one root element");
+  return names;
+}
+
+function startWorker<J, R>(url: URL, job: J): { worker: Worker; messages: Promise<R> } {
+  const worker = new Worker(url, { type: "module" });
+  const messages = new Promise<R>((resolve, reject) => {
+    worker.onmessage = (e) => {
+      if (e.data !== "ready") resolve(e.data);
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      reject(new Error(e.message));
+    };
+  });
+  worker.postMessage(job);
+  return { worker, messages };
+}
+
+const SUITE = new URL("../bench/suite.ts", import.meta.url);
+const SPSC_WORKER = new URL("../bench/workers/spsc_types_worker.ts", import.meta.url);
+const PINGPONG_WORKER = new URL("../bench/workers/pingpong_worker.ts", import.meta.url);
+
+/** Runs the spsc consumer Worker on `handle` while this thread sends `values`. */
+async function consumeU32(values: number[], count: number): Promise<SpscReport> {
+  const ring = new Ring(u32, { ringBits: 6 });
+  const job: SpscJob = {
+    transport: "ring-item",
+    element: "u32",
+    role: "consumer",
+    count,
+    batch: 1,
+    budgetMs: 5_000,
+    handle: ring.handle(),
+  };
+  const { worker, messages } = startWorker<SpscJob, { report: SpscReport }>(SPSC_WORKER, job);
+  try {
+    for (const v of values) {
+      const deadline = performance.now() + 5_000;
+      while (!ring.sendOne(v)) assert.ok(performance.now() < deadline, "consumer stalled");
+    }
+    return (await messages).report;
+  } finally {
+    worker.terminate();
+  }
+}
+
+Deno.test("bench suite", async (t) => {
+  await t.step("tiny mode: every row ok, JSON and SVG written", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ringmpsc-bench-suite-" });
+    try {
+      const json = `${dir}/bench.json`;
+      const svg = `${dir}/bench.svg`;
+      // A process of its own: `deno run` does not type-check each Worker as `deno test` does.
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-ffi",
+          "--allow-run",
+          "--allow-env",
+          "--allow-sys",
+          SUITE.pathname,
+          "--tiny",
+          "--json",
+          json,
+          "--svg",
+          svg,
+        ],
+        cwd: new URL("..", import.meta.url).pathname,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const table = new TextDecoder().decode(out.stdout);
+      const progress = new TextDecoder().decode(out.stderr);
+      const report = JSON.parse(await Deno.readTextFile(json)) as SuiteReport;
+      const failures = report.sections.flatMap((s) =>
+        s.measurements.filter((m) => !m.ok).map((m) =>
+          `${m.id}: ${m.runs.map((r) => r.error).join("; ")}`
+        )
+      );
+      assert.deepEqual(failures, []);
+      assert.equal(out.code, 0, `runSuite did not return true:\n${progress}`);
+      assert.equal(report.ok, true);
+      assert.equal(report.mode, "tiny");
+      assert.equal(report.runs, 1);
+      const ids = report.sections.flatMap((s) => s.measurements.map((m) => m.id));
+      for (
+        const id of [
+          "pingpong.ring-spin",
+          "pingpong.ring-blocking",
+          "pingpong.ring-sleep",
+          "pingpong.shared-ring",
+          "pingpong.post-message",
+          "pingpong.message-channel",
+          "pingpong.native",
+          "u32.ring-item",
+          "u32.ring-batch",
+          "f64.ring-item",
+          "f64.ring-batch",
+          "msg1k.message-ring-copy",
+          "msg1k.message-ring-in-place",
+          "msg1k.ringbuf-item",
+          "f64.native-batch",
+        ]
+      ) assert.ok(ids.includes(id), `missing ${id}`);
+      let pairs = 0;
+      for (const section of report.sections) {
+        for (const m of section.measurements) {
+          assert.equal(m.runs.length, 1, m.id);
+          assert.ok(m.value > 0, `${m.id} has no figure`);
+          if (m.kind === "latency") {
+            assert.ok(m.p50Ns! <= m.p99Ns! && m.p99Ns! <= m.p999Ns!, `${m.id} percentiles`);
+          }
+        }
+        for (const row of section.rows) {
+          assert.ok(section.measurements.some((m) => m.id === row.js), row.js);
+          for (const id of Object.values(row.peers)) {
+            assert.ok(section.measurements.some((m) => m.id === id), id);
+            pairs++;
+          }
+        }
+      }
+      const names = checkXml(await Deno.readTextFile(svg));
+      assert.equal(names[0], "svg");
+      assert.equal(names.filter((n) => n === "rect").length, pairs + 1, "one bar per pair");
+      assert.match(table, /1\. Ping-pong round trip/);
+      assert.match(table, /2\. SPSC throughput/);
+      assert.match(table, /All rows ok/);
+      assert.match(progress, /Ring ⇄ Ring, spin, Worker ⇄ Worker: p50/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  await t.step("the SPSC consumer accepts 0…n-1 and rejects a lost, doubled or swapped item", async () => {
+    const n = 200;
+    const seq = Array.from({ length: n }, (_, i) => i);
+    assert.equal((await consumeU32(seq, n)).ok, true);
+    const lost = seq.filter((v) => v !== 70);
+    lost.push(n);
+    const r1 = await consumeU32(lost, n);
+    assert.equal(r1.ok, false);
+    assert.match(r1.error!, /item 70/);
+    const doubled = [...seq.slice(0, 100), 99, ...seq.slice(100, n - 1)];
+    assert.match((await consumeU32(doubled, n)).error!, /item 100/);
+    const swapped = [...seq];
+    [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
+    assert.match((await consumeU32(swapped, n)).error!, /item 10/);
+  });
+
+  await t.step("the 1 KiB consumer checks every field of every message", async () => {
+    for (const corrupt of [false, true]) {
+      const ring = new MessageRing({ ringBits: 14 });
+      const job: SpscJob = {
+        transport: "message-ring-copy",
+        element: "msg1k",
+        role: "consumer",
+        count: 40,
+        batch: 1,
+        budgetMs: 5_000,
+        handle: ring.handle(),
+      };
+      const { worker, messages } = startWorker<SpscJob, { report: SpscReport }>(SPSC_WORKER, job);
+      try {
+        const payload = new Uint8Array(1024);
+        const fields = new Float64Array(payload.buffer);
+        for (let k = 0; k < 40; k++) {
+          for (let j = 0; j < 128; j++) fields[j] = k * 128 + j;
+          if (corrupt && k === 33) fields[127] = -1;
+          const deadline = performance.now() + 5_000;
+          while (!ring.sendMessage(payload)) assert.ok(performance.now() < deadline);
+        }
+        const report = (await messages).report;
+        assert.equal(report.ok, !corrupt);
+        if (corrupt) assert.match(report.error!, /item 33/);
+      } finally {
+        worker.terminate();
+      }
+    }
+  });
+
+  await t.step("the ping-pong echo stops at a value out of sequence", async () => {
+    const ping = new Ring(u32, { ringBits: 4 });
+    const pong = new Ring(u32, { ringBits: 4 });
+    const job: PingPongJob = {
+      transport: "ring-spin",
+      role: "echo",
+      warmup: 0,
+      rounds: 10,
+      budgetMs: 5_000,
+      ping: ping.handle(),
+      pong: pong.handle(),
+    };
+    const { worker, messages } = startWorker<PingPongJob, PingPongReport>(PINGPONG_WORKER, job);
+    try {
+      for (const v of [0, 1, 3]) {
+        ping.sendOne(v);
+        if (v === 3) break;
+        const deadline = performance.now() + 5_000;
+        let back = pong.tryRecv();
+        while (back === null) {
+          assert.ok(performance.now() < deadline, "no echo");
+          back = pong.tryRecv();
+        }
+        assert.equal(back, v);
+      }
+      const report = await messages;
+      assert.equal(report.ok, false);
+      assert.match(report.error!, /echo round 2: received 3/);
+      assert.equal(pong.isClosed(), true);
+    } finally {
+      worker.terminate();
+    }
+  });
+
+  await t.step("percentiles, medians and speed ratios", () => {
+    const xs = Float64Array.from({ length: 1000 }, (_, i) => 1000 - i);
+    const s = latencyStats(xs);
+    assert.deepEqual(
+      [s.minNs, s.p50Ns, s.p99Ns, s.p999Ns, s.maxNs, s.meanNs],
+      [1, 500, 990, 999, 1000, 500.5],
+    );
+    assert.equal(percentile([], 0.5), NaN);
+    assert.throws(() => percentile([1], 1.5), RangeError);
+    assert.equal(median([5, NaN, 1, 3]), 3);
+    assert.equal(median([]), NaN);
+    const fast = summarize("a", "a", "latency", [{ value: 100, ok: true, latency: s }]);
+    const slow = summarize("b", "b", "latency", [{ value: 400, ok: true }]);
+    assert.equal(speedRatio(fast, slow), 4);
+    const tp = summarize("c", "c", "throughput", [
+      { value: 10, ok: true },
+      { value: 30, ok: true },
+      { value: 20, ok: true },
+    ]);
+    const tpPeer = summarize("d", "d", "throughput", [{ value: 5, ok: true }]);
+    assert.equal(speedRatio(tp, tpPeer), 4);
+    assert.throws(() => speedRatio(tp, slow), TypeError);
+    const failed = summarize("e", "e", "throughput", [{ value: 1, ok: true }, {
+      value: NaN,
+      ok: false,
+      error: "boom",
+    }]);
+    assert.equal(failed.ok, false);
+    assert.equal(failed.value, 1);
+    assert.equal(summarize("f", "f", "throughput", []).ok, false);
+  });
+
+  await t.step("table, JSON and SVG show a failed row as failed", () => {
+    const js = summarize("js", "Ring <fast> & co", "throughput", [{ value: 1e8, ok: true }]);
+    const peer = summarize("peer", "peer", "throughput", [{
+      value: NaN,
+      ok: false,
+      error: "item 7 arrived wrong",
+    }]);
+    const section: Section = {
+      id: "s",
+      title: "Section \"one\"",
+      kind: "throughput",
+      peerKinds: ["peer"],
+      measurements: [js, peer],
+      rows: [{ js: "js", peers: { peer: "peer" } }],
+      notes: ["a note"],
+    };
+    const text = formatSection(section, 1);
+    assert.match(text, /! peer: item 7 arrived wrong/);
+    assert.match(text, /peer\s+—\s+NO/);
+    const report: SuiteReport = {
+      version: 1,
+      mode: "tiny",
+      runs: 1,
+      startedAt: "2025-01-01T00:00:00.000Z",
+      seconds: 1,
+      versions: { deno: "2.9.6", v8: "15", typescript: "5" },
+      cpus: 2,
+      os: "linux x86_64",
+      sections: [section],
+      ok: false,
+    };
+    assert.match(formatReport(report), /FAILED/);
+    const svg = renderSvg(report);
+    const names = checkXml(svg);
+    assert.equal(names.filter((n) => n === "rect").length, 1, "no bar without a figure");
+    assert.match(svg, /Ring &lt;fast&gt; &amp; co vs peer/);
+    assert.match(svg, /no figure/);
+  });
+
+  await t.step("progress: a bar on a terminal, lines otherwise", () => {
+    const bar: string[] = [];
+    const p = new Progress(4, { write: (t) => bar.push(t), tty: true });
+    p.section("one");
+    p.begin("step");
+    p.advance(2);
+    p.measured(summarize("x", "x", "throughput", [{ value: 1, ok: true }]));
+    p.end();
+    assert.ok(bar.every((t) => t.startsWith("\r")));
+    assert.ok(bar.some((t) => t.includes(" 50%")));
+    const lines: string[] = [];
+    const q = new Progress(4, { write: (t) => lines.push(t), tty: false });
+    q.section("one");
+    q.begin("step");
+    q.advance(4);
+    q.measured(summarize("x", "Ring x", "throughput", [{ value: 2e6, ok: true }]));
+    q.end();
+    assert.deepEqual(lines.length, 2);
+    assert.match(lines[1], /100%.*Ring x: 2\.00 M items\/s \(1 run, ok\)\n$/);
+  });
+});

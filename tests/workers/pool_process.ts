@@ -1,0 +1,67 @@
+/**
+ * Child process for the cross-process BufferPool tests. Connects to the
+ * test's Unix socket, receives the pool's memfd (and, for "consumer", a
+ * SharedRing's memfd), and then either runs the storm of
+ * pool_storm_core.ts ("storm") or receives handles through the SharedRing
+ * and checks every payload ("consumer"). Prints one JSON report line.
+ *
+ * Usage: pool_process.ts storm <socket> <id> <rounds> <hold>
+ *        pool_process.ts consumer <socket> <count>
+ *
+ * @module
+ */
+
+import { u32 } from "../../src/element.ts";
+import { SharedBufferPool } from "../../src/native/buffer_pool_shared.ts";
+import { closeFd } from "../../src/native/close_fd.ts";
+import { connectUnix, recvFd } from "../../src/native/fd_passing.ts";
+import { SharedRing } from "../../src/native/shared_ring.ts";
+import { runStorm } from "./pool_storm_core.ts";
+
+/** Payload length of message `n` in a slab of `slabSize` bytes. */
+export function payloadLength(n: number, slabSize: number): number {
+  return 8 + (n * 7919) % (slabSize - 8);
+}
+
+if (import.meta.main) {
+  const [role, path, ...rest] = Deno.args;
+  const socket = connectUnix(path);
+  const poolFd = recvFd(socket);
+  using shared = SharedBufferPool.attach(poolFd);
+  closeFd(poolFd);
+  const pool = shared.pool;
+  if (role === "storm") {
+    const [id, rounds, hold] = rest.map(Number);
+    console.log(JSON.stringify(runStorm(pool, id, rounds, hold, 0x2545f491 * id)));
+  } else {
+    const count = Number(rest[0]);
+    const ringFd = recvFd(socket);
+    using ring = SharedRing.attach(u32, ringFd);
+    closeFd(ringFd);
+    const bytes = pool.bytes;
+    const errors: string[] = [];
+    let received = 0;
+    while (received < count) {
+      ring.waitReadable();
+      for (let h = ring.tryRecv(); h !== null; h = ring.tryRecv()) {
+        const o = pool.offsetOf(h);
+        const len = pool.lengthOf(h);
+        const n = new DataView(bytes.buffer, bytes.byteOffset + o, 8).getUint32(0, true);
+        if (n !== received && errors.length < 5) errors.push(`expected ${received}, received ${n}`);
+        if (len !== payloadLength(n, pool.slabSize) && errors.length < 5) {
+          errors.push(`message ${n} has length ${len}`);
+        }
+        for (let i = 8; i < len; i++) {
+          if (bytes[o + i] !== ((n + i) & 0xff)) {
+            if (errors.length < 5) errors.push(`message ${n} byte ${i} is torn`);
+            break;
+          }
+        }
+        pool.free(h);
+        received++;
+      }
+    }
+    console.log(JSON.stringify({ received, errors }));
+  }
+  closeFd(socket);
+}
