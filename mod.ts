@@ -36,3 +36,4 @@ export * as mpmc from "./src/mpmc/mod.ts";
 export * from "./src/event_loop.ts";
 export * from "./src/message_ring.ts";
 export * from "./src/placement.ts";
+export * from "./src/buffer_pool.ts";

@@ -1,0 +1,38 @@
+/**
+ * event_notifier: a ring whose every commit signals an eventfd, so a
+ * consumer can wait in epoll alongside sockets and timers — or, in Deno,
+ * await the notifier without blocking the event loop.
+ * Run: deno run --allow-ffi --allow-read --allow-write --allow-env examples/event_notifier.ts
+ *
+ * @module
+ */
+import { Ring, u32 } from "../mod.ts";
+import { EventNotifier } from "../native.ts";
+
+const ring = new Ring(u32, { ringBits: 8 });
+const notifier = EventNotifier.init();
+ring.setEventNotifier(notifier); // commit() now writes to the eventfd
+
+// A producer on a timer, like a socket handler would be.
+let next = 0;
+const timer = setInterval(() => {
+  ring.send([next, next + 1, next + 2]);
+  next += 3;
+  if (next >= 30) clearInterval(timer);
+}, 5);
+
+let received = 0;
+while (received < 30) {
+  await notifier.waitAsync(); // the eventfd became readable (off the event loop's thread)
+  notifier.consume(); // reset the counter before waiting again
+  for (let region = ring.readable(); region !== null; region = ring.readable()) {
+    received += region.length;
+    ring.advance(region.length);
+  }
+}
+notifier.deinit();
+console.log(
+  `event_notifier: ${received} items announced through eventfd ${
+    notifier.fd() === -1 ? "(closed)" : ""
+  }`.trim(),
+);
