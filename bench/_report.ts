@@ -48,6 +48,8 @@ export interface RunResult {
   latency?: LatencyStats;
   /** What one clock read cost in this run (ns), when the run timed itself per round. */
   clockNs?: number;
+  /** Wall-clock seconds the whole run took, Worker or process start-up included. */
+  wallSeconds?: number;
 }
 
 /** A measured transport: its runs and their medians. */
@@ -390,17 +392,28 @@ export function formatNumber(x: number): string {
   return x.toFixed(digits);
 }
 
-function figureCells(m: Measurement): string[] {
+/** Items at least this big also get a GB/s figure. */
+const BYTES_SHOWN = 256;
+
+function showsBytes(section: Section): boolean {
+  return section.measurements.some((m) => (m.itemBytes ?? 0) >= BYTES_SHOWN);
+}
+
+function figureCells(m: Measurement, bytesColumn: boolean): string[] {
   if (m.kind === "latency") {
     return [m.p50Ns, m.p99Ns, m.p999Ns].map((ns) => formatNumber((ns ?? NaN) / 1000));
   }
   const cells = [formatNumber(m.value / 1e6)];
-  cells.push(m.itemBytes !== undefined ? formatNumber(m.value * m.itemBytes / 1e9) : "");
+  if (bytesColumn) {
+    const big = m.itemBytes !== undefined && m.itemBytes >= BYTES_SHOWN;
+    cells.push(big ? formatNumber(m.value * m.itemBytes! / 1e9) : "");
+  }
   return cells;
 }
 
-function figureHeads(kind: MeasurementKind): string[] {
-  return kind === "latency" ? ["p50 µs", "p99 µs", "p99.9 µs"] : ["M items/s", "GB/s"];
+function figureHeads(kind: MeasurementKind, bytesColumn: boolean): string[] {
+  if (kind === "latency") return ["p50 µs", "p99 µs", "p99.9 µs"];
+  return bytesColumn ? ["M items/s", "GB/s"] : ["M items/s"];
 }
 
 function layout(table: string[][], leftColumns: number): string[] {
@@ -421,8 +434,8 @@ function layout(table: string[][], leftColumns: number): string[] {
  * to each peer kind, ok), then the peers' own figures, then the notes.
  *
  * @param section The section.
- * @param runs Runs per measurement, for the heading.
- * @returns The text, ending in a newline.
+ * @returns The text, ending in a newline; the heading names the most runs
+ * any of its measurements has.
  *
  * @example A section with one row
  * ```ts
@@ -431,12 +444,13 @@ function layout(table: string[][], leftColumns: number): string[] {
  * const peer = summarize("pm", "postMessage", "throughput", [{ value: 5e5, ok: true }]);
  * const text = formatSection({ id: "s", title: "Throughput", kind: "throughput",
  *   peerKinds: ["postMessage"], measurements: [js, peer],
- *   rows: [{ js: "js", peers: { postMessage: "pm" } }], notes: [] }, 1);
+ *   rows: [{ js: "js", peers: { postMessage: "pm" } }], notes: [] });
  * console.log(text.includes("×100")); // true
  * ```
  */
-export function formatSection(section: Section, runs: number): string {
-  const heads = figureHeads(section.kind);
+export function formatSection(section: Section): string {
+  const bytesColumn = showsBytes(section);
+  const heads = figureHeads(section.kind, bytesColumn);
   const head = [
     "row",
     ...heads,
@@ -451,7 +465,7 @@ export function formatSection(section: Section, runs: number): string {
       if (id === undefined) return "";
       return `×${formatNumber(speedRatio(js, measurementOf(section, id)))}`;
     });
-    table.push([js.label, ...figureCells(js), ...ratios, js.ok ? "yes" : "NO"]);
+    table.push([js.label, ...figureCells(js, bytesColumn), ...ratios, js.ok ? "yes" : "NO"]);
   }
   const jsIds = new Set(section.rows.map((r) => r.js));
   const peers = section.measurements.filter((m) => !jsIds.has(m.id));
@@ -460,12 +474,13 @@ export function formatSection(section: Section, runs: number): string {
     for (const m of peers) {
       table.push([
         `  ${m.label}`,
-        ...figureCells(m),
+        ...figureCells(m, bytesColumn),
         ...section.peerKinds.map(() => ""),
         m.ok ? "yes" : "NO",
       ]);
     }
   }
+  const runs = Math.max(0, ...section.measurements.map((m) => m.runs.length));
   const lines = [`${section.title} — median of ${runs} run${runs === 1 ? "" : "s"}`];
   lines.push(...layout(table, 1).map((l) => `  ${l}`));
   for (const m of section.measurements) {
@@ -493,14 +508,15 @@ export function formatSection(section: Section, runs: number): string {
  * ```
  */
 export function formatReport(report: SuiteReport): string {
-  const head = `ringmpsc bench (${report.mode}): Deno ${report.versions.deno}, V8 ${
-    report.versions.v8
-  }, ${report.os}, ${report.cpus} CPUs; ${report.seconds.toFixed(0)} s; every consumer checks ` +
+  const head =
+    `ringmpsc bench (${report.mode}): Deno ${report.versions.deno}, V8 ${report.versions.v8}, ${report.os}, ${report.cpus} CPUs; ${
+      report.seconds.toFixed(0)
+    } s; every consumer checks ` +
     `every item. Ratios are speed ratios (>1: the JS row is faster than that peer).`;
   const verdict = report.ok
     ? "All rows ok: every consumer received every item once, in order."
     : "FAILED: at least one run lost, duplicated or reordered an item, or did not finish.";
-  return [head, "", ...report.sections.map((s) => formatSection(s, report.runs)), verdict]
+  return [head, "", ...report.sections.map((s) => formatSection(s)), verdict]
     .join("\n") + "\n";
 }
 
@@ -525,8 +541,10 @@ export function reportJson(report: SuiteReport): string {
 
 /** Escapes text for XML character data and attribute values. */
 function xml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) =>
-    ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
 }
 
 /** One bar of the chart. */
@@ -632,16 +650,13 @@ export function renderSvg(report: SuiteReport): string {
     const gx = x(10 ** d).toFixed(1);
     const label = d < 0 ? `${(10 ** d).toFixed(-d)}×` : `${10 ** d}×`;
     grid.push(
-      `<line x1="${gx}" y1="${top}" x2="${gx}" y2="${y}" class="${
-        d === 0 ? "one" : "grid"
-      }"/>`,
+      `<line x1="${gx}" y1="${top}" x2="${gx}" y2="${y}" class="${d === 0 ? "one" : "grid"}"/>`,
       `<text x="${gx}" y="${y + 16}" class="axis" text-anchor="middle">${label}</text>`,
     );
   }
   const title = `ringmpsc bench (${report.mode}): JS ÷ peer speed ratio, log scale`;
-  const subtitle = `Deno ${report.versions.deno}, ${report.os}, ${report.cpus} CPUs, ${
-    report.startedAt
-  }; green: JS faster, red: peer faster, grey: a run failed`;
+  const subtitle =
+    `Deno ${report.versions.deno}, ${report.os}, ${report.cpus} CPUs, ${report.startedAt}; green: JS faster, red: peer faster, grey: a run failed`;
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
@@ -668,6 +683,8 @@ export interface ProgressOptions {
   write(text: string): void;
   /** Redraw one bar in place (terminal), or print a line per measured row. */
   tty: boolean;
+  /** Width of the terminal in columns; the bar's line is cut to fit (default 100). */
+  columns?: number;
 }
 
 /**
@@ -715,10 +732,11 @@ export class Progress implements ProgressSink {
     const width = 24;
     const full = Math.round(share * width);
     const bar = "█".repeat(full) + "░".repeat(width - full);
-    const label = this.#label.length > 48 ? `${this.#label.slice(0, 47)}…` : this.#label;
-    this.#options.write(
-      `\r\x1b[2K${bar} ${(share * 100).toFixed(0).padStart(3)}%  ${this.#elapsed()}  ${label}`,
-    );
+    const head = `${bar} ${(share * 100).toFixed(0).padStart(3)}%  ${this.#elapsed()}  `;
+    const room = Math.max(10, (this.#options.columns ?? 100) - [...head].length - 1);
+    const chars = [...this.#label];
+    const label = chars.length > room ? `${chars.slice(0, room - 1).join("")}…` : this.#label;
+    this.#options.write(`\r\x1b[2K${head}${label}`);
   }
 
   /**

@@ -5,8 +5,9 @@
  * - **pool**: the producer allocates a slab, copies the payload into it and
  *   sends the 4-byte handle through a `Ring` of u32; the consumer reads the
  *   payload in place and frees the slab (the seed's pointer-ring pattern);
- * - **ring copy**: the producer copies the payload into a `Ring` of u8 and the
- *   consumer reads it in place there and advances;
+ * - **ring copy**: the producer copies the payload into a `Ring` of u8 (room
+ *   for 64 messages, as the pool has 64 slabs) and the consumer reads it in
+ *   place there and advances;
  * - **postMessage**: the producer posts the payload (structured clone) over a
  *   `MessageChannel`; the consumer reads it from the event.
  *
@@ -258,7 +259,8 @@ async function runOnce(
     p = { variant, role: "producer", size, count, pool, ring };
     c = { variant, role: "consumer", size, count, pool, ring };
   } else if (variant === "ringCopy") {
-    const ringBits = Math.max(16, Math.ceil(Math.log2(size * 4)));
+    // The same buffering as the pool: room for 64 messages.
+    const ringBits = Math.ceil(Math.log2(size * 64));
     const ring = new Ring(u8, { ringBits }).handle();
     p = { variant, role: "producer", size, count, ring };
     c = { variant, role: "consumer", size, count, ring };
@@ -377,7 +379,9 @@ async function main(): Promise<void> {
   console.log("| --- | ---: |");
   console.log(`| BufferPool alloc + free pair | ${cost.pairNs.toFixed(1)} |`);
   console.log(`| load + CAS of a 32-bit tagged head (our choice) | ${cost.cas32Ns.toFixed(1)} |`);
-  console.log(`| load + CAS of a 64-bit tagged head through BigInt | ${cost.casBigNs.toFixed(1)} |`);
+  console.log(
+    `| load + CAS of a 64-bit tagged head through BigInt | ${cost.casBigNs.toFixed(1)} |`,
+  );
   if (values.json !== undefined) {
     Deno.writeTextFileSync(values.json, JSON.stringify({ runs, rows, cost }, null, 2));
   }

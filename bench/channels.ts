@@ -209,10 +209,22 @@ export interface ChannelBenchOptions {
 }
 
 /**
- * Measures every row: JS runs and native runs interleaved, `runs` of each.
+ * Measures every row: JS runs and native runs interleaved, `runs` of each,
+ * and prints each row as it is done.
  *
  * @param options What to measure.
  * @returns The rows.
+ * @throws {RangeError} If a producer would send 2^24 items or more (the item encoding's limit).
+ *
+ * @example A quick MPSC and MPMC check without the native baseline
+ * ```ts ignore
+ * import { measureChannels } from "./channels.ts";
+ * const rows = await measureChannels({
+ *   runs: 1, warmup: 0, items: 100_000, nativeItems: 0, batches: [256], ringBits: 12,
+ *   mpsc: [2], mpmc: [[2, 2]], native: false,
+ * });
+ * console.log(rows.every((r) => r.ok)); // true
+ * ```
  */
 export async function measureChannels(options: ChannelBenchOptions): Promise<ChannelRow[]> {
   let runNative:

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Ring, u32 } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
@@ -37,11 +38,7 @@ import {
   summarize,
   withTimeout,
 } from "./_report.ts";
-import type {
-  PingPongJob,
-  PingPongReport,
-  PingPongTransport,
-} from "./workers/pingpong_worker.ts";
+import type { PingPongJob, PingPongReport, PingPongTransport } from "./workers/pingpong_worker.ts";
 
 const WORKER = new URL("./workers/pingpong_worker.ts", import.meta.url);
 const PROCESS = new URL("./workers/pingpong_process.ts", import.meta.url);
@@ -155,8 +152,13 @@ async function postMessageRun(
     worker.onmessage = () => resolve();
   });
   worker.postMessage(
-    { transport: "post-message", role: "echo", warmup, rounds, budgetMs: timeoutMs } satisfies
-      PingPongJob,
+    {
+      transport: "post-message",
+      role: "echo",
+      warmup,
+      rounds,
+      budgetMs: timeoutMs,
+    } satisfies PingPongJob,
   );
   await ready;
   const clockNs = clockCostNs();
@@ -216,7 +218,7 @@ async function sharedRingRun(
         "--allow-write",
         "--allow-ffi",
         "--allow-env",
-        PROCESS.pathname,
+        fileURLToPath(PROCESS),
         names[0],
         names[1],
         String(warmup),
@@ -259,9 +261,11 @@ async function sharedRingRun(
     if (!report.ok) child.kill("SIGKILL");
     while (!(await reader.read()).done) { /* drain */ }
     const status = await child.status;
-    const echo: PingPongReport = status.success
-      ? { ok: true, rounds: warmup + rounds }
-      : { ok: false, error: `echo process exited ${status.code}: ${(await stderr).trim()}`, rounds: 0 };
+    const echo: PingPongReport = status.success ? { ok: true, rounds: warmup + rounds } : {
+      ok: false,
+      error: `echo process exited ${status.code}: ${(await stderr).trim()}`,
+      rounds: 0,
+    };
     return fromReports(report, echo);
   } catch (err) {
     child?.kill("SIGKILL");
@@ -387,7 +391,10 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
   for (let r = 0; r < runs; r++) {
     for (const plan of plans) {
       progress.begin(`ping-pong · ${plan.label} · run ${r + 1}/${runs}`);
-      results.get(plan.id)!.push(await plan.run());
+      const began = performance.now();
+      const result = await plan.run();
+      result.wallSeconds = (performance.now() - began) / 1000;
+      results.get(plan.id)!.push(result);
       progress.advance(1);
       if (r === runs - 1) {
         const m = summarize(plan.id, plan.label, "latency", results.get(plan.id)!);
@@ -444,6 +451,6 @@ if (import.meta.main) {
     rounds: Number(values.rounds),
     slowRounds: Number(values["slow-rounds"]),
   });
-  console.log(formatSection(section, runs));
+  console.log(formatSection(section));
   if (!section.measurements.every((m) => m.ok)) Deno.exit(1);
 }

@@ -463,10 +463,19 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
   for (let r = 0; r < runs; r++) {
     for (const plan of plans) {
       progress.begin(`SPSC · ${plan.label} · run ${r + 1}/${runs}`);
-      results.get(plan.id)!.push(await plan.run());
+      const began = performance.now();
+      const result = await plan.run();
+      result.wallSeconds = (performance.now() - began) / 1000;
+      results.get(plan.id)!.push(result);
       progress.advance(1);
       if (r === runs - 1) {
-        const m = summarize(plan.id, plan.label, "throughput", results.get(plan.id)!, plan.itemBytes);
+        const m = summarize(
+          plan.id,
+          plan.label,
+          "throughput",
+          results.get(plan.id)!,
+          plan.itemBytes,
+        );
         measured.set(plan.id, m);
         progress.measured(m);
       }
@@ -557,6 +566,6 @@ if (import.meta.main) {
     postMessages: Math.max(1, Math.floor(count / 100)),
     nativeItems: count * 10,
   });
-  console.log(formatSection(section, runs));
+  console.log(formatSection(section));
   if (!section.measurements.every((m) => m.ok)) Deno.exit(1);
 }

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type ChannelBenchOptions, type ChannelRow, measureChannels } from "./channels.ts";
 import { buildNativeBaseline } from "./native_baseline.ts";
@@ -37,8 +38,9 @@ import {
   reportJson,
   type RunResult,
   type Section,
-  summarize,
   type SuiteReport,
+  summarize,
+  withTimeout,
 } from "./_report.ts";
 
 export type { SuiteReport } from "./_report.ts";
@@ -75,19 +77,20 @@ interface Sizes {
   nativeItems: number;
   timeoutMs: number;
   channels: Omit<ChannelBenchOptions, "runs" | "native">;
+  wake: { samples: number; rounds: number };
 }
 
 const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
   tiny: {
     runs: 1,
-    pingRounds: 2_000,
-    pingSlowRounds: 200,
+    pingRounds: 1_000,
+    pingSlowRounds: 100,
     count: 100_000,
     postCount: 5_000,
     messages: 5_000,
     postMessages: 1_000,
     nativeItems: 1_000_000,
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
     channels: {
       warmup: 0,
       items: 20_000,
@@ -97,15 +100,16 @@ const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
       mpsc: [1, 2],
       mpmc: [[2, 2]],
     },
+    wake: { samples: 200, rounds: 1 },
   },
   quick: {
     runs: 3,
-    pingRounds: 20_000,
-    pingSlowRounds: 2_000,
-    count: 2_000_000,
-    postCount: 100_000,
-    messages: 100_000,
-    postMessages: 20_000,
+    pingRounds: 10_000,
+    pingSlowRounds: 1_000,
+    count: 4_000_000,
+    postCount: 50_000,
+    messages: 200_000,
+    postMessages: 10_000,
     nativeItems: 20_000_000,
     timeoutMs: 60_000,
     channels: {
@@ -117,6 +121,7 @@ const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
       mpsc: [1, 2, 4, 8],
       mpmc: [[1, 1], [2, 2], [4, 4]],
     },
+    wake: { samples: 1_000, rounds: 3 },
   },
   full: {
     runs: 5,
@@ -124,7 +129,7 @@ const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
     pingSlowRounds: 20_000,
     count: 10_000_000,
     postCount: 300_000,
-    messages: 500_000,
+    messages: 1_000_000,
     postMessages: 100_000,
     nativeItems: 100_000_000,
     timeoutMs: 120_000,
@@ -137,6 +142,7 @@ const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
       mpsc: [1, 2, 4, 8],
       mpmc: [[1, 1], [2, 2], [4, 4]],
     },
+    wake: { samples: 5_000, rounds: 5 },
   },
 };
 
@@ -144,6 +150,15 @@ function stdoutWriter(text: string): void {
   const bytes = new TextEncoder().encode(text);
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+function columns(): number | undefined {
+  try {
+    const { columns } = Deno.consoleSize();
+    return columns >= 40 ? columns : undefined; // a pseudo-terminal may report 0
+  } catch {
+    return undefined;
+  }
 }
 
 function stderrProgress(): ProgressOptions {
@@ -155,6 +170,7 @@ function stderrProgress(): ProgressOptions {
       while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
     },
     tty: Deno.stderr.isTerminal(),
+    columns: columns(),
   };
 }
 
@@ -168,10 +184,14 @@ function shapeLabel(row: ChannelRow): string {
   return `${row.design.toUpperCase()} ${row.producers}P→${row.consumers}C, publish ${every}`;
 }
 
-/** Calls `work` with `console.log` sent to `sink` (bench/channels.ts prints its rows). */
-async function logsTo<T>(sink: (line: string) => void, work: () => Promise<T>): Promise<T> {
+/**
+ * Calls `work` with `console.log` silenced: bench/channels.ts prints its own
+ * rows to stdout, where the suite prints only its table at the end (it
+ * reports each row through the progress display instead).
+ */
+async function withoutConsoleLog<T>(work: () => Promise<T>): Promise<T> {
   const log = console.log;
-  console.log = (...args: unknown[]) => sink(args.map(String).join(" "));
+  console.log = () => {};
   try {
     return await work();
   } finally {
@@ -194,10 +214,17 @@ async function channelSection(sizes: Sizes, progress: Progress): Promise<Section
   progress.begin(`MPSC / MPMC scaling (${channelSteps(sizes)} runs, bench/channels.ts)`);
   let channelRows: ChannelRow[];
   try {
-    channelRows = await logsTo(
-      () => {},
-      () => measureChannels({ ...sizes.channels, runs: sizes.runs, native: true }),
+    const limitMs = sizes.timeoutMs * 5;
+    const rows = await withoutConsoleLog(() =>
+      withTimeout<ChannelRow[] | null>(
+        measureChannels({ ...sizes.channels, runs: sizes.runs, native: true }),
+        limitMs,
+        () => {},
+        null,
+      )
     );
+    if (rows === null) throw new Error(`it ran longer than ${limitMs} ms`);
+    channelRows = rows;
   } catch (err) {
     notes.push(`bench/channels.ts failed: ${(err as Error).message}`);
     const m = summarize("channels.failed", "MPSC / MPMC scaling", "throughput", [{
@@ -246,6 +273,130 @@ async function channelSection(sizes: Sizes, progress: Progress): Promise<Section
   };
 }
 
+const WAKE_LATENCY = new URL("./wake_latency.ts", import.meta.url);
+
+/** Which wake row a label of bench/wake_latency.ts's table is. */
+function wakeId(label: string): string {
+  if (label.startsWith("Atomics")) return "wake.atomics";
+  if (label.startsWith("futex") && label.includes("Worker")) return "wake.futex-thread";
+  if (label.startsWith("futex")) return "wake.futex-process";
+  if (label.startsWith("eventfd")) return "wake.eventfd";
+  return `wake.${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+}
+
+/**
+ * Parses bench/wake_latency.ts's table: one measurement per method, its
+ * percentiles pooled over the script's rounds (it interleaves methods
+ * round by round itself).
+ */
+function parseWakeTable(stdout: string, samples: number, rounds: number): Measurement[] {
+  const row =
+    /^(.+?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+)\s*$/;
+  const out: Measurement[] = [];
+  for (const line of stdout.split("\n")) {
+    const m = row.exec(line);
+    if (m === null) continue;
+    const [p50, p99, p999, max] = [m[2], m[3], m[4], m[5]].map((us) => Number(us) * 1000);
+    const errors = Number(m[7]);
+    const run: RunResult = {
+      value: p50,
+      ok: errors === 0,
+      items: samples * rounds,
+      latency: {
+        samples: samples * rounds,
+        minNs: NaN,
+        p50Ns: p50,
+        p99Ns: p99,
+        p999Ns: p999,
+        maxNs: max,
+        meanNs: NaN,
+      },
+    };
+    if (errors > 0) run.error = `${errors} samples woke for the wrong wake`;
+    out.push(summarize(wakeId(m[1].trim()), m[1].trim(), "latency", [run]));
+  }
+  return out;
+}
+
+/**
+ * Section 4: bench/wake_latency.ts, run as a process of its own and its
+ * table parsed (the script exports no function to call).
+ */
+async function wakeSection(sizes: Sizes, progress: Progress): Promise<Section> {
+  const { samples, rounds } = sizes.wake;
+  progress.begin(`wake latency (${rounds} round(s) × ${samples} samples, bench/wake_latency.ts)`);
+  const notes = [
+    "bench/wake_latency.ts: the waiter announces it is about to sleep, the waker spins 50 µs " +
+    "so it surely sleeps, stamps CLOCK_MONOTONIC and wakes it; the waiter stamps on waking " +
+    "and checks it woke for that sample. Methods interleave round by round; percentiles pool " +
+    `${rounds} round(s) × ${samples} samples.`,
+    "The script exports no function, so the suite runs it as a process and reads its table; " +
+    "each row is one 'run' in the JSON.",
+  ];
+  const expected = ["wake.atomics", "wake.futex-thread", "wake.futex-process", "wake.eventfd"];
+  let measurements: Measurement[] = [];
+  let failure: string | null = null;
+  try {
+    const signal = AbortSignal.timeout(sizes.timeoutMs * 2);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-ffi",
+        "--allow-run",
+        "--allow-env",
+        fileURLToPath(WAKE_LATENCY),
+        `--samples=${samples}`,
+        `--rounds=${rounds}`,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    measurements = parseWakeTable(stdout, samples, rounds);
+    if (!out.success) {
+      const stderr = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" / ");
+      failure = signal.aborted
+        ? `bench/wake_latency.ts ran longer than ${sizes.timeoutMs * 2} ms`
+        : `bench/wake_latency.ts exited ${out.code}: ${stderr}`;
+    }
+  } catch (err) {
+    failure = `bench/wake_latency.ts could not run: ${(err as Error).message}`;
+  }
+  for (const id of expected) {
+    if (!measurements.some((m) => m.id === id)) {
+      measurements.push(
+        summarize(id, id, "latency", [{ value: NaN, ok: false, error: failure ?? "no row" }]),
+      );
+    }
+  }
+  if (failure !== null) {
+    notes.push(failure);
+    for (const m of measurements) {
+      m.ok = false;
+      for (const r of m.runs) r.error ??= failure;
+    }
+  }
+  progress.advance(1);
+  for (const m of measurements) progress.measured(m);
+  const peers = { "Atomics.wait/notify": "wake.atomics" };
+  return {
+    id: "wake",
+    title: "4. Wake latency: a sleeping waiter woken by another thread or process",
+    kind: "latency",
+    peerKinds: Object.keys(peers),
+    measurements: [
+      ...measurements.filter((m) => m.id !== "wake.atomics"),
+      ...measurements.filter((m) => m.id === "wake.atomics"),
+    ],
+    rows: expected.slice(1).map((js) => ({ js, peers })),
+    notes,
+  };
+}
+
 /**
  * Runs the comparison suite, prints its table, and writes the JSON report
  * and the SVG chart when asked.
@@ -269,7 +420,7 @@ export async function runSuite(options: SuiteOptions): Promise<boolean> {
   const write = options.write ?? stdoutWriter;
   const startedAt = new Date();
   const started = performance.now();
-  const total = pingPongSteps(sizes.runs) + spscTypesSteps(sizes.runs) + channelSteps(sizes);
+  const total = pingPongSteps(sizes.runs) + spscTypesSteps(sizes.runs) + channelSteps(sizes) + 1;
   const progress = new Progress(total, options.progress ?? stderrProgress());
   const sections: Section[] = [];
 
@@ -307,6 +458,9 @@ export async function runSuite(options: SuiteOptions): Promise<boolean> {
 
   progress.section("3. MPSC and MPMC scaling");
   sections.push(await channelSection(sizes, progress));
+
+  progress.section("4. wake latency");
+  sections.push(await wakeSection(sizes, progress));
 
   progress.end();
   const report: SuiteReport = {

@@ -400,18 +400,19 @@ export class BufferPool {
     const words = new Int32Array(buffer, byteOffset, META_OFFSET >> 2);
     const meta = new Int32Array(buffer, byteOffset + META_OFFSET, numSlabs * META_WORDS);
     const nil = 2 ** indexBitsFor(numSlabs) - 1;
-    // Free list 0 → 1 → … → numSlabs-1 → NIL, every slab free at generation 0.
+    // Free list 0 → 1 → … → numSlabs-1 → NIL, every slab free at generation 0; these plain
+    // writes and the header fields are published by the stores of the head and the magic below.
     for (let i = 0; i < numSlabs; i++) {
       const m = i * META_WORDS;
-      Atomics.store(meta, m + M_STATE, 0);
-      Atomics.store(meta, m + M_LENGTH, 0);
-      Atomics.store(meta, m + M_NEXT, i + 1 < numSlabs ? i + 1 : nil);
+      meta[m + M_STATE] = 0;
+      meta[m + M_LENGTH] = 0;
+      meta[m + M_NEXT] = i + 1 < numSlabs ? i + 1 : nil;
     }
-    Atomics.store(words, H_SLAB_SIZE >> 2, slabSize);
-    Atomics.store(words, H_NUM_SLABS >> 2, numSlabs);
-    Atomics.store(words, H_STRIDE >> 2, l.stride);
-    Atomics.store(words, H_DATA_OFFSET >> 2, l.dataOffset);
-    Atomics.store(words, H_VERSION >> 2, VERSION);
+    words[H_SLAB_SIZE >> 2] = slabSize;
+    words[H_NUM_SLABS >> 2] = numSlabs;
+    words[H_STRIDE >> 2] = l.stride;
+    words[H_DATA_OFFSET >> 2] = l.dataOffset;
+    words[H_VERSION >> 2] = VERSION;
     // Publishes the free list: tag 0, index 0.
     Atomics.store(words, W_HEAD, 0);
     // Publishes the formatted pool to attachers, last.
@@ -456,7 +457,8 @@ export class BufferPool {
           `Cannot allocate as the free-list head points outside the pool: received index ${index} of ${numSlabs}`,
         );
       }
-      const next = Atomics.load(meta, index * META_WORDS + M_NEXT);
+      // Plain read after the head's acquire load; a racing re-push changes the tag too.
+      const next = meta[index * META_WORDS + M_NEXT];
       if (next !== nil && (next < 0 || next >= numSlabs)) {
         // A concurrent pop may have reused `index`; only a head that still reads the same is corrupt.
         if (Atomics.load(header, W_HEAD) !== head) continue;
@@ -496,11 +498,13 @@ export class BufferPool {
    * ```
    */
   free(handle: Handle): void {
-    const index = this.#check(handle, "free");
+    const index = this.#index(handle, "free");
     const meta = this.#meta;
     const m = index * META_WORDS;
-    const state = Atomics.load(meta, m + M_STATE);
-    // Flip the allocated bit off; a racing free of the same handle loses here.
+    // The state the swap below expects: allocated, at the handle's generation.
+    const state = meta[m + M_STATE];
+    this.#checkState(handle, index, state, "free");
+    // Flip the allocated bit off; of two racing frees of one handle, one loses here.
     if (Atomics.compareExchange(meta, m + M_STATE, state, state & ~1) !== state) {
       throw new InvalidHandle(
         `Cannot free handle 0x${(handle >>> 0).toString(16)} as slab ${index} was freed meanwhile`,
@@ -509,7 +513,7 @@ export class BufferPool {
     const header = this.#header;
     const tagMask = ~this.#indexMask;
     for (;;) {
-      const head = Atomics.load(header, W_HEAD);
+      const head = header[W_HEAD]; // a stale read only fails the swap
       meta[m + M_NEXT] = head & this.#indexMask; // published by the swap below
       // Publishes slab `index` as the new top of the free list (tag unchanged).
       if (Atomics.compareExchange(header, W_HEAD, head, (head & tagMask) | index) === head) {
@@ -731,6 +735,14 @@ export class BufferPool {
 
   /** Validates a handle for its current owner and returns its index. */
   #check(handle: Handle, what: string): number {
+    const index = this.#index(handle, what);
+    // Plain read: the owner wrote this state, or got the handle through a synchronizing channel.
+    this.#checkState(handle, index, this.#meta[index * META_WORDS + M_STATE], what);
+    return index;
+  }
+
+  /** The index a handle names, if it is a u32 naming a slab of this pool. */
+  #index(handle: Handle, what: string): number {
     const h = handle >>> 0;
     if (h !== handle) {
       throw new InvalidHandle(
@@ -743,20 +755,26 @@ export class BufferPool {
         `Cannot ${what} slab as the handle's index is outside the pool: received index ${index} of ${this.#numSlabs}`,
       );
     }
-    const state = Atomics.load(this.#meta, index * META_WORDS + M_STATE);
+    return index;
+  }
+
+  /** Throws unless `state` is allocated at the generation the handle carries. */
+  #checkState(handle: Handle, index: number, state: number, what: string): void {
     const generation = (state >>> 1) & this.#genMask;
-    if ((state & 1) === 0 || generation !== h >>> this.#indexBits) {
+    if ((state & 1) === 0 || generation !== handle >>> this.#indexBits) {
       throw new InvalidHandle(
-        `Cannot ${what} slab as handle 0x${h.toString(16)} is stale or freed: slab ${index} is ${
+        `Cannot ${what} slab as handle 0x${
+          handle.toString(16)
+        } is stale or freed: slab ${index} is ${
           (state & 1) === 0 ? "free" : `at generation ${generation}`
         }`,
       );
     }
-    return index;
   }
 
   #length(index: number): number {
-    const length = Atomics.load(this.#meta, index * META_WORDS + M_LENGTH);
+    // Plain read: setLen's store reached this owner with the handle.
+    const length = this.#meta[index * META_WORDS + M_LENGTH];
     if (length < 0 || length > this.#slabSize) {
       throw new RingCorrupt(
         `Cannot read slab ${index} as its length exceeds the slab size ${this.#slabSize}: received ${length}`,

@@ -111,17 +111,27 @@ export class ClaimHead<V, S extends ElementStore> {
    * @throws {RingCorrupt} If shared memory says `tail − head > capacity`.
    */
   available(): number {
-    const head = Atomics.load(this.#words, HEAD);
-    const tail = Atomics.load(this.#words, TAIL);
-    const n = (tail - head) >>> 0;
-    if (n > this.#capacity) {
-      throw new RingCorrupt(
-        `Cannot claim as tail − head exceeds capacity ${this.#capacity}: received tail ${
-          tail >>> 0
-        }, head ${head >>> 0}`,
-      );
+    for (;;) {
+      const head = Atomics.load(this.#words, HEAD);
+      const tail = Atomics.load(this.#words, TAIL);
+      const n = (tail - head) >>> 0;
+      if (n <= this.#capacity) return n;
+      this.#checkStale(head, tail);
     }
-    return n;
+  }
+
+  /**
+   * `tail − head > capacity` proves corruption only if the head stood still: a
+   * claim by another consumer between the two loads (and a refill) can make an
+   * honest ring look overfull. Returns to retry; throws if the head is unchanged.
+   */
+  #checkStale(head: number, tail: number): void {
+    if (Atomics.load(this.#words, HEAD) !== head) return;
+    throw new RingCorrupt(
+      `Cannot claim as tail − head exceeds capacity ${this.#capacity}: received tail ${
+        tail >>> 0
+      }, head ${head >>> 0}`,
+    );
   }
 
   /**
@@ -138,7 +148,10 @@ export class ClaimHead<V, S extends ElementStore> {
       const head = Atomics.load(this.#words, HEAD);
       const tail = Atomics.load(this.#words, TAIL);
       const avail = (tail - head) >>> 0;
-      if (avail > this.#capacity) this.available(); // throws RingCorrupt
+      if (avail > this.#capacity) {
+        this.#checkStale(head, tail); // throws RingCorrupt unless a claim moved the head
+        continue;
+      }
       const n = Math.min(avail, max, out.length - start);
       if (n <= 0) return 0;
       const index = head & this.#mask;

@@ -8,7 +8,11 @@
  * {@linkcode EventLoop.spawn} runs it on the event loop, awaiting data
  * without blocking. Both end once the channel is closed (by `stop()` here, or
  * `shutdown()` on the channel from any Worker) and then drain every ring, so
- * no committed message is lost.
+ * no message committed before the close is lost. As in ringmpsc, sends do not
+ * check the closed flag on the hot path: a send racing with the close may
+ * commit after the final drain. Stop producers first (the seed's example joins
+ * them before `stop()`), or call the channel's `drainAll` once they have
+ * stopped to collect such stragglers.
  *
  * @module
  */

@@ -195,13 +195,13 @@ export class Ring<V, S extends ElementStore> {
   readonly #region: Region<S>;
   readonly #peekRegion: Region<S>;
   readonly #dataBytes: number;
-  /** Producer: our own tail (we are its only writer). */
+  /** Producer: our own tail (we are its only writer; reloaded whenever head is). */
   #tail = 0;
   /** Producer: the consumer's head as last loaded; may be stale (behind). */
   #cachedHead = 0;
   /** Producer: slots the current reservation may commit. */
   #reserved = 0;
-  /** Consumer: our own head (we are its only writer). */
+  /** Consumer: our own head (we are its only writer; reloaded whenever tail is). */
   #head = 0;
   /** Consumer: the producer's tail as last loaded; may be stale (behind). */
   #cachedTail = 0;
@@ -376,9 +376,10 @@ export class Ring<V, S extends ElementStore> {
 
   /** Producer: free slots, reloading head only when the cached copy says fewer than `n`. */
   #freeFor(n: number): number {
-    const tail = this.#tail;
-    let free = this.#capacity - ((tail - this.#cachedHead) >>> 0);
+    let free = this.#capacity - ((this.#tail - this.#cachedHead) >>> 0);
     if (free < n) {
+      // our own tail too: another object may have produced here before us (a handed-over role)
+      const tail = this.#tail = Atomics.load(this.#words, this.#tailIndex);
       const head = this.#loadOther(this.#headIndex);
       const used = (tail - head) >>> 0;
       if (used > this.#capacity) throw this.#corrupt(tail, head);
@@ -420,9 +421,10 @@ export class Ring<V, S extends ElementStore> {
 
   /** Consumer: readable items, reloading tail only when the cached copy says empty. */
   #available(): number {
-    const head = this.#head;
-    let avail = (this.#cachedTail - head) >>> 0;
+    let avail = (this.#cachedTail - this.#head) >>> 0;
     if (avail === 0) {
+      // our own head too: another object may have consumed here before us (a handed-over role)
+      const head = this.#head = Atomics.load(this.#words, this.#headIndex);
       const tail = this.#loadOther(this.#tailIndex);
       avail = (tail - head) >>> 0;
       if (avail > this.#capacity) throw this.#corrupt(tail, head);

@@ -8,7 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { MessageRing, Ring, u32 } from "../mod.ts";
+import { fileURLToPath } from "node:url";
+import { f64, MessageRing, Ring, u32 } from "../mod.ts";
 import {
   formatReport,
   formatSection,
@@ -22,8 +23,8 @@ import {
   type SuiteReport,
   summarize,
 } from "../bench/_report.ts";
-import type { SpscJob, SpscReport } from "../bench/workers/spsc_types_worker.ts";
-import type { PingPongJob, PingPongReport } from "../bench/workers/pingpong_worker.ts";
+import { consumeMessages, consumeRing } from "../bench/workers/spsc_types_worker.ts";
+import { echoRings, initiateRings } from "../bench/workers/pingpong_worker.ts";
 
 /**
  * Checks that `text` is well-formed XML as far as an SVG chart needs: one
@@ -60,47 +61,13 @@ function checkXml(text: string): string[] {
   return names;
 }
 
-function startWorker<J, R>(url: URL, job: J): { worker: Worker; messages: Promise<R> } {
-  const worker = new Worker(url, { type: "module" });
-  const messages = new Promise<R>((resolve, reject) => {
-    worker.onmessage = (e) => {
-      if (e.data !== "ready") resolve(e.data);
-    };
-    worker.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(e.message));
-    };
-  });
-  worker.postMessage(job);
-  return { worker, messages };
-}
-
 const SUITE = new URL("../bench/suite.ts", import.meta.url);
-const SPSC_WORKER = new URL("../bench/workers/spsc_types_worker.ts", import.meta.url);
-const PINGPONG_WORKER = new URL("../bench/workers/pingpong_worker.ts", import.meta.url);
 
-/** Runs the spsc consumer Worker on `handle` while this thread sends `values`. */
-async function consumeU32(values: number[], count: number): Promise<SpscReport> {
-  const ring = new Ring(u32, { ringBits: 6 });
-  const job: SpscJob = {
-    transport: "ring-item",
-    element: "u32",
-    role: "consumer",
-    count,
-    batch: 1,
-    budgetMs: 5_000,
-    handle: ring.handle(),
-  };
-  const { worker, messages } = startWorker<SpscJob, { report: SpscReport }>(SPSC_WORKER, job);
-  try {
-    for (const v of values) {
-      const deadline = performance.now() + 5_000;
-      while (!ring.sendOne(v)) assert.ok(performance.now() < deadline, "consumer stalled");
-    }
-    return (await messages).report;
-  } finally {
-    worker.terminate();
-  }
+/** Sends `values` into a ring and runs the benchmark's consumer on them (one thread). */
+function consumeU32(values: number[], count: number): number {
+  const ring = new Ring(u32, { ringBits: 10 });
+  assert.equal(ring.send(values), values.length);
+  return consumeRing(ring, count, 0, performance.now() + 10_000);
 }
 
 Deno.test("bench suite", async (t) => {
@@ -119,14 +86,14 @@ Deno.test("bench suite", async (t) => {
           "--allow-run",
           "--allow-env",
           "--allow-sys",
-          SUITE.pathname,
+          fileURLToPath(SUITE),
           "--tiny",
           "--json",
           json,
           "--svg",
           svg,
         ],
-        cwd: new URL("..", import.meta.url).pathname,
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -162,6 +129,11 @@ Deno.test("bench suite", async (t) => {
           "msg1k.message-ring-in-place",
           "msg1k.ringbuf-item",
           "f64.native-batch",
+          "channels.mpsc-2x1-b256",
+          "channels.mpsc-2x1-b256.native",
+          "wake.atomics",
+          "wake.futex-process",
+          "wake.eventfd",
         ]
       ) assert.ok(ids.includes(id), `missing ${id}`);
       let pairs = 0;
@@ -186,6 +158,8 @@ Deno.test("bench suite", async (t) => {
       assert.equal(names.filter((n) => n === "rect").length, pairs + 1, "one bar per pair");
       assert.match(table, /1\. Ping-pong round trip/);
       assert.match(table, /2\. SPSC throughput/);
+      assert.match(table, /3\. MPSC and MPMC scaling/);
+      assert.match(table, /4\. Wake latency/);
       assert.match(table, /All rows ok/);
       assert.match(progress, /Ring ⇄ Ring, spin, Worker ⇄ Worker: p50/);
     } finally {
@@ -193,85 +167,102 @@ Deno.test("bench suite", async (t) => {
     }
   });
 
-  await t.step("the SPSC consumer accepts 0…n-1 and rejects a lost, doubled or swapped item", async () => {
+  await t.step("the SPSC consumer accepts 0…n-1 and finds a lost, doubled or swapped item", () => {
     const n = 200;
     const seq = Array.from({ length: n }, (_, i) => i);
-    assert.equal((await consumeU32(seq, n)).ok, true);
+    assert.equal(consumeU32(seq, n), -1);
     const lost = seq.filter((v) => v !== 70);
     lost.push(n);
-    const r1 = await consumeU32(lost, n);
-    assert.equal(r1.ok, false);
-    assert.match(r1.error!, /item 70/);
+    assert.equal(consumeU32(lost, n), 70);
     const doubled = [...seq.slice(0, 100), 99, ...seq.slice(100, n - 1)];
-    assert.match((await consumeU32(doubled, n)).error!, /item 100/);
+    assert.equal(consumeU32(doubled, n), 100);
     const swapped = [...seq];
     [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
-    assert.match((await consumeU32(swapped, n)).error!, /item 10/);
+    assert.equal(consumeU32(swapped, n), 10);
+    const f = new Ring(f64, { ringBits: 4 });
+    f.send([0.5, 1.5, 2]);
+    assert.equal(consumeRing(f, 3, 0.5, performance.now() + 10_000), 2);
+    assert.throws(
+      () => consumeRing(new Ring(u32, { ringBits: 4 }), 1, 0, performance.now() + 50),
+      /only 0 of 1 items arrived/,
+    );
   });
 
-  await t.step("the 1 KiB consumer checks every field of every message", async () => {
-    for (const corrupt of [false, true]) {
-      const ring = new MessageRing({ ringBits: 14 });
-      const job: SpscJob = {
-        transport: "message-ring-copy",
-        element: "msg1k",
-        role: "consumer",
-        count: 40,
-        batch: 1,
-        budgetMs: 5_000,
-        handle: ring.handle(),
-      };
-      const { worker, messages } = startWorker<SpscJob, { report: SpscReport }>(SPSC_WORKER, job);
-      try {
-        const payload = new Uint8Array(1024);
-        const fields = new Float64Array(payload.buffer);
-        for (let k = 0; k < 40; k++) {
-          for (let j = 0; j < 128; j++) fields[j] = k * 128 + j;
-          if (corrupt && k === 33) fields[127] = -1;
-          const deadline = performance.now() + 5_000;
-          while (!ring.sendMessage(payload)) assert.ok(performance.now() < deadline);
-        }
-        const report = (await messages).report;
-        assert.equal(report.ok, !corrupt);
-        if (corrupt) assert.match(report.error!, /item 33/);
-      } finally {
-        worker.terminate();
+  await t.step("the 1 KiB consumer checks every field of every message", () => {
+    for (const corrupt of [-1, 0, 33, 39]) {
+      const ring = new MessageRing({ ringBits: 16 });
+      const payload = new Uint8Array(1024);
+      const fields = new Float64Array(payload.buffer);
+      for (let k = 0; k < 40; k++) {
+        for (let j = 0; j < 128; j++) fields[j] = k * 128 + j;
+        if (k === corrupt) fields[(k * 7) % 128] = -1;
+        assert.equal(ring.sendMessage(payload), true);
       }
+      assert.equal(consumeMessages(ring, 40, performance.now() + 10_000), corrupt);
     }
+    const short = new MessageRing({ ringBits: 12 });
+    short.sendMessage(new Uint8Array(1016));
+    assert.equal(consumeMessages(short, 1, performance.now() + 10_000), 0);
   });
 
-  await t.step("the ping-pong echo stops at a value out of sequence", async () => {
-    const ping = new Ring(u32, { ringBits: 4 });
-    const pong = new Ring(u32, { ringBits: 4 });
-    const job: PingPongJob = {
+  await t.step("the ping-pong echo stops at a value out of sequence", () => {
+    const ping = new Ring<number, Uint32Array>(u32, { ringBits: 4 });
+    const pong = new Ring<number, Uint32Array>(u32, { ringBits: 4 });
+    ping.send([0, 1, 3]);
+    const report = echoRings(ping, pong, {
       transport: "ring-spin",
       role: "echo",
       warmup: 0,
       rounds: 10,
-      budgetMs: 5_000,
-      ping: ping.handle(),
-      pong: pong.handle(),
+      budgetMs: 10_000,
+      deadlineMs: performance.now() + 10_000,
+    });
+    assert.equal(report.ok, false);
+    assert.equal(report.rounds, 2);
+    assert.match(report.error!, /echo round 2: received 3/);
+    const back = new Uint32Array(4);
+    assert.equal(pong.recv(back), 2);
+    assert.deepEqual([...back.subarray(0, 2)], [0, 1]);
+    assert.equal(pong.isClosed(), true);
+  });
+
+  await t.step("the ping-pong initiator times every round and checks each answer", () => {
+    // A stand-in echo, run inside the initiator's polls, that answers round `wrongAt` wrong.
+    const run = (wrongAt: number) => {
+      const ping = new Ring<number, Uint32Array>(u32, { ringBits: 4 });
+      const pong = new Ring<number, Uint32Array>(u32, { ringBits: 4 });
+      let round = 0;
+      const pongEnd = {
+        sendOne: (v: number) => pong.sendOne(v),
+        readable: () => {
+          const v = ping.tryRecv();
+          if (v !== null) pong.sendOne(round++ === wrongAt ? v + 1 : v);
+          return pong.readable();
+        },
+        advance: (n: number) => pong.advance(n),
+        waitReadable: () => {},
+        close: () => pong.close(),
+        isClosed: () => pong.isClosed(),
+      };
+      const report = initiateRings(ping, pongEnd, {
+        transport: "ring-spin",
+        role: "initiator",
+        warmup: 1,
+        rounds: 5,
+        budgetMs: 10_000,
+        deadlineMs: performance.now() + 10_000,
+      });
+      assert.equal(ping.isClosed(), true, "the initiator closes its ring at the end");
+      return report;
     };
-    const { worker, messages } = startWorker<PingPongJob, PingPongReport>(PINGPONG_WORKER, job);
-    try {
-      for (const v of [0, 1, 3]) {
-        ping.sendOne(v);
-        if (v === 3) break;
-        const deadline = performance.now() + 5_000;
-        let back = pong.tryRecv();
-        while (back === null) {
-          assert.ok(performance.now() < deadline, "no echo");
-          back = pong.tryRecv();
-        }
-        assert.equal(back, v);
-      }
-      const report = await messages;
-      assert.equal(report.ok, false);
-      assert.match(report.error!, /echo round 2: received 3/);
-      assert.equal(pong.isClosed(), true);
-    } finally {
-      worker.terminate();
-    }
+    const bad = run(2);
+    assert.equal(bad.ok, false);
+    assert.match(bad.error!, /round 2: came back as 3/);
+    const good = run(-1);
+    assert.equal(good.ok, true);
+    assert.equal(good.rounds, 5);
+    assert.equal(good.latency!.samples, 5);
+    assert.ok(good.latency!.minNs >= 0 && good.latency!.minNs <= good.latency!.maxNs);
   });
 
   await t.step("percentiles, medians and speed ratios", () => {
@@ -315,14 +306,14 @@ Deno.test("bench suite", async (t) => {
     }]);
     const section: Section = {
       id: "s",
-      title: "Section \"one\"",
+      title: 'Section "one"',
       kind: "throughput",
       peerKinds: ["peer"],
       measurements: [js, peer],
       rows: [{ js: "js", peers: { peer: "peer" } }],
       notes: ["a note"],
     };
-    const text = formatSection(section, 1);
+    const text = formatSection(section);
     assert.match(text, /! peer: item 7 arrived wrong/);
     assert.match(text, /peer\s+—\s+NO/);
     const report: SuiteReport = {

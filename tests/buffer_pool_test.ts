@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "npm:fast-check@4.10.2";
+import fc from "fast-check";
 import { BufferPool } from "../src/buffer_pool.ts";
 import { InvalidHandle, InvalidMagic, RingCorrupt, VersionMismatch } from "../src/errors.ts";
 import { Ring } from "../src/ring.ts";
@@ -9,6 +9,7 @@ import type { PointerRingJob, PointerRingReport } from "./workers/pool_pointer_r
 import { payloadLength } from "./workers/pool_process.ts";
 import { SharedBufferPool } from "../src/native/buffer_pool_shared.ts";
 import { SharedRing } from "../src/native/shared_ring.ts";
+import { SharedMemory } from "../src/native/shared_memory.ts";
 import { FdServer, sendFd } from "../src/native/fd_passing.ts";
 import { closeFd } from "../src/native/close_fd.ts";
 
@@ -226,6 +227,7 @@ function reply<T>(worker: Worker): Promise<T> {
 
 Deno.test("BufferPool: a storm of alloc/free from several Workers loses and shares nothing", async () => {
   const pool = new BufferPool(64, 48);
+  const barrier = new SharedArrayBuffer(4);
   const workers = [1, 2, 3].map(() => startWorker("pool_storm.ts"));
   try {
     const reports = await Promise.all(workers.map((w, i) => {
@@ -233,6 +235,8 @@ Deno.test("BufferPool: a storm of alloc/free from several Workers loses and shar
       w.postMessage(
         {
           handle: pool.handle(),
+          barrier,
+          parties: 3,
           id: i + 1,
           rounds: 2000,
           hold: 24,
@@ -304,19 +308,29 @@ async function lastJson<T>(child: Deno.ChildProcess): Promise<T> {
 
 Deno.test("BufferPool: a storm across processes and a Worker over one memfd loses and shares nothing", async () => {
   using shared = SharedBufferPool.create(64, 40);
+  using gate = SharedMemory.create(4096);
   const path = socketPath("storm");
   using server = FdServer.listen(path);
-  const children = [11, 12].map((id) => spawnChild(["storm", path, String(id), "3000", "20"]));
+  const children = [11, 12].map((id) => spawnChild(["storm", path, String(id), "3000", "20", "3"]));
   for (let i = 0; i < children.length; i++) {
     const conn = await server.acceptAsync();
     sendFd(conn, shared.getFd());
+    sendFd(conn, gate.fd);
     closeFd(conn);
   }
   const worker = startWorker("pool_storm.ts");
   try {
     const local = reply<StormReport>(worker);
     worker.postMessage(
-      { fd: shared.getFd(), id: 1, rounds: 3000, hold: 20, seed: 77 } satisfies StormJob,
+      {
+        fd: shared.getFd(),
+        barrierFd: gate.fd,
+        parties: 3,
+        id: 1,
+        rounds: 3000,
+        hold: 20,
+        seed: 77,
+      } satisfies StormJob,
     );
     const reports = [await local, ...await Promise.all(children.map(lastJson<StormReport>))];
     for (const r of reports) {

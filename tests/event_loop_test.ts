@@ -62,6 +62,56 @@ Deno.test("EventLoop: run() in a Worker, stopped from another Worker with everyt
   }
 });
 
+Deno.test("EventLoop: stop while producer Workers are still sending loses no accepted message", async () => {
+  // Producers send until they see the channel closed; every send that returned
+  // true was accepted. The loop processes everything committed before the
+  // close; a send racing with the close may land after the loop's final drain,
+  // and is still in the channel for a drainAll once the producers have stopped
+  // (the documented contract). Several short trials.
+  const [host, ...producers] = await startPeers(4, "loop-race-");
+  try {
+    for (let trial = 0; trial < 4; trial++) {
+      // small rings that stay full: producers retry sendOne right up to the close
+      const ch = new mpsc.Channel(u32, { ringBits: 6, maxProducers: 3 });
+      const progress = new Int32Array(new SharedArrayBuffer(12));
+      const running = host.call<LoopResult>({
+        op: "loopRun",
+        handle: ch.handle(),
+        strategy: WaitStrategy.yielding,
+      });
+      const producing = producers.map((p, tag) =>
+        p.call<{ id: number; sent: number }>({
+          op: "mpscProduce",
+          handle: ch.handle(),
+          tag,
+          count: 10_000_000,
+          mode: "sendOne",
+          batch: 1,
+          progress,
+        })
+      );
+      await until(
+        () => [0, 1, 2].every((tag) => Atomics.load(progress, tag) >= 5_000),
+        "every producer to be sending",
+      );
+      ch.shutdown();
+      const sent = (await Promise.all(producing)).map((s) => s.sent);
+      const result = await running;
+      assert.equal(result.firstError, null);
+      const late = [0, 0, 0];
+      ch.drainAll({ process: (v: number) => void late[v >>> 24]++ });
+      assert.ok(late.every((n) => n <= 1), `at most one racing send per producer: ${late}`);
+      assert.deepEqual(
+        result.perTag.slice(0, 3).map((n, i) => n + late[i]),
+        sent,
+        `trial ${trial}: accepted ${sent}, processed ${result.perTag.slice(0, 3)} + late ${late}`,
+      );
+    }
+  } finally {
+    stopPeers([host, ...producers]);
+  }
+});
+
 Deno.test("EventLoop: run() in a Worker with each wait strategy", async (t) => {
   const [host, producer] = await startPeers(2, "loop-strategy-");
   try {

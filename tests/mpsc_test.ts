@@ -105,7 +105,7 @@ Deno.test("mpsc: record items {producer, seq} from Workers", async () => {
       p.call<Sent>({ op: "mpscProduceRecords", handle: ch.handle(), tag, count })
     );
     const checker = new RecordChecker();
-    const deadline = performance.now() + 60_000;
+    const deadline = performance.now() + 30_000;
     while (checker.summary().received < 2 * count) {
       if (ch.consumeAll(checker) === 0) {
         assert.ok(performance.now() < deadline, "hang guard");

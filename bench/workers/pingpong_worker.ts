@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { Ring, type RingHandle, u32, WaitStrategy } from "../../mod.ts";
-import { clockCostNs, latencyStats, type LatencyStats } from "../_report.ts";
+import { Ring, type RingHandle, u32, WaitStrategy, yieldThread } from "../../mod.ts";
+import { clockCostNs, type LatencyStats, latencyStats } from "../_report.ts";
 
 /** The transports a ping-pong Worker can play. */
 export type PingPongTransport =
@@ -84,7 +84,11 @@ const scope = self as unknown as {
   postMessage(message: unknown): void;
 };
 
-/** Bounded spin checks: look at the clock (and the peer's close) every 2^16 empty polls. */
+/**
+ * Every 2^16 empty polls a spinning end looks at the clock and the peer's
+ * close, and yields once (as the native build's `sched_yield`), so that on
+ * an oversubscribed machine the peer it waits for gets a turn.
+ */
 const POLL_MASK = 0xffff;
 
 function strategyOf(transport: PingPongTransport): WaitStrategy | null {
@@ -99,8 +103,9 @@ function receive(end: PingPongEnd, strategy: WaitStrategy | null, deadlineMs: nu
   if (strategy === null) {
     let polls = 0;
     while (r === null) {
-      if ((++polls & POLL_MASK) === 0 && (performance.now() > deadlineMs || end.isClosed())) {
-        return -1;
+      if ((++polls & POLL_MASK) === 0) {
+        if (performance.now() > deadlineMs || end.isClosed()) return -1;
+        yieldThread();
       }
       r = end.readable();
     }
@@ -118,7 +123,10 @@ function receive(end: PingPongEnd, strategy: WaitStrategy | null, deadlineMs: nu
 function send(end: PingPongEnd, v: number, deadlineMs: number): boolean {
   let polls = 0;
   while (!end.sendOne(v)) {
-    if ((++polls & POLL_MASK) === 0 && performance.now() > deadlineMs) return false;
+    if ((++polls & POLL_MASK) === 0) {
+      if (performance.now() > deadlineMs) return false;
+      yieldThread();
+    }
   }
   return true;
 }
@@ -276,8 +284,7 @@ function onJob(e: MessageEvent): void {
   }
   run(job).then(
     (report) => scope.postMessage(report),
-    (err) =>
-      scope.postMessage({ ok: false, error: String(err?.message ?? err), rounds: 0 }),
+    (err) => scope.postMessage({ ok: false, error: String(err?.message ?? err), rounds: 0 }),
   );
 }
 

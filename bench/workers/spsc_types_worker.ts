@@ -25,7 +25,7 @@
  * @module
  */
 import { RingBuffer } from "ringbuf.js";
-import { MessageRing, Ring, type RingHandle } from "../../mod.ts";
+import { MessageRing, Ring, type RingHandle, yieldThread } from "../../mod.ts";
 
 /** Element types of the throughput section. */
 export type SpscElement = "u32" | "f64" | "msg1k";
@@ -78,8 +78,18 @@ export interface SpscReport {
 /** f64 fields in a 1 KiB message. */
 export const MESSAGE_FIELDS = 128;
 
-/** Bounded waits: look at the clock every 2^16 empty polls. */
+/**
+ * Every 2^16 empty polls a waiting side looks at the clock and yields once
+ * (as the native build's `sched_yield`), so that on an oversubscribed
+ * machine the side it waits for gets a turn.
+ */
 const POLL_MASK = 0xffff;
+
+/** Called every 2^16 empty polls: gives up past the deadline, else yields. */
+function idle(deadline: number, what: () => string): void {
+  if (performance.now() > deadline) throw new Deadline(what());
+  yieldThread();
+}
 
 /** Thrown out of a wait that passed its deadline. */
 class Deadline extends Error {}
@@ -106,9 +116,7 @@ function produceRing(
   if (batch === 1) {
     for (let k = 0; k < count; k++) {
       while (!ring.sendOne(k + bias)) {
-        if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-          throw new Deadline(`the ring stayed full at item ${k}`);
-        }
+        if ((++polls & POLL_MASK) === 0) idle(deadline, () => `the ring stayed full at item ${k}`);
       }
     }
     return;
@@ -117,9 +125,7 @@ function produceRing(
   while (next < count) {
     const r = ring.reserve(Math.min(batch, count - next));
     if (r === null) {
-      if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`the ring stayed full at item ${next}`);
-      }
+      if ((++polls & POLL_MASK) === 0) idle(deadline, () => `the ring stayed full at item ${next}`);
       continue;
     }
     const a = r.array;
@@ -132,7 +138,18 @@ function produceRing(
 /** When the consumer saw its first item: every transport's clock starts there. */
 let firstAt = 0;
 
-function consumeRing(
+/**
+ * The consumer of the Ring transports: reads whole readable runs, checks
+ * item `k` is `k + bias`, advances once per run.
+ *
+ * @param ring The ring.
+ * @param count Items to receive.
+ * @param bias 0 for u32, 0.5 for f64.
+ * @param deadline `performance.now()` after which it gives up.
+ * @returns The index of the first wrong item, or -1 when all were right.
+ * @throws {Error} If the deadline passes before `count` items arrived.
+ */
+export function consumeRing(
   ring: Ring<number, Uint32Array | Float64Array>,
   count: number,
   bias: number,
@@ -144,8 +161,8 @@ function consumeRing(
   while (expected < count) {
     const region = ring.readable();
     if (region === null) {
-      if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`only ${expected} of ${count} items arrived`);
+      if ((++polls & POLL_MASK) === 0) {
+        idle(deadline, () => `only ${expected} of ${count} items arrived`);
       }
       continue;
     }
@@ -176,9 +193,7 @@ function produceMessagesCopy(ring: MessageRing, count: number, deadline: number)
     const base = k * MESSAGE_FIELDS;
     for (let j = 0; j < MESSAGE_FIELDS; j++) fields[j] = base + j;
     while (!ring.sendMessage(payload)) {
-      if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`the ring stayed full at message ${k}`);
-      }
+      if ((++polls & POLL_MASK) === 0) idle(deadline, () => `the ring stayed full at message ${k}`);
     }
   }
 }
@@ -189,9 +204,7 @@ function produceMessagesInPlace(ring: MessageRing, count: number, deadline: numb
   for (let k = 0; k < count; k++) {
     let w = ring.reserveMessage(MESSAGE_FIELDS * 8);
     while (w === null) {
-      if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`the ring stayed full at message ${k}`);
-      }
+      if ((++polls & POLL_MASK) === 0) idle(deadline, () => `the ring stayed full at message ${k}`);
       w = ring.reserveMessage(MESSAGE_FIELDS * 8);
     }
     if (slots === null) slots = fieldsOf(w.array);
@@ -202,15 +215,25 @@ function produceMessagesInPlace(ring: MessageRing, count: number, deadline: numb
   }
 }
 
-function consumeMessages(ring: MessageRing, count: number, deadline: number): number {
+/**
+ * The consumer of the MessageRing transports: checks that message `k` is
+ * 1 KiB and its field `j` is `k·128 + j`, in place.
+ *
+ * @param ring The ring.
+ * @param count Messages to receive.
+ * @param deadline `performance.now()` after which it gives up.
+ * @returns The index of the first wrong message, or -1 when all were right.
+ * @throws {Error} If the deadline passes before `count` messages arrived.
+ */
+export function consumeMessages(ring: MessageRing, count: number, deadline: number): number {
   let polls = 0;
   let fields: Float64Array | null = null;
   let firstBad = -1;
   for (let k = 0; k < count; k++) {
     let m = ring.readMessage();
     while (m === null) {
-      if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`only ${k} of ${count} messages arrived`);
+      if ((++polls & POLL_MASK) === 0) {
+        idle(deadline, () => `only ${k} of ${count} messages arrived`);
       }
       m = ring.readMessage();
     }
@@ -252,8 +275,8 @@ function produceRingbuf(job: SpscJob, deadline: number): void {
     let sent = 0;
     while (sent < n) {
       const pushed = rb.push(buf, n - sent, sent);
-      if (pushed === 0 && (++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`ringbuf.js stayed full at value ${next + sent}`);
+      if (pushed === 0 && (++polls & POLL_MASK) === 0) {
+        idle(deadline, () => `ringbuf.js stayed full at value ${next + sent}`);
       }
       sent += pushed;
     }
@@ -274,8 +297,8 @@ function consumeRingbuf(job: SpscJob, deadline: number): number {
   while (expected < total) {
     const n = rb.pop(buf, Math.min(buf.length, total - expected));
     if (n === 0) {
-      if ((++polls & POLL_MASK) === 0 && performance.now() > deadline) {
-        throw new Deadline(`only ${expected} of ${total} values arrived`);
+      if ((++polls & POLL_MASK) === 0) {
+        idle(deadline, () => `only ${expected} of ${total} values arrived`);
       }
       continue;
     }

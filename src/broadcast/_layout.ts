@@ -17,7 +17,7 @@
  * 0x1C u32 dataOffset                           = 0x100 + maxConsumers * 4096
  * 0x20 u32 baselineLo, 0x24 u32 baselineHi      Date.now() at create; timestamps count from it
  * 0x40 u32 head         producer: release store on commit; free-running byte position
- * 0x80 i32 token        producer: +1 per commit (the broadcast futex word)
+ * 0x80 i32 token        producer: +1 per commit that finds waiters, eviction, close (the futex word)
  * 0x84 i32 waiters      consumers: +1 before sleeping on token, −1 after
  * 0x88 i32 closed       producer: 1 once closed
  * consumer metadata pages, 4096 bytes each, page i at 0x100 + i * 4096

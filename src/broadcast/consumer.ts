@@ -72,6 +72,8 @@ export interface MessageView {
   position: number;
 }
 
+/** Loads of the head a wait makes before it sleeps. */
+const SPIN_ROUNDS = 128;
 /** Sleep rounds of a pull-mode wait grow to this many milliseconds. */
 const PULL_MAX_SLEEP_MS = 1;
 /** A private word for pull-mode sleeps. */
@@ -412,7 +414,7 @@ export class BroadcastConsumer {
     // A read-modify-write of the slot word orders every read above before any eviction of it.
     if (Atomics.compareExchange(page, P_SLOT, word, word) !== word) this.#throwEvicted("publish");
     if (this.#tail === this.#published) return;
-    Atomics.store(page, P_PROGRESS, sinceBaseline(this.#baselineMs));
+    page[P_PROGRESS] = sinceBaseline(this.#baselineMs); // published with the tail below
     // Publishes the new tail: the producer may reuse the bytes before it.
     if (
       Atomics.compareExchange(page, P_TAIL, this.#published | 0, this.#tail | 0) !==
@@ -468,8 +470,9 @@ export class BroadcastConsumer {
 
   /**
    * Blocks the thread until a message is available past the local tail, the
-   * ring is closed, or `timeoutMs` passes. Push mode sleeps on the broadcast
-   * token; pull mode polls the head, sleeping up to 1 ms between looks.
+   * ring is closed, or `timeoutMs` passes. It watches the head for about a
+   * microsecond first; then push mode sleeps on the broadcast token and pull
+   * mode polls the head, sleeping up to 1 ms between looks.
    *
    * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
    * @returns `true` if a message is available, `false` on timeout.
@@ -485,6 +488,7 @@ export class BroadcastConsumer {
    * ```
    */
   wait(timeoutMs = Infinity): boolean {
+    if (this.#spin()) return true;
     const deadline = performance.now() + timeoutMs;
     let sleepMs = 0.01;
     for (;;) {
@@ -526,6 +530,7 @@ export class BroadcastConsumer {
    * ```
    */
   async waitAsync(timeoutMs = Infinity): Promise<boolean> {
+    if (this.#spin()) return true;
     const deadline = performance.now() + timeoutMs;
     let sleepMs = 0.01;
     for (;;) {
@@ -574,6 +579,20 @@ export class BroadcastConsumer {
   /** Same as {@linkcode BroadcastConsumer.close}. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * Watches the head for a moment (about a microsecond) before a wait goes to
+   * sleep: a producer in full flow commits again before a futex round trip
+   * would end.
+   */
+  #spin(): boolean {
+    const c = this.#control;
+    const tail = this.#tail;
+    for (let i = 0; i < SPIN_ROUNDS; i++) {
+      if ((Atomics.load(c, C_HEAD) >>> 0) !== tail) return this.#check();
+    }
+    return this.#check();
   }
 
   /** Whether a message is available; throws when there never will be. */

@@ -31,3 +31,4 @@ export {
   type WakeupMode,
 } from "./producer.ts";
 export { type BroadcastAttachOptions, BroadcastConsumer, type MessageView } from "./consumer.ts";
+export type { Parker, WaitResult } from "../parker.ts";

@@ -296,6 +296,8 @@ export class BroadcastProducer {
   #epochs: Int32Array;
   #pids: Int32Array;
   #lastTail: Uint32Array;
+  /** Per slot: the tail as last loaded (refresh or scan); a tail never moves back past it. */
+  #seenTail: Uint32Array;
   #behind: Uint8Array;
   #behindSince: Float64Array;
   #run: ContiguousRun;
@@ -344,24 +346,25 @@ export class BroadcastProducer {
     this.#epochs = new Int32Array(s.maxConsumers);
     this.#pids = new Int32Array(s.maxConsumers);
     this.#lastTail = new Uint32Array(s.maxConsumers);
+    this.#seenTail = new Uint32Array(s.maxConsumers);
     this.#behind = new Uint8Array(s.maxConsumers);
     this.#behindSince = new Float64Array(s.maxConsumers);
     this.#run = { array: this.#data, offset: 0, maxBytes: 0, position: 0 };
     this.#reservation = { array: this.#data, offset: 0, length: 0, seqId: 0, position: 0 };
     this.#baselineMs = Date.now();
-    // Format: pages free, control fields, then the magic last.
+    // Format: pages free and control fields by plain writes, published by the magic store last.
     const c = this.#control;
     this.#pages.fill(0);
-    for (let i = 0; i < c.length; i++) Atomics.store(c, i, 0);
-    Atomics.store(c, C_VERSION, VERSION);
-    Atomics.store(c, C_CAPACITY, s.capacity);
-    Atomics.store(c, C_MAX_CONSUMERS, s.maxConsumers);
-    Atomics.store(c, C_STALL_MS, s.stallTimeoutMs);
-    Atomics.store(c, C_CLOG, s.clogThreshold);
-    Atomics.store(c, C_PID, s.pid);
-    Atomics.store(c, C_DATA_OFFSET, dataOffset);
-    Atomics.store(c, C_BASE_LO, this.#baselineMs % 2 ** 32);
-    Atomics.store(c, C_BASE_HI, Math.floor(this.#baselineMs / 2 ** 32));
+    c.fill(0);
+    c[C_VERSION] = VERSION;
+    c[C_CAPACITY] = s.capacity;
+    c[C_MAX_CONSUMERS] = s.maxConsumers;
+    c[C_STALL_MS] = s.stallTimeoutMs;
+    c[C_CLOG] = s.clogThreshold;
+    c[C_PID] = s.pid;
+    c[C_DATA_OFFSET] = dataOffset;
+    c[C_BASE_LO] = this.#baselineMs % 2 ** 32;
+    c[C_BASE_HI] = Math.floor(this.#baselineMs / 2 ** 32);
     // Publishes the initial head.
     Atomics.store(c, C_HEAD, s.initialPosition);
     // Publishes the formatted ring to attachers.
@@ -515,11 +518,13 @@ export class BroadcastProducer {
       if (state === ACTIVE) continue;
       const epoch = ((word >>> 2) + 1) & EPOCH_MASK;
       const now = sinceBaseline(this.#baselineMs);
+      // Atomic: a stale occupant may race it with a compare-and-swap (which then fails).
       Atomics.store(pages, p + P_TAIL, this.#head);
-      Atomics.store(pages, p + P_PROGRESS, now);
-      Atomics.store(pages, p + P_PID, pid);
-      Atomics.store(pages, p + P_MODE, mode === "push" ? 0 : 1);
-      Atomics.store(pages, p + P_JOINED, now);
+      // The rest of the page by plain writes, published by the slot word's swap below.
+      pages[p + P_PROGRESS] = now;
+      pages[p + P_PID] = pid;
+      pages[p + P_MODE] = mode === "push" ? 0 : 1;
+      pages[p + P_JOINED] = now;
       // Publishes the slot as active under its new epoch (a stale occupant's checks now fail).
       if (Atomics.compareExchange(pages, p + P_SLOT, word, (epoch << 2) | ACTIVE) !== word) {
         continue;
@@ -527,6 +532,7 @@ export class BroadcastProducer {
       this.#epochs[slot] = epoch;
       this.#pids[slot] = pid;
       this.#lastTail[slot] = this.#head;
+      this.#seenTail[slot] = this.#head;
       this.#behind[slot] = 0;
       this.#behindSince[slot] = Date.now();
       this.#active[this.#activeCount++] = slot;
@@ -693,8 +699,8 @@ export class BroadcastProducer {
 
   /**
    * Publishes everything reserved since the last commit, plus `writtenBytes`
-   * written by hand into the last query's run: one store of the head, one
-   * increment of the broadcast token, and a wake only if a consumer sleeps.
+   * written by hand into the last query's run: one store of the head and, only
+   * if a consumer sleeps, an increment of the broadcast token and a wake.
    *
    * @param writtenBytes Bytes written into the run by hand, a multiple of 16 (default 0).
    * @param flags {@linkcode COMMIT_FORCE_SCAN} to scan for dead and hung consumers afterwards.
@@ -724,8 +730,12 @@ export class BroadcastProducer {
       this.#head = this.#cursor;
       // Publishes every message written since the last commit.
       Atomics.store(c, C_HEAD, this.#cursor);
-      Atomics.add(c, C_TOKEN, 1);
-      if (Atomics.load(c, C_WAITERS) > 0) this.#parker.notify(c, C_TOKEN);
+      // A consumer counts itself a waiter before it reads the token and the head, so a
+      // consumer this load misses has yet to read the head and will see the new one.
+      if (Atomics.load(c, C_WAITERS) > 0) {
+        Atomics.add(c, C_TOKEN, 1);
+        this.#parker.notify(c, C_TOKEN);
+      }
     }
     if ((flags & COMMIT_FORCE_SCAN) !== 0) this.scan();
   }
@@ -881,10 +891,23 @@ export class BroadcastProducer {
     this.close();
   }
 
-  /** Whether `tail` lies between the consumer's last observed tail and the cursor. */
+  /**
+   * Whether `tail` lies between the consumer's last seen tail and the cursor
+   * (so within a capacity of the cursor, and never moving back); remembers it
+   * if so. Refreshes happen at least once per capacity written, so the
+   * wrap-safe differences here stay far below 2^32.
+   */
   #plausible(slot: number, tail: number): boolean {
-    const last = this.#lastTail[slot];
-    return (tail & 15) === 0 && ((tail - last) >>> 0) <= ((this.#cursor - last) >>> 0);
+    const seen = this.#seenTail[slot];
+    const cursor = this.#cursor;
+    if (
+      (tail & 15) !== 0 || ((cursor - tail) >>> 0) > this.#capacity ||
+      ((tail - seen) >>> 0) > ((cursor - seen) >>> 0)
+    ) {
+      return false;
+    }
+    this.#seenTail[slot] = tail;
+    return true;
   }
 
   /** Recomputes the write limit from the active consumers' tails. */

@@ -157,7 +157,12 @@ export class MpmcRing<V, S extends ElementStore> {
 
   /** Lowers the hotness after a steal. */
   cool(): void {
-    if (Atomics.load(this.#words, HOTNESS) > 0) Atomics.sub(this.#words, HOTNESS, 1);
+    // CAS loop: lower by one unless already 0; retried only when another thread changed it
+    for (let h = Atomics.load(this.#words, HOTNESS); h > 0;) {
+      const seen = Atomics.compareExchange(this.#words, HOTNESS, h, h - 1);
+      if (seen === h) return;
+      h = seen;
+    }
   }
 }
 

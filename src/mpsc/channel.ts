@@ -481,9 +481,10 @@ export class Channel<V, S extends ElementStore> {
   close(): void {
     this.#lock();
     try {
-      Atomics.store(this.#header, CLOSED, 1); // publishes "no more registrations"
       const count = this.#refresh();
+      // rings first: a consumer that sees the channel closed must not find a producer still open
       for (let i = 0; i < count; i++) this.#rings[i].close();
+      Atomics.store(this.#header, CLOSED, 1); // publishes "no more registrations"
     } finally {
       this.#unlock();
     }

@@ -26,7 +26,7 @@
 
 import { BroadcastConsumer, type MessageView } from "../broadcast/consumer.ts";
 import type { WakeupMode } from "../broadcast/producer.ts";
-import { RingCorrupt, TimedOut } from "../errors.ts";
+import { Closed, RingCorrupt, TimedOut } from "../errors.ts";
 import { futexParker } from "./futex.ts";
 import { connectUnix, recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
 import { SharedMemory } from "./shared_memory.ts";
@@ -52,6 +52,12 @@ export interface SharedBroadcastJoinOptions {
   /** Longest wait for the producer's reply, in ms (default 5000). */
   readonly timeoutMs?: number;
 }
+
+/** Longest single sleep of a wait between looks at the producer's pidfd. */
+const LIVENESS_SLICE_MS = 100;
+
+/** Longest wait for the fd records of a message being skipped (they normally wait already). */
+const DISCARD_WAIT_MS = 100;
 
 /** One fd record read from the socket. */
 interface FdRecord {
@@ -114,6 +120,7 @@ export class SharedBroadcastConsumer {
   #peekedFds = 0;
   /** The last sequence id whose fds were claimed. */
   #claimedSeq = -1;
+  #discarded = 0;
   #closed = false;
 
   private constructor(socket: number, reply: Uint8Array, memfd: number, mode: WakeupMode) {
@@ -253,6 +260,11 @@ export class SharedBroadcastConsumer {
     return this.#consumer.slot;
   }
 
+  /** File descriptors received with messages that were never claimed, and closed. */
+  get discardedFds(): number {
+    return this.#discarded;
+  }
+
   /** The producer's pid, as it told us. */
   get producerPid(): number {
     return this.#producerPid;
@@ -294,7 +306,7 @@ export class SharedBroadcastConsumer {
    */
   advance(): void {
     if (this.#peekedFds > 0 && this.#claimedSeq !== this.#peekedSeq) {
-      this.#discardThrough(this.#peekedSeq);
+      this.#discard(this.#peekedSeq, this.#peekedFds);
     }
     this.#peekedFds = 0;
     this.#consumer.advance();
@@ -338,10 +350,13 @@ export class SharedBroadcastConsumer {
 
   /**
    * Blocks until a message is available (see {@linkcode BroadcastConsumer.wait}).
+   * Sleeps in slices of at most 100 ms and looks at the producer's pidfd in
+   * between: once the producer's process is gone and every message it
+   * committed was read, the stream is over.
    *
    * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
    * @returns `true` if a message is available, `false` on timeout.
-   * @throws {Closed} If the ring is closed and every message was read.
+   * @throws {Closed} If the ring is closed, or its producer died, and every message was read.
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Waiting
    * ```ts
@@ -350,15 +365,22 @@ export class SharedBroadcastConsumer {
    * ```
    */
   wait(timeoutMs = Infinity): boolean {
-    return this.#consumer.wait(timeoutMs);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (this.#consumer.wait(Math.max(0, Math.min(left, LIVENESS_SLICE_MS)))) return true;
+      if (this.#producerGone()) return true;
+      if (left <= LIVENESS_SLICE_MS) return false;
+    }
   }
 
   /**
-   * Waits for a message without blocking the event loop.
+   * Waits for a message without blocking the event loop, watching the
+   * producer's liveness as {@linkcode SharedBroadcastConsumer.wait} does.
    *
    * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
    * @returns `true` if a message is available, `false` on timeout.
-   * @throws {Closed} If the ring is closed and every message was read.
+   * @throws {Closed} If the ring is closed, or its producer died, and every message was read.
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Awaiting
    * ```ts
@@ -366,8 +388,28 @@ export class SharedBroadcastConsumer {
    * console.log(typeof SharedBroadcastConsumer.prototype.waitAsync); // "function"
    * ```
    */
-  waitAsync(timeoutMs = Infinity): Promise<boolean> {
-    return this.#consumer.waitAsync(timeoutMs);
+  async waitAsync(timeoutMs = Infinity): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      const slice = Math.max(0, Math.min(left, LIVENESS_SLICE_MS));
+      if (await this.#consumer.waitAsync(slice)) return true;
+      if (this.#producerGone()) return true;
+      if (left <= LIVENESS_SLICE_MS) return false;
+    }
+  }
+
+  /**
+   * `false` while the producer runs; `true` when it is gone but left a
+   * message to read; throws `Closed` when it is gone and nothing is left.
+   */
+  #producerGone(): boolean {
+    if (this.isProducerAlive()) return false;
+    // Everything it committed before dying is visible; only an empty ring ends the stream.
+    if (this.#consumer.peek() !== null) return true;
+    throw new Closed(
+      `Cannot wait as the producer process ${this.#producerPid} exited and every message was read`,
+    );
   }
 
   /**
@@ -455,6 +497,7 @@ export class SharedBroadcastConsumer {
         }
         if (r.seqId < seqId) {
           closeQuietly(r.fd); // an earlier message's fd nobody claimed
+          this.#discarded++;
           continue;
         }
         if (r.seqId > seqId || r.count !== count || r.index !== fds.length) {
@@ -489,9 +532,13 @@ export class SharedBroadcastConsumer {
     this.#closed = true;
     this.#consumer.close();
     for (const r of this.#stash) closeQuietly(r.fd);
+    this.#discarded += this.#stash.length;
     this.#stash = [];
     try {
-      for (let r = this.#read(0); r !== null; r = this.#read(0)) closeQuietly(r.fd);
+      for (let r = this.#read(0); r !== null; r = this.#read(0)) {
+        closeQuietly(r.fd);
+        this.#discarded++;
+      }
     } catch {
       // A malformed record on the way out changes nothing.
     }
@@ -505,16 +552,18 @@ export class SharedBroadcastConsumer {
     this.close();
   }
 
-  /** Closes every fd record up to and including message `seqId`. */
-  #discardThrough(seqId: number): void {
-    for (;;) {
-      const r = this.#stash.shift() ?? this.#read(100);
+  /** Closes the `count` fd records of message `seqId` and any older ones still waiting. */
+  #discard(seqId: number, count: number): void {
+    for (let closed = 0; closed < count;) {
+      const r = this.#stash.shift() ?? this.#read(DISCARD_WAIT_MS);
       if (r === null) return;
       if (r.seqId > seqId) {
         this.#stash.unshift(r);
         return;
       }
       closeQuietly(r.fd);
+      this.#discarded++;
+      if (r.seqId === seqId) closed++;
     }
   }
 

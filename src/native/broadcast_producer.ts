@@ -13,6 +13,13 @@
  * taking fds counts as hung. Every one of them is evicted and its socket and
  * pidfd closed.
  *
+ * Trust: the producer never trusts the shared memory it reads back (a tail
+ * out of range or moving back evicts its consumer as corrupt), and consumers
+ * check every header. Unlike zbq, which maps each consumer's metadata page
+ * alone, every consumer here maps the whole memfd read-write, so a hostile
+ * consumer can disturb the others (overwrite their pages or the messages);
+ * give one ring only to consumers that trust each other.
+ *
  * @module
  */
 

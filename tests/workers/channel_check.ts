@@ -264,7 +264,7 @@ export function produceMpsc(
 ): number {
   const buf = new Uint32Array(batch);
   const backoff = new Backoff();
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + 30_000;
   let seq = 0;
   while (seq < count && !p.isClosed()) {
     const want = Math.min(batch, count - seq);
@@ -345,7 +345,7 @@ export function consumeMpsc(
 ): ConsumeReport {
   const checker = new SeqChecker();
   const out = new Uint32Array(bufferSize);
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + 30_000;
   let drained = 0;
   for (;;) {
     let n = 0;

@@ -10,7 +10,13 @@ import type { PeerJob, PeerReply } from "./channel_peer.ts";
 const PEER = new URL("./channel_peer.ts", import.meta.url);
 
 /** How long one call may take before the test gives up on it (a hang guard, not an assertion). */
-const HANG_GUARD_MS = 60_000;
+const HANG_GUARD_MS = 30_000;
+/**
+ * How long a new Worker may take to answer its first ping: under `deno test`
+ * it type-checks its module graph first, which on a busy 2-core machine with
+ * several test files starting Workers at once can take a minute.
+ */
+const STARTUP_GUARD_MS = 300_000;
 
 /** An error a Worker threw, rebuilt on this side with the same `name` and message. */
 export class PeerError extends Error {
@@ -72,16 +78,17 @@ export class Peer {
    *
    * @param job The job.
    * @param transfer Objects to transfer.
+   * @param guardMs The hang guard for this call.
    * @returns The job's result.
    */
-  call<T>(job: PeerJob, transfer: Transferable[] = []): Promise<T> {
+  call<T>(job: PeerJob, transfer: Transferable[] = [], guardMs = HANG_GUARD_MS): Promise<T> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     const seq = this.#next++;
     const promise = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(seq);
         reject(new Error(`Worker ${this.name} did not answer ${job.op} in time (hang guard)`));
-      }, HANG_GUARD_MS);
+      }, guardMs);
       this.#pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.#worker.postMessage({ seq, job }, transfer);
     });
@@ -106,7 +113,7 @@ export class Peer {
  */
 export async function startPeers(n: number, prefix: string): Promise<Peer[]> {
   const peers = Array.from({ length: n }, (_, i) => new Peer(`${prefix}${i}`));
-  await Promise.all(peers.map((p) => p.call({ op: "ping" })));
+  await Promise.all(peers.map((p) => p.call({ op: "ping" }, [], STARTUP_GUARD_MS)));
   return peers;
 }
 

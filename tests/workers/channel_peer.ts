@@ -174,7 +174,7 @@ function spmcConsume(job: Extract<PeerJob, { op: "spmcConsume" }>): Uint32Array 
   const items = new Collector();
   const out = new Uint32Array(job.bufferSize);
   const seen = job.seen;
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + 30_000;
   const note = (from: number) => {
     if (seen === undefined) return;
     const fresh = items.since(from);
@@ -233,7 +233,7 @@ function mpmcConsume(job: Extract<PeerJob, { op: "mpmcConsume" }>): Uint32Array 
   const c = ch.registerConsumer();
   const items = new Collector();
   const out = new Uint32Array(job.bufferSize);
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + 30_000;
   for (;;) {
     let n = 0;
     switch (job.method) {
@@ -280,7 +280,7 @@ function produceSingle(
 ): number {
   const buf = new Uint32Array(batch);
   const backoff = new Backoff();
-  const deadline = performance.now() + 60_000;
+  const deadline = performance.now() + 30_000;
   let seq = 0;
   while (seq < count) {
     const want = Math.min(batch, count - seq);
@@ -372,7 +372,7 @@ async function run(job: PeerJob): Promise<{ value: unknown; transfer?: Transfera
     case "mpscProduceRecords": {
       const ch = mpsc.Channel.fromHandle<RecordValue<Pair>, RecordArray<Pair>>(job.handle);
       const p = ch.register();
-      const deadline = performance.now() + 60_000;
+      const deadline = performance.now() + 30_000;
       for (let seq = 0; seq < job.count;) {
         const r = p.reserve(Math.min(32, job.count - seq));
         if (r === null) {

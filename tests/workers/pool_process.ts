@@ -5,7 +5,8 @@
  * pool_storm_core.ts ("storm") or receives handles through the SharedRing
  * and checks every payload ("consumer"). Prints one JSON report line.
  *
- * Usage: pool_process.ts storm <socket> <id> <rounds> <hold>
+ * Usage: pool_process.ts storm <socket> <id> <rounds> <hold> <parties>
+ *        (receives the pool's memfd, then a barrier region's memfd)
  *        pool_process.ts consumer <socket> <count>
  *
  * @module
@@ -16,6 +17,7 @@ import { SharedBufferPool } from "../../src/native/buffer_pool_shared.ts";
 import { closeFd } from "../../src/native/close_fd.ts";
 import { connectUnix, recvFd } from "../../src/native/fd_passing.ts";
 import { SharedRing } from "../../src/native/shared_ring.ts";
+import { SharedMemory } from "../../src/native/shared_memory.ts";
 import { runStorm } from "./pool_storm_core.ts";
 
 /** Payload length of message `n` in a slab of `slabSize` bytes. */
@@ -31,8 +33,14 @@ if (import.meta.main) {
   closeFd(poolFd);
   const pool = shared.pool;
   if (role === "storm") {
-    const [id, rounds, hold] = rest.map(Number);
-    console.log(JSON.stringify(runStorm(pool, id, rounds, hold, 0x2545f491 * id)));
+    const [id, rounds, hold, parties] = rest.map(Number);
+    const gateFd = recvFd(socket);
+    using gate = SharedMemory.attach(gateFd);
+    closeFd(gateFd);
+    const barrier = new Int32Array(gate.buffer);
+    console.log(
+      JSON.stringify(runStorm(pool, id, rounds, hold, 0x2545f491 * id, barrier, parties)),
+    );
   } else {
     const count = Number(rest[0]);
     const ringFd = recvFd(socket);

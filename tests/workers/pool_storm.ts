@@ -8,14 +8,21 @@
 
 import { BufferPool, type BufferPoolHandle } from "../../src/buffer_pool.ts";
 import { SharedBufferPool } from "../../src/native/buffer_pool_shared.ts";
+import { SharedMemory } from "../../src/native/shared_memory.ts";
 import { runStorm, type StormReport } from "./pool_storm_core.ts";
 
 export type { StormReport };
 
-/** What the main thread sends: a pool handle, or the fd of a shared pool. */
+/**
+ * What the main thread sends: a pool handle and a barrier buffer, or the fds
+ * of a shared pool and of a shared barrier region.
+ */
 export interface StormJob {
   handle?: BufferPoolHandle;
+  barrier?: SharedArrayBuffer;
   fd?: number;
+  barrierFd?: number;
+  parties: number;
   id: number;
   rounds: number;
   hold: number;
@@ -28,11 +35,22 @@ const scope = self as unknown as {
 };
 
 scope.onmessage = (e) => {
-  const { handle, fd, id, rounds, hold, seed } = e.data;
+  const { handle, barrier, fd, barrierFd, parties, id, rounds, hold, seed } = e.data;
   if (handle !== undefined) {
-    scope.postMessage(runStorm(BufferPool.fromHandle(handle), id, rounds, hold, seed));
+    const pool = BufferPool.fromHandle(handle);
+    scope.postMessage(runStorm(pool, id, rounds, hold, seed, new Int32Array(barrier!), parties));
     return;
   }
   using shared = SharedBufferPool.attach(fd!);
-  scope.postMessage(runStorm(shared.pool, id, rounds, hold, seed));
+  using gate = SharedMemory.attach(barrierFd!);
+  const report = runStorm(
+    shared.pool,
+    id,
+    rounds,
+    hold,
+    seed,
+    new Int32Array(gate.buffer),
+    parties,
+  );
+  scope.postMessage(report);
 };

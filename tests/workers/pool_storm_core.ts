@@ -26,6 +26,9 @@ export interface StormReport {
  * @param rounds Rounds to run.
  * @param hold Most slabs taken per round.
  * @param seed Seed of the round sizes and free order.
+ * @param barrier A word every party increments, then waits until it reaches `parties`, so that
+ * all storms overlap.
+ * @param parties How many storms start together.
  * @returns What happened.
  */
 export function runStorm(
@@ -34,7 +37,16 @@ export function runStorm(
   rounds: number,
   hold: number,
   seed: number,
+  barrier: Int32Array,
+  parties: number,
 ): StormReport {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.add(barrier, 0, 1);
+  const deadline = performance.now() + 30_000;
+  while (Atomics.load(barrier, 0) < parties) {
+    if (performance.now() > deadline) throw new Error(`storm ${id}: the others never arrived`);
+    Atomics.wait(nap, 0, 0, 0.05);
+  }
   const words = new Int32Array(pool.buffer, pool.bytes.byteOffset, pool.bytes.length >> 2);
   let s = seed | 1;
   const random = (n: number) => {
