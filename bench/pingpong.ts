@@ -76,18 +76,53 @@ function failed(error: string): RunResult {
   return { value: NaN, ok: false, error };
 }
 
-/** Posts `job` to a new Worker and resolves with its first message. */
-function startWorker(job: PingPongJob, transfer: Transferable[] = []) {
+/** A Worker given one end of a ping-pong. */
+interface Started {
+  worker: Worker;
+  /** Resolves true once the end is loaded and waits for "go" (false if it failed first). */
+  ready: Promise<boolean>;
+  /** The end's report. */
+  report: Promise<PingPongReport>;
+}
+
+/** Posts `job` to a new Worker; it says "ready", then runs once told "go". */
+function startWorker(job: PingPongJob, transfer: Transferable[] = []): Started {
   const worker = new Worker(WORKER, { type: "module" });
-  const report = new Promise<PingPongReport>((resolve) => {
-    worker.onmessage = (e) => resolve(e.data);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      resolve({ ok: false, error: `worker error: ${e.message}`, rounds: 0 });
-    };
-  });
+  let onReady: (ok: boolean) => void = () => {};
+  let onReport: (r: PingPongReport) => void = () => {};
+  const ready = new Promise<boolean>((resolve) => onReady = resolve);
+  const report = new Promise<PingPongReport>((resolve) => onReport = resolve);
+  worker.onmessage = (e) => {
+    if (e.data === "ready") onReady(true);
+    else {
+      onReady(false);
+      onReport(e.data);
+    }
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    onReady(false);
+    onReport({ ok: false, error: `worker error: ${e.message}`, rounds: 0 });
+  };
   worker.postMessage(job, transfer);
-  return { worker, report };
+  return { worker, ready, report };
+}
+
+/** The first failure among `reports`, if they arrive within 100 ms. */
+async function failureOf(reports: Promise<PingPongReport>[], fallback: string): Promise<string> {
+  const arrived = await Promise.race([
+    Promise.all(reports),
+    new Promise<PingPongReport[]>((resolve) => setTimeout(() => resolve([]), 100)),
+  ]);
+  return arrived.find((r) => !r.ok)?.error ?? fallback;
+}
+
+/** Waits until every end is ready, then tells each to go; false if one failed or the time ran out. */
+async function go(ends: Started[], timeoutMs: number, stop: () => void): Promise<boolean> {
+  const ready = await withTimeout(Promise.all(ends.map((e) => e.ready)), timeoutMs, stop, []);
+  if (ready.length !== ends.length || !ready.every(Boolean)) return false;
+  for (const end of ends) end.worker.postMessage("go");
+  return true;
 }
 
 function fromReports(initiator: PingPongReport, echo: PingPongReport): RunResult {
@@ -132,6 +167,11 @@ async function workerPair(
     echo.worker.terminate();
     initiator.worker.terminate();
   };
+  if (!(await go([echo, initiator], timeoutMs, stop))) {
+    const why = await failureOf([initiator.report, echo.report], "a Worker did not start");
+    stop();
+    return failed(why);
+  }
   const both = Promise.all([initiator.report, echo.report]);
   const timedOut: [PingPongReport, PingPongReport] = [
     { ok: false, error: `stopped after ${timeoutMs} ms`, rounds: 0 },
@@ -199,6 +239,12 @@ async function postMessageRun(
   return result;
 }
 
+function kill(child: Deno.ChildProcess | undefined): void {
+  try {
+    child?.kill("SIGKILL");
+  } catch { /* already gone */ }
+}
+
 async function sharedRingRun(
   warmup: number,
   rounds: number,
@@ -209,8 +255,21 @@ async function sharedRingRun(
   const names: [string, string] = [`${tag}-ping`, `${tag}-pong`];
   const created: { deinit(): void; close(): void }[] = [];
   let child: Deno.ChildProcess | undefined;
+  let initiator: Started | undefined;
   try {
     for (const name of names) created.push(SharedRing.createPath(u32, name, 10));
+    // The initiator loads first, so the echo process never spins while a Worker starts.
+    initiator = startWorker({
+      transport: "shared-ring",
+      role: "initiator",
+      warmup,
+      rounds,
+      budgetMs: timeoutMs,
+      paths: names,
+    });
+    const worker = initiator.worker;
+    const loaded = await withTimeout(initiator.ready, timeoutMs, () => worker.terminate(), false);
+    if (!loaded) return failed(await failureOf([initiator.report], "the initiator did not start"));
     child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -229,38 +288,29 @@ async function sharedRingRun(
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const stderr = new Response(child.stderr).text();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const running = child;
+    const stderr = new Response(running.stderr).text();
+    const reader = running.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const first = await withTimeout(
       reader.read(),
       timeoutMs,
-      () => child?.kill("SIGKILL"),
+      () => kill(running),
       { done: true, value: undefined },
     );
     if (first.value?.trim() !== "ready") {
-      const status = await child.status;
-      return failed(
-        `echo process did not start (exit ${status.code}): ${(await stderr).trim()}`,
-      );
+      const status = await running.status;
+      return failed(`echo process did not start (exit ${status.code}): ${(await stderr).trim()}`);
     }
-    const initiator = startWorker({
-      transport: "shared-ring",
-      role: "initiator",
-      warmup,
-      rounds,
-      budgetMs: timeoutMs,
-      paths: names,
-    });
+    worker.postMessage("go");
     const report = await withTimeout(
       initiator.report,
       timeoutMs,
-      () => initiator.worker.terminate(),
+      () => worker.terminate(),
       { ok: false, error: `stopped after ${timeoutMs} ms`, rounds: 0 },
     );
-    initiator.worker.terminate();
-    if (!report.ok) child.kill("SIGKILL");
+    if (!report.ok) kill(running);
     while (!(await reader.read()).done) { /* drain */ }
-    const status = await child.status;
+    const status = await running.status;
     const echo: PingPongReport = status.success ? { ok: true, rounds: warmup + rounds } : {
       ok: false,
       error: `echo process exited ${status.code}: ${(await stderr).trim()}`,
@@ -268,9 +318,10 @@ async function sharedRingRun(
     };
     return fromReports(report, echo);
   } catch (err) {
-    child?.kill("SIGKILL");
+    kill(child);
     return failed((err as Error).message);
   } finally {
+    initiator?.worker.terminate();
     if (child !== undefined) await child.status.catch(() => {});
     for (const ring of created) {
       ring.close();

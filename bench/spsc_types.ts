@@ -180,6 +180,7 @@ async function pairRun(
       ]);
       return failed(c?.error ?? p?.error ?? "a Worker did not start");
     }
+    consumer.worker.postMessage("go");
     producer.worker.postMessage("go");
     const stopped: SpscReport = {
       ok: false,

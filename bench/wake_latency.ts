@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       results.get(method)!.push(result);
     }
   }
-  const us = (ns: number) => (ns / 1000).toFixed(1).padStart(8);
+  const us = (ns: number) => (ns / 1000).toFixed(1).padStart(10);
   console.log(
     `wake latency in µs: ${rounds} rounds × ${samples} samples per method, ` +
       `waker spins ${
@@ -280,8 +280,8 @@ async function main(): Promise<void> {
       `Deno ${Deno.version.deno}`,
   );
   console.log(
-    `${"method".padEnd(44)}${"p50".padStart(8)}${"p99".padStart(8)}${"p99.9".padStart(8)}` +
-      `${"max".padStart(8)}  median of round p50s  lost/dup/reordered`,
+    `${"method".padEnd(44)}${"p50".padStart(10)}${"p99".padStart(10)}${"p99.9".padStart(10)}` +
+      `${"max".padStart(10)}  round p50 (median)  lost/dup/reordered`,
   );
   for (const { method, label } of methods) {
     const list = results.get(method)!;
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
     const errors = list.reduce((n, r) => n + r.errors, 0);
     console.log(
       `${label.padEnd(44)}${us(percentile(all, 0.5))}${us(percentile(all, 0.99))}` +
-        `${us(percentile(all, 0.999))}${us(all[all.length - 1])}  ${us(roundP50)}` +
+        `${us(percentile(all, 0.999))}${us(all[all.length - 1])}${us(roundP50).padStart(20)}` +
         `${String(errors).padStart(20)}`,
     );
     if (errors > 0) throw new Error(`${label}: ${errors} samples woke for the wrong wake`);

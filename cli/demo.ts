@@ -103,22 +103,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const slots = producers + consumers + 2;
   const stats = new SharedArrayBuffer(slots * STAGES.length * 8);
+  const ready = new SharedArrayBuffer(4);
   const base = {
     count: items,
     producers,
     stats,
+    ready,
     mpsc: channel.handle(),
     spmc: fan.handle(),
     outFd: out.getFd(),
     backFd: back.getFd(),
   };
-  let slot = 0;
-  const job = (role: DemoJob["role"]): DemoJob => ({ ...base, role, id: slot++ });
-  const producing = Array.from({ length: producers }, () => startWorker(job("producer")));
+  const job = (role: DemoJob["role"], id: number): DemoJob => ({ ...base, role, id });
+  // Consumers register first (a closed spmc channel takes no more); they use slots P+2 …
+  const consuming = Array.from(
+    { length: consumers },
+    (_, c) => startWorker(job("consumer", producers + 2 + c)),
+  );
+  const registered = new Int32Array(ready);
+  while (Atomics.load(registered, 0) < consumers) await new Promise((r) => setTimeout(r, 5));
   // Producers take slots 0 … P−1, so their ids are also their producer tags.
-  const staging = startWorker(job("stage"));
-  const distributing = startWorker(job("distributor"));
-  const consuming = Array.from({ length: consumers }, () => startWorker(job("consumer")));
+  const producing = Array.from({ length: producers }, (_, p) => startWorker(job("producer", p)));
+  const staging = startWorker(job("stage", producers));
+  const distributing = startWorker(job("distributor", producers + 1));
 
   const totals = new Float64Array(stats);
   const sum = (stage: number) => {

@@ -15,6 +15,8 @@ export interface DemoJob {
   count: number;
   producers: number;
   stats: SharedArrayBuffer;
+  /** One i32: consumers registered so far. */
+  ready: SharedArrayBuffer;
   mpsc: mpsc.ChannelHandle;
   spmc: spmc.SpmcHandle;
   /** The SharedRing fds (same process: valid in any Worker). */
@@ -131,6 +133,7 @@ function distribute(job: DemoJob, stats: Float64Array): DemoSummary {
 
 function consume(job: DemoJob, stats: Float64Array): DemoSummary {
   const consumer = spmc.Channel.fromHandle<number, Uint32Array>(job.spmc).registerConsumer();
+  Atomics.add(new Int32Array(job.ready), 0, 1); // tells the demo this consumer can be fed
   const perProducer = new Array(job.producers).fill(0);
   let checksum = 0;
   let items = 0;

@@ -6,6 +6,7 @@ import { Ring } from "../src/ring.ts";
 import { u32 } from "../src/element.ts";
 import type { StormJob, StormReport } from "./workers/pool_storm.ts";
 import type { PointerRingJob, PointerRingReport } from "./workers/pool_pointer_ring.ts";
+import type { DoubleFreeJob, DoubleFreeReport } from "./workers/pool_double_free.ts";
 import { payloadLength } from "./workers/pool_process.ts";
 import { SharedBufferPool } from "../src/native/buffer_pool_shared.ts";
 import { SharedRing } from "../src/native/shared_ring.ts";
@@ -379,4 +380,32 @@ Deno.test("BufferPool: handles travel through a SharedRing to another process", 
   assert.deepEqual(r.errors, []);
   assert.equal(r.received, count);
   assert.equal(pool.availableCount(), 8, "the other process freed every slab");
+});
+
+Deno.test("BufferPool: two Workers freeing the same handles at once: each free wins exactly once", async () => {
+  const slabs = 64;
+  const rounds = 100;
+  const pool = new BufferPool(16, slabs);
+  const sync = new SharedArrayBuffer(4 * (2 + slabs));
+  const workers = [true, false].map(() => startWorker("pool_double_free.ts"));
+  try {
+    const reports = await Promise.all(workers.map((w, i) => {
+      const done = reply<DoubleFreeReport>(w);
+      w.postMessage({ pool: pool.handle(), sync, owner: i === 0, rounds } satisfies DoubleFreeJob);
+      return done;
+    }));
+    for (const r of reports) assert.deepEqual(r.errors, []);
+    assert.equal(reports[0].freed + reports[1].freed, slabs * rounds, "every slab freed once");
+    assert.equal(
+      reports[0].refused + reports[1].refused,
+      slabs * rounds,
+      "every second free refused",
+    );
+    assert.equal(pool.availableCount(), slabs);
+    const seen = new Set<number>();
+    for (let h = pool.alloc(); h !== null; h = pool.alloc()) seen.add(indexOf(pool, h));
+    assert.equal(seen.size, slabs, "no slab sits twice in the free list");
+  } finally {
+    for (const w of workers) w.terminate();
+  }
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { u32 } from "../mod.ts";
-import { SharedRing } from "../native.ts";
+import { SharedMemory, SharedRing } from "../native.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -74,9 +74,8 @@ Deno.test("cli inspect: reads a live ring by path and by PID:FD", async () => {
 
 Deno.test("cli inspect: flags a forged header", async () => {
   const path = `/dev/shm/ringmpsc-cli-forged-${Deno.pid}`;
-  const bytes = new Uint8Array(4096);
-  new DataView(bytes.buffer).setBigUint64(0, 0x1234n, true);
-  Deno.writeFileSync(path, bytes);
+  using forged = SharedMemory.createPath(path, 4096); // (Deno refuses plain writes under /dev)
+  new DataView(forged.buffer).setBigUint64(0, 0x1234n, true);
   try {
     const r = await cli("inspect", path);
     assert.equal(r.code, 1);

@@ -37,11 +37,11 @@ Deno.test("numa placement: skipped on a single node, and a failing mbind is harm
   const single = NumaTopology.init({ root: fixture("single_node") });
   const placement = createNumaPlacement(single, (node) => bindings.push(node));
   placement.place(new SharedArrayBuffer(1 << 16), 0, 1 << 16, -1);
-  assert.deepEqual(bindings, []);
+  assert.equal(bindings.length, 0);
   const twoNodes = createNumaPlacement(
     NumaTopology.init({ root: fixture("two_nodes") }),
     (node) => bindings.push(node),
   );
   twoNodes.place(new SharedArrayBuffer(1 << 16), 0, 1 << 16, 999); // no such node: mbind fails
-  assert.deepEqual(bindings, []);
+  assert.equal(bindings.length, 0);
 });

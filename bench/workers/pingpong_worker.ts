@@ -252,18 +252,35 @@ function portLoop(job: PingPongJob): Promise<PingPongReport> {
   });
 }
 
-async function run(untimed: PingPongJob): Promise<PingPongReport> {
-  const job: TimedJob = { ...untimed, deadlineMs: performance.now() + untimed.budgetMs };
-  if (job.transport === "message-channel") return await portLoop(job);
-  if (job.transport === "shared-ring") {
+/**
+ * Loads and attaches what the job needs, so that start-up is over before
+ * the main thread says "go"; returns the run itself.
+ */
+async function prepare(untimed: PingPongJob): Promise<() => Promise<PingPongReport>> {
+  const timed = (): TimedJob => ({ ...untimed, deadlineMs: performance.now() + untimed.budgetMs });
+  if (untimed.transport === "message-channel") return () => portLoop(timed());
+  if (untimed.transport === "shared-ring") {
     const { SharedRing } = await import("../../native.ts");
-    using ping = SharedRing.attachPath(u32, job.paths![0]);
-    using pong = SharedRing.attachPath(u32, job.paths![1]);
-    return initiateRings(ping, pong, job);
+    const ping = SharedRing.attachPath(u32, untimed.paths![0]);
+    const pong = SharedRing.attachPath(u32, untimed.paths![1]);
+    return () => {
+      try {
+        return Promise.resolve(initiateRings(ping, pong, timed()));
+      } finally {
+        ping.deinit();
+        pong.deinit();
+      }
+    };
   }
-  const ping = Ring.fromHandle<number, Uint32Array>(job.ping!);
-  const pong = Ring.fromHandle<number, Uint32Array>(job.pong!);
-  return job.role === "initiator" ? initiateRings(ping, pong, job) : echoRings(ping, pong, job);
+  const ping = Ring.fromHandle<number, Uint32Array>(untimed.ping!);
+  const pong = Ring.fromHandle<number, Uint32Array>(untimed.pong!);
+  return untimed.role === "initiator"
+    ? () => Promise.resolve(initiateRings(ping, pong, timed()))
+    : () => Promise.resolve(echoRings(ping, pong, timed()));
+}
+
+function report(err: unknown): void {
+  scope.postMessage({ ok: false, error: String((err as Error)?.message ?? err), rounds: 0 });
 }
 
 let echoing = false;
@@ -282,10 +299,14 @@ function onJob(e: MessageEvent): void {
     scope.postMessage("ready");
     return;
   }
-  run(job).then(
-    (report) => scope.postMessage(report),
-    (err) => scope.postMessage({ ok: false, error: String(err?.message ?? err), rounds: 0 }),
-  );
+  // Announces that this end is loaded; it starts on the next message ("go").
+  prepare(job).then((start) => {
+    scope.onmessage = () => {
+      scope.onmessage = null;
+      start().then((r) => scope.postMessage(r), report);
+    };
+    scope.postMessage("ready");
+  }, report);
 }
 
 if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {

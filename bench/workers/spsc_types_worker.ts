@@ -442,16 +442,12 @@ async function run(job: SpscJob): Promise<SpscReport> {
 
 function onJob(e: MessageEvent<SpscJob>): void {
   const job = e.data;
-  // Tells the main thread this side is loaded; a producer waits for "go".
-  if (job.role === "producer") {
-    scope.onmessage = () => {
-      run(job).then(finish, fail);
-    };
-    scope.postMessage("ready");
-    return;
-  }
+  // Announces that this side is loaded; it starts on the next message ("go").
+  scope.onmessage = () => {
+    scope.onmessage = null;
+    run(job).then(finish, fail);
+  };
   scope.postMessage("ready");
-  run(job).then(finish, fail);
 }
 
 function finish(report: SpscReport): void {

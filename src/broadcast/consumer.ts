@@ -470,8 +470,8 @@ export class BroadcastConsumer {
 
   /**
    * Blocks the thread until a message is available past the local tail, the
-   * ring is closed, or `timeoutMs` passes. It watches the head for about a
-   * microsecond first; then push mode sleeps on the broadcast token and pull
+   * ring is closed, or `timeoutMs` passes. It watches the head for a few
+   * microseconds first; then push mode sleeps on the broadcast token and pull
    * mode polls the head, sleeping up to 1 ms between looks.
    *
    * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
@@ -582,7 +582,7 @@ export class BroadcastConsumer {
   }
 
   /**
-   * Watches the head for a moment (about a microsecond) before a wait goes to
+   * Watches the head for a moment (a few microseconds) before a wait goes to
    * sleep: a producer in full flow commits again before a futex round trip
    * would end.
    */
