@@ -42,6 +42,9 @@
  * @module
  */
 
+import { setRingPlacement } from "./src/placement.ts";
+import { numaPlacement } from "./src/native/numa_placement.ts";
+
 export { MAX_SHARED_MEMORY_SIZE, Seal, SharedMemory } from "./src/native/shared_memory.ts";
 export type {
   SharedMemoryAttachOptions,
@@ -86,3 +89,10 @@ export { Errno, errnoName } from "./ffi/errno.ts";
 export { nativeLibraryPath } from "./ffi/lib.ts";
 export { Closed, InvalidSharedMemory, RingError, SystemError } from "./src/errors.ts";
 export * from "./src/native/shared_ring.ts";
+export { createNumaPlacement, numaPlacement } from "./src/native/numa_placement.ts";
+// the core types SharedRing and the placement hook speak in
+export type * from "./mod.ts";
+
+// ringmpsc binds each MPSC producer's ring to its NUMA node when numaAware is on
+// (the default); with the native layer loaded, channels in this Worker do too.
+setRingPlacement(numaPlacement);

@@ -51,3 +51,20 @@ export function createNumaPlacement(
     },
   };
 }
+
+let machine: RingPlacement | null = null;
+
+/**
+ * The placement over this machine's topology, discovered on first use; what
+ * `native.ts` installs. Never throws: without NUMA (or sysfs) it places nothing.
+ */
+export const numaPlacement: RingPlacement = {
+  place(buffer, byteOffset, byteLength, node) {
+    try {
+      machine ??= createNumaPlacement(NumaTopology.init());
+    } catch {
+      machine = { place() {} };
+    }
+    machine.place(buffer, byteOffset, byteLength, node);
+  },
+};
