@@ -37,3 +37,4 @@ export * from "./src/event_loop.ts";
 export * from "./src/message_ring.ts";
 export * from "./src/placement.ts";
 export * from "./src/buffer_pool.ts";
+export * from "./src/broadcast/mod.ts";

@@ -96,3 +96,6 @@ export type * from "./mod.ts";
 // ringmpsc binds each MPSC producer's ring to its NUMA node when numaAware is on
 // (the default); with the native layer loaded, channels in this Worker do too.
 setRingPlacement(numaPlacement);
+export * from "./src/native/buffer_pool_shared.ts";
+export * from "./src/native/broadcast_producer.ts";
+export * from "./src/native/broadcast_consumer.ts";

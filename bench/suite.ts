@@ -108,7 +108,7 @@ const SIZES: Record<"tiny" | "quick" | "full", Sizes> = {
     pingSlowRounds: 1_000,
     count: 4_000_000,
     postCount: 50_000,
-    messages: 200_000,
+    messages: 100_000,
     postMessages: 10_000,
     nativeItems: 20_000_000,
     timeoutMs: 60_000,
