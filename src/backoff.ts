@@ -11,7 +11,7 @@
  */
 
 /** Steps 0–6 spin 1, 2, 4 … 64 times. */
-const SPIN_LIMIT = 6;
+export const SPIN_LIMIT = 6;
 /** Steps 7–10 yield; past this the backoff is completed. */
 const YIELD_LIMIT = 10;
 
@@ -20,7 +20,9 @@ const scratch = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Gives the CPU away for the shortest time JavaScript can: a 1 µs
- * `Atomics.wait` on a private word (JS has no `sched_yield`).
+ * `Atomics.wait` on a private word (JS has no `sched_yield`). On Linux the
+ * kernel's timer slack makes that sleep about 50 µs, so blocking waits skip
+ * this phase and go from spinning straight to the futex.
  */
 export function yieldThread(): void {
   Atomics.wait(scratch, 0, 0, 0.001);

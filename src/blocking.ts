@@ -4,15 +4,14 @@
  *
  * They work with anything that has the methods they need (duck typing, as the
  * seed's comptime wrappers do): `sendOne` and `isClosed` to send, `tryRecv` or
- * `recvOne` and `isClosed` to receive. Between retries they back off
- * (spin, then yield); past the backoff they sleep on the peer's futex word
- * when the target offers one (`waitReadable`/`waitWritable`, as `Ring` does),
- * else 1 µs at a time.
+ * `recvOne` and `isClosed` to receive. Between retries they spin briefly;
+ * then they sleep on the peer's futex word when the target offers one
+ * (`waitReadable`/`waitWritable`, as `Ring` does), else 1 µs at a time.
  *
  * @module
  */
 
-import { Backoff } from "./backoff.ts";
+import { Backoff, SPIN_LIMIT } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
@@ -108,8 +107,8 @@ export function retryBlocking<R>(
       if (last !== null) return last;
       throw new Closed(`Cannot ${what} as the channel is closed`);
     }
-    if (!backoff.isCompleted()) {
-      backoff.snooze();
+    if (backoff.step <= SPIN_LIMIT) {
+      backoff.spin(); // spin briefly, then sleep: a JS "yield" would sleep longer than a futex wait
       continue;
     }
     const strategy = remainingStrategy(deadline, what);

@@ -121,8 +121,10 @@ export class Waiter {
         if (step < s.spinIterations + s.yieldIterations) return yieldThread();
         return park(spot, ready, remaining);
       default:
+        // blocking strategies go straight from spinning to the futex: JavaScript
+        // has no sched_yield, and its nearest stand-in sleeps ~50 µs (timer slack),
+        // longer than a futex sleep and wake
         if (step < SPIN_STEPS) return spinRounds(1 << step);
-        if (step < SPIN_STEPS + YIELD_STEPS) return yieldThread();
         return park(spot, ready, remaining);
     }
   }
