@@ -378,8 +378,9 @@ export class Ring<V, S extends ElementStore> {
   #freeFor(n: number): number {
     let free = this.#capacity - ((this.#tail - this.#cachedHead) >>> 0);
     if (free < n) {
-      // our own tail too: another object may have produced here before us (a handed-over role)
-      const tail = this.#tail = Atomics.load(this.#words, this.#tailIndex);
+      // our own tail too, in case another object produced here before us (a handed-over
+      // role, ordered by whatever handed it over): a plain read, as only this side writes it
+      const tail = this.#tail = this.#words[this.#tailIndex];
       const head = this.#loadOther(this.#headIndex);
       const used = (tail - head) >>> 0;
       if (used > this.#capacity) throw this.#corrupt(tail, head);
@@ -423,8 +424,9 @@ export class Ring<V, S extends ElementStore> {
   #available(): number {
     let avail = (this.#cachedTail - this.#head) >>> 0;
     if (avail === 0) {
-      // our own head too: another object may have consumed here before us (a handed-over role)
-      const head = this.#head = Atomics.load(this.#words, this.#headIndex);
+      // our own head too, in case another object consumed here before us (a handed-over
+      // role, ordered by whatever handed it over): a plain read, as only this side writes it
+      const head = this.#head = this.#words[this.#headIndex];
       const tail = this.#loadOther(this.#tailIndex);
       avail = (tail - head) >>> 0;
       if (avail > this.#capacity) throw this.#corrupt(tail, head);
