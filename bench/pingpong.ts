@@ -478,7 +478,7 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       `Each JS round includes one performance.now() read, which cost ${
         formatNumber(clock)
       } ns here (median); the native build reads clock_gettime.`,
-      "waitReadable() spins, then yields, then sleeps: an answer due within a microsecond " +
+      "waitReadable() spins briefly, then sleeps: an answer due within a microsecond " +
       "rarely reaches the sleep. 'always sleeps' is waitReadable(phasedBackoff(0, 0)): it " +
       "sleeps (Atomics.wait) and is woken (Atomics.notify) on every hop.",
       `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
