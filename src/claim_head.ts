@@ -17,10 +17,10 @@
 
 import type { ElementStore, ElementType } from "./element.ts";
 import { RingCorrupt } from "./errors.ts";
-import { atomicsParker } from "./parker.ts";
 import { type Handler, RING_LAYOUT } from "./ring.ts";
 import {
   type AsyncWaitOptions,
+  makeSpot,
   waitForItems,
   waitForItemsAsync,
   type WaitSpot,
@@ -81,20 +81,13 @@ export class ClaimHead<V, S extends ElementStore> {
     this.#mask = this.#capacity - 1;
     this.#words = new Int32Array(buffer, byteOffset, RING_LAYOUT.data / 4);
     this.#data = element.view(buffer, byteOffset + RING_LAYOUT.data, this.#capacity);
-    this.#producerSpot = {
-      words: this.#words,
-      seqIndex: RING_LAYOUT.producerSeq / 4,
-      waitersIndex: RING_LAYOUT.producerWaiters / 4,
-      parker: atomicsParker,
-      sliceMs: Infinity,
-    };
-    this.#consumerSpot = consumerSpot ?? {
-      words: this.#words,
-      seqIndex: RING_LAYOUT.consumerSeq / 4,
-      waitersIndex: RING_LAYOUT.consumerWaiters / 4,
-      parker: atomicsParker,
-      sliceMs: Infinity,
-    };
+    this.#producerSpot = makeSpot(
+      this.#words,
+      RING_LAYOUT.producerSeq / 4,
+      RING_LAYOUT.producerWaiters / 4,
+    );
+    this.#consumerSpot = consumerSpot ??
+      makeSpot(this.#words, RING_LAYOUT.consumerSeq / 4, RING_LAYOUT.consumerWaiters / 4);
     const claimMax = Math.min(MAX_CLAIM, this.#capacity);
     this.#scratch = element.spec.kind === "record"
       ? new Array(claimMax)

@@ -45,6 +45,7 @@ import { atomicsParker, type Parker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
 import {
   type AsyncWaitOptions,
+  makeSpot,
   Waiter,
   waitForItems,
   waitForItemsAsync,
@@ -151,6 +152,18 @@ export interface Handler<V> {
 /** Bytes a ring of `capacity` slots of `bytes` each needs in the default layout. */
 function ringBytes(capacity: number, bytes: number): number {
   return RING_LAYOUT.data + capacity * bytes;
+}
+
+/**
+ * Bytes from one ring to the next when channels lay rings out back to back
+ * (each 64-byte aligned).
+ *
+ * @param ringBits The rings' capacity exponent.
+ * @param bytes Bytes per slot.
+ * @returns The stride.
+ */
+export function ringStride(ringBits: number, bytes: number): number {
+  return Math.ceil(ringBytes(2 ** ringBits, bytes) / 64) * 64;
 }
 
 /**
@@ -266,22 +279,23 @@ export class Ring<V, S extends ElementStore> {
     this.#activeIndex = layout.active / 4;
     this.#producerWaitersIndex = layout.producerWaiters / 4;
     const parker = memory?.parker ?? atomicsParker;
-    this.#consumerSpot = memory?.consumerSpot ?? Object.freeze({
-      words: this.#words,
-      seqIndex: layout.consumerSeq / 4,
-      waitersIndex: layout.consumerWaiters / 4,
-      parker,
-      sliceMs: layout.sliceMs,
-    });
+    this.#consumerSpot = memory?.consumerSpot ??
+      makeSpot(
+        this.#words,
+        layout.consumerSeq / 4,
+        layout.consumerWaiters / 4,
+        parker,
+        layout.sliceMs,
+      );
     this.#consumerWaitersWords = this.#consumerSpot.words;
     this.#consumerWaitersIndex = this.#consumerSpot.waitersIndex;
-    this.#producerSpot = Object.freeze({
-      words: this.#words,
-      seqIndex: layout.producerSeq / 4,
-      waitersIndex: this.#producerWaitersIndex,
+    this.#producerSpot = makeSpot(
+      this.#words,
+      layout.producerSeq / 4,
+      this.#producerWaitersIndex,
       parker,
-      sliceMs: layout.sliceMs,
-    });
+      layout.sliceMs,
+    );
     this.#counters = this.#config.enableMetrics && layout.metrics >= 0
       ? new Float64Array(this.#buffer, this.#byteOffset + layout.metrics, METRICS_BYTES / 8)
       : null;

@@ -16,7 +16,7 @@
 
 import { spinRounds, yieldThread } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
-import type { Parker } from "./parker.ts";
+import { atomicsParker, type Parker } from "./parker.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** Spin steps (1, 2 … 64 rounds) before yielding. */
@@ -39,6 +39,26 @@ export interface WaitSpot {
    * (a foreign ringmpsc process), `Infinity` otherwise.
    */
   readonly sliceMs: number;
+}
+
+/**
+ * Describes where one direction of a ring sleeps.
+ *
+ * @param words The shared words.
+ * @param seqIndex Index of the sequence word sleepers wait on.
+ * @param waitersIndex Index of the waiters counter.
+ * @param parker How sleepers and wakers meet; default `Atomics.wait`/`notify`.
+ * @param sliceMs Longest single sleep; default unlimited.
+ * @returns The frozen spot.
+ */
+export function makeSpot(
+  words: Int32Array,
+  seqIndex: number,
+  waitersIndex: number,
+  parker: Parker = atomicsParker,
+  sliceMs = Infinity,
+): WaitSpot {
+  return Object.freeze({ words, seqIndex, waitersIndex, parker, sliceMs });
 }
 
 /**

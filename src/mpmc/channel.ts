@@ -33,9 +33,10 @@ import {
 import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
 import { atomicsParker } from "../parker.ts";
 import type { Reservation } from "../reservation.ts";
-import { type Handler, Ring, RING_LAYOUT } from "../ring.ts";
+import { type Handler, Ring, RING_LAYOUT, ringStride } from "../ring.ts";
 import {
   type AsyncWaitOptions,
+  makeSpot,
   waitForItems,
   waitForItemsAsync,
   type WaitSpot,
@@ -419,8 +420,7 @@ export class MpmcChannel<V, S extends ElementStore> {
   constructor(element: ElementType<V, S>, config: Partial<MpmcConfig> = {}, handle?: MpmcHandle) {
     this.#element = element;
     this.#config = checkConfig({ ...defaultMpmcConfig, ...config });
-    this.#stride = Math.ceil((RING_LAYOUT.data + 2 ** this.#config.ringBits * element.bytes) / 64) *
-      64;
+    this.#stride = ringStride(this.#config.ringBits, element.bytes);
     const bytes = HEADER_BYTES + this.#config.maxProducers * this.#stride;
     if (bytes > 2 ** 32) {
       throw new RangeError(
@@ -429,13 +429,7 @@ export class MpmcChannel<V, S extends ElementStore> {
     }
     this.#buffer = handle?.buffer ?? new SharedArrayBuffer(bytes);
     this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
-    this.#doorbell = Object.freeze({
-      words: this.#header,
-      seqIndex: DOORBELL_SEQ,
-      waitersIndex: DOORBELL_WAITERS,
-      parker: atomicsParker,
-      sliceMs: Infinity,
-    });
+    this.#doorbell = makeSpot(this.#header, DOORBELL_SEQ, DOORBELL_WAITERS);
   }
 
   /**

@@ -38,9 +38,10 @@ import {
 import { Closed, TooManyProducers } from "../errors.ts";
 import { Metrics } from "../metrics.ts";
 import { atomicsParker } from "../parker.ts";
-import { type Handler, Ring, RING_LAYOUT } from "../ring.ts";
+import { type Handler, Ring, RING_LAYOUT, ringStride } from "../ring.ts";
 import {
   type AsyncWaitOptions,
+  makeSpot,
   waitForItems,
   waitForItemsAsync,
   type WaitSpot,
@@ -90,10 +91,6 @@ export interface ChannelStats {
   readonly metrics: Metrics | null;
 }
 
-function strideOf(config: Config, bytes: number): number {
-  return Math.ceil((RING_LAYOUT.data + 2 ** config.ringBits * bytes) / 64) * 64;
-}
-
 /**
  * Multi-producer, single-consumer channel. Producers register from any
  * Worker (`Channel.fromHandle(h).register()`); one Worker consumes.
@@ -137,7 +134,7 @@ export class Channel<V, S extends ElementStore> {
   constructor(element: ElementType<V, S>, config: Partial<Config> = {}, handle?: ChannelHandle) {
     this.#element = element;
     this.#config = makeConfig(config, "create channel");
-    this.#stride = strideOf(this.#config, element.bytes);
+    this.#stride = ringStride(this.#config.ringBits, element.bytes);
     const maxRings = Math.min(MAX_RINGS, Math.floor((2 ** 32 - HEADER_BYTES) / this.#stride));
     if (maxRings < this.#config.maxProducers) {
       throw new RangeError(
@@ -149,13 +146,7 @@ export class Channel<V, S extends ElementStore> {
       { maxByteLength: HEADER_BYTES + maxRings * this.#stride },
     );
     this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
-    this.#doorbell = Object.freeze({
-      words: this.#header,
-      seqIndex: DOORBELL_SEQ,
-      waitersIndex: DOORBELL_WAITERS,
-      parker: atomicsParker,
-      sliceMs: Infinity,
-    });
+    this.#doorbell = makeSpot(this.#header, DOORBELL_SEQ, DOORBELL_WAITERS);
   }
 
   /**
