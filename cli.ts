@@ -21,7 +21,7 @@ Usage: ringmpsc <command> [options]
 Commands:
   demo      run a Worker pipeline (mpsc → SharedRing hop to another process → spmc) and check it
   bench     run the comparison suite against postMessage, ringbuf.js and a native C build
-  inspect   print a live SharedRing's header (PATH under /dev/shm, or PID:FD)
+  inspect   print a live SharedRing's or broadcast ring's header (PATH, or PID:FD)
   numa      print the NUMA topology and this thread's CPU and node
 
 Run 'ringmpsc <command> --help' for a command's options.`;
@@ -40,7 +40,7 @@ const HELP: Record<string, string> = {
   --svg FILE    also write a bar chart of the ratios`,
   inspect: `Usage: ringmpsc inspect PATH|PID:FD
 
-  PATH     a SharedRing file, e.g. /dev/shm/my-ring
+  PATH     a SharedRing or broadcast ring file, e.g. /dev/shm/my-ring
   PID:FD   a memfd held by process PID as descriptor FD`,
   numa: `Usage: ringmpsc numa [--root DIR]
 
@@ -135,7 +135,7 @@ async function main(args: string[]): Promise<number> {
       }
       const { inspect } = await import("./cli/inspect.ts");
       const report = await inspect(positionals[0]);
-      console.log(`SharedRing at ${report.source}`);
+      console.log(`${report.kind} at ${report.source}`);
       for (const [k, v] of report.fields) console.log(`  ${k.padEnd(17)} ${v}`);
       for (const p of report.problems) console.log(`  ! ${p}`);
       return report.problems.length === 0 ? 0 : 1;

@@ -1,15 +1,19 @@
 /**
- * `ringmpsc inspect PATH|PID:FD`: reads a live SharedRing's header, read-only,
- * and describes it. PATH is a file under /dev/shm; PID:FD names a memfd held by
- * a running process (read through /proc/PID/fd/FD, which needs the same user).
- * Nothing is mapped writable and no word is changed.
+ * `ringmpsc inspect PATH|PID:FD`: reads a live SharedRing's or broadcast
+ * ring's header, read-only, and describes it. PATH is a file under /dev/shm;
+ * PID:FD names a memfd held by a running process (read through
+ * /proc/PID/fd/FD, which needs the same user). The file is only read: nothing
+ * is mapped and no word is changed.
  *
  * @module
  */
+import * as bc from "../src/broadcast/_layout.ts";
 import { SHARED_RING_HEADER_SIZE, SHARED_RING_MAGIC } from "../src/native/shared_ring.ts";
 
 /** What `inspect` found, as printed. */
 export interface InspectReport {
+  /** "SharedRing" or "broadcast ring". */
+  kind: string;
   /** The file read. */
   source: string;
   /** Field name to value, in header order. */
@@ -32,7 +36,7 @@ export function targetPath(target: string): string {
 }
 
 /**
- * Reads and checks a SharedRing header.
+ * Reads and checks a SharedRing or broadcast ring header.
  *
  * @param target `PATH` or `PID:FD`.
  * @returns The report.
@@ -41,13 +45,35 @@ export async function inspect(target: string): Promise<InspectReport> {
   const source = targetPath(target);
   using file = await Deno.open(source, { read: true });
   const size = (await file.stat()).size;
-  const header = new Uint8Array(SHARED_RING_HEADER_SIZE);
-  let got = 0;
-  while (got < header.length) {
-    const n = await file.read(header.subarray(got));
-    if (n === null) break;
-    got += n;
+  const first = await readStart(file, SHARED_RING_HEADER_SIZE);
+  if (first.length >= 4 && new DataView(first.buffer).getUint32(0, true) === bc.MAGIC) {
+    const maxConsumers = Math.min(
+      new DataView(first.buffer).getUint32(0x0c, true),
+      bc.MAX_CONSUMERS,
+    );
+    const control = await readStart(file, bc.CONTROL_BYTES + maxConsumers * bc.PAGE_BYTES);
+    return describeBroadcast(source, size, control);
   }
+  return describeSharedRing(source, size, first);
+}
+
+/** Reads up to `n` bytes from the start of `file`. */
+async function readStart(file: Deno.FsFile, n: number): Promise<Uint8Array> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const bytes = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const k = await file.read(bytes.subarray(got));
+    if (k === null) break;
+    got += k;
+  }
+  return bytes.subarray(0, got);
+}
+
+function describeSharedRing(source: string, size: number, bytes: Uint8Array): InspectReport {
+  const header = new Uint8Array(SHARED_RING_HEADER_SIZE);
+  header.set(bytes);
+  const got = bytes.length;
   const problems: string[] = [];
   if (got < SHARED_RING_HEADER_SIZE) problems.push(`only ${got} bytes: too short for a header`);
   const v = new DataView(header.buffer);
@@ -83,5 +109,54 @@ export async function inspect(target: string): Promise<InspectReport> {
     ["producer_waiters", `${u32(0x184)}`],
     ["closed", u32(0x188) ? "yes" : "no"],
   ];
-  return { source, fields, problems };
+  return { kind: "SharedRing", source, fields, problems };
+}
+
+const STATES = ["free", "active", "left", "evicted"];
+
+function describeBroadcast(source: string, size: number, bytes: Uint8Array): InspectReport {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const word = (o: number) => (o + 4 <= bytes.length ? v.getUint32(o, true) : 0);
+  const problems: string[] = [];
+  const capacity = word(0x08);
+  const maxConsumers = word(0x0c);
+  const head = word(0x40);
+  const baseline = word(0x20) + word(0x24) * 2 ** 32;
+  const nowMs = (Date.now() - baseline) >>> 0;
+  if (bytes.length < bc.CONTROL_BYTES + maxConsumers * bc.PAGE_BYTES) {
+    problems.push(`only ${bytes.length} bytes: too short for ${maxConsumers} consumer pages`);
+  }
+  if (bc.totalBytes(capacity, maxConsumers) > size) {
+    problems.push(
+      `the layout needs ${bc.totalBytes(capacity, maxConsumers)} bytes, file has ${size}`,
+    );
+  }
+  const fields: [string, string][] = [
+    ["magic", `0x${word(0).toString(16)} (BCST)`],
+    ["version", `${word(0x04)}`],
+    ["capacity", `${capacity} bytes`],
+    ["max consumers", `${maxConsumers}`],
+    ["stall timeout", `${word(0x10)} ms`],
+    ["producer pid", `${v.getInt32(0x18, true)}`],
+    ["head", `${head}`],
+    ["waiters", `${v.getInt32(0x84, true)}`],
+    ["closed", word(0x88) ? "yes" : "no"],
+  ];
+  for (let i = 0; i < maxConsumers; i++) {
+    const page = bc.CONTROL_BYTES + i * bc.PAGE_BYTES;
+    if (page + bc.PAGE_BYTES > bytes.length) break;
+    const slot = word(page + 0x08);
+    if ((slot & 3) === bc.FREE) continue;
+    const lag = (head - word(page)) >>> 0;
+    if ((slot & 3) === bc.ACTIVE && lag > capacity) {
+      problems.push(`consumer ${i} is ${lag} bytes behind`);
+    }
+    fields.push([
+      `consumer ${i}`,
+      `${STATES[slot & 3]}, pid ${v.getInt32(page + 0x0c, true)}, ${
+        word(page + 0x10) ? "pull" : "push"
+      }, ${lag} bytes behind, last progress ${((nowMs - word(page + 0x04)) >>> 0)} ms ago`,
+    ]);
+  }
+  return { kind: "broadcast ring", source, fields, problems };
 }

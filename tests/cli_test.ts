@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { u32 } from "../mod.ts";
+import { BroadcastConsumer, BroadcastProducer, u32 } from "../mod.ts";
 import { SharedMemory, SharedRing } from "../native.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -90,4 +90,26 @@ Deno.test("cli numa: prints the topology and this thread's CPU", async () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /node 0: cpus/);
   assert.match(r.out, /this thread: cpu \d+/);
+});
+
+Deno.test("cli inspect: a live broadcast ring shows its consumers and their lag", async () => {
+  const path = `/dev/shm/ringmpsc-cli-broadcast-${Deno.pid}`;
+  const options = { capacity: 4096, maxConsumers: 2 };
+  using memory = SharedMemory.createPath(path, BroadcastProducer.requiredBytes(options));
+  try {
+    const producer = BroadcastProducer.init(memory.buffer, options);
+    const attach = (h: { slot: number; epoch: number }) =>
+      BroadcastConsumer.attach(memory.buffer, h.slot, h.epoch);
+    const fast = attach(producer.join());
+    attach(producer.join({ mode: "pull" }));
+    for (let i = 0; i < 5; i++) producer.send(new Uint8Array(32));
+    while (fast.recv() !== null);
+    const r = await cli("inspect", path);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^broadcast ring at /);
+    assert.match(r.out, /consumer 0\s+active, pid 0, push, 0 bytes behind/);
+    assert.match(r.out, /consumer 1\s+active, pid 0, pull, 240 bytes behind/);
+  } finally {
+    Deno.removeSync(path);
+  }
 });
