@@ -79,11 +79,13 @@ async function joinAll(producer: SharedBroadcastProducer, children: Child[]): Pr
 
 /** The memfd name of attachments. */
 const ATTACHMENT = "bcast-attachment";
+/** An odd size no other test's memfd has: test modules share this process's fd table. */
+const ATTACHMENT_SIZE = 5 * 4096 + 64;
 
 /** Message `n`'s attachments: `fdsOf(n)` sealed memfds holding [n, index]. */
 function attachments(n: number, count: number): SharedMemory[] {
   return Array.from({ length: count }, (_, i) => {
-    const memory = SharedMemory.create(4096, { name: ATTACHMENT });
+    const memory = SharedMemory.create(ATTACHMENT_SIZE, { name: ATTACHMENT });
     new Uint32Array(memory.buffer).set([n, i]);
     return memory;
   });
@@ -208,15 +210,17 @@ Deno.test("broadcast across processes: a kill -9 consumer and a stalled one are 
 });
 
 /**
- * Attachment memfds this process holds open: sealed memfds of exactly 4096
- * bytes among the first 1024 fds (probed through the native helper, as
- * reading /proc/self/fd would need --allow-all).
+ * Attachment memfds this process holds open: sealed memfds of exactly
+ * `ATTACHMENT_SIZE` bytes among the first 1024 fds (probed through the native
+ * helper, as reading /proc/self/fd would need --allow-all).
  */
 function openAttachments(): number {
   const lib = native();
   let open = 0;
   for (let fd = 0; fd < 1024; fd++) {
-    if (lib.rmpsc_get_seals(fd) >= 0 && Number(lib.rmpsc_fstat_size(fd)) === 4096) open++;
+    if (lib.rmpsc_get_seals(fd) >= 0 && Number(lib.rmpsc_fstat_size(fd)) === ATTACHMENT_SIZE) {
+      open++;
+    }
   }
   return open;
 }
