@@ -1,6 +1,7 @@
 /**
- * Blocking wrappers with a timeout (the seed's `blocking` module), and their
- * Promise forms for code on an event loop.
+ * Blocking wrappers with a timeout (the seed's `blocking` module) —
+ * `sendBlocking`, `recvBlocking`, `stealBlocking` — and their Promise forms
+ * for code on an event loop: `sendAsync`, `recvAsync`, `stealAsync`.
  *
  * They work with anything that has the methods they need (duck typing, as the
  * seed's comptime wrappers do): `sendOne` and `isClosed` to send, `tryRecv` or
@@ -13,6 +14,7 @@
 
 import { Backoff, SPIN_LIMIT } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
+import type { AsyncWaitOptions } from "./waiter.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** How long a blocking call may wait: forever, or a number of nanoseconds. */
@@ -231,6 +233,152 @@ export function stealBlocking<V>(
     () => consumer.isClosed(),
     consumer.waitReadable === undefined ? undefined : (s) => consumer.waitReadable!(s),
     timeout,
+    "steal",
+  );
+}
+
+/** What the async wrappers can await on a target (each optional). */
+export interface AsyncWaits {
+  /** Resolves once something is readable. */
+  readableAsync?(options?: AsyncWaitOptions): Promise<void>;
+  /** Resolves once `n` slots are free. */
+  writableAsync?(n: number, options?: AsyncWaitOptions): Promise<void>;
+}
+
+/**
+ * The event-loop form of {@linkcode retryBlocking}: never blocks the thread.
+ * Between tries it awaits the target's own wait when it has one, else a
+ * timer tick.
+ */
+async function retryAsync<R>(
+  attempt: () => R | null,
+  isClosed: () => boolean,
+  park: ((options: AsyncWaitOptions) => Promise<void>) | undefined,
+  options: AsyncWaitOptions,
+  what: string,
+): Promise<R> {
+  const deadline = options.timeoutNs === undefined
+    ? Infinity
+    : performance.now() + options.timeoutNs / 1e6;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const r = attempt();
+    if (r !== null) return r;
+    if (isClosed()) {
+      const last = attempt();
+      if (last !== null) return last;
+      throw new Closed(`Cannot ${what} as the channel is closed`);
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
+    const wait = { signal: options.signal, timeoutNs: left === Infinity ? undefined : left * 1e6 };
+    try {
+      await (park?.(wait) ?? new Promise((resolve) => setTimeout(resolve, 1)));
+    } catch (err) {
+      if (!(err instanceof Closed)) throw err;
+    }
+  }
+}
+
+/**
+ * Sends one item, awaiting room without blocking the event loop.
+ *
+ * @param sender A ring, producer or anything with `sendOne` and `isClosed`
+ * (and, for a wait without polling, `writableAsync`).
+ * @param item The item.
+ * @param options Timeout (ns) and abort signal.
+ * @throws {Closed} If the target is closed.
+ * @throws {TimedOut} If the timeout passes.
+ *
+ * @example
+ * ```ts
+ * import { Ring, sendAsync, u32 } from "../mod.ts";
+ * const ring = new Ring(u32, { ringBits: 2 });
+ * await sendAsync(ring, 9, { timeoutNs: 1e6 });
+ * console.log(ring.len()); // 1
+ * ```
+ */
+export function sendAsync<V>(
+  sender: BlockingSender<V> & AsyncWaits,
+  item: V,
+  options: AsyncWaitOptions = {},
+): Promise<void> {
+  return retryAsync(
+    () => (sender.isClosed() ? null : sender.sendOne(item) ? undefined : null),
+    () => sender.isClosed(),
+    sender.writableAsync === undefined ? undefined : (o) => sender.writableAsync!(1, o),
+    options,
+    "send",
+  );
+}
+
+/**
+ * Receives one item, awaiting data without blocking the event loop.
+ *
+ * @param receiver A ring, channel or anything with `tryRecv`/`recvOne` and
+ * `isClosed` (and, for a wait without polling, `readableAsync`).
+ * @param options Timeout (ns) and abort signal.
+ * @returns The item.
+ * @throws {Closed} If the source is closed and drained.
+ * @throws {TimedOut} If the timeout passes.
+ *
+ * @example
+ * ```ts
+ * import { mpsc, recvAsync, u32 } from "../mod.ts";
+ * const ch = new mpsc.Channel(u32, { ringBits: 4 });
+ * setTimeout(() => ch.register().sendOne(5), 1);
+ * console.log(await recvAsync(ch)); // 5
+ * ```
+ */
+export function recvAsync<V>(
+  receiver: BlockingReceiver<V> & AsyncWaits,
+  options: AsyncWaitOptions = {},
+): Promise<V> {
+  const take = receiver.tryRecv !== undefined
+    ? () => receiver.tryRecv!()
+    : () => receiver.recvOne!();
+  return retryAsync(
+    take,
+    () => receiver.isClosed(),
+    receiver.readableAsync === undefined ? undefined : (o) => receiver.readableAsync!(o),
+    options,
+    "receive",
+  );
+}
+
+/**
+ * Steals into `out`, awaiting data without blocking the event loop (SPMC and
+ * MPMC consumers).
+ *
+ * @param consumer A consumer with `steal` and `isClosed` (and `readableAsync`).
+ * @param out Where the items go.
+ * @param options Timeout (ns) and abort signal.
+ * @returns Items stolen (at least 1).
+ * @throws {Closed} If the source is closed and drained.
+ * @throws {TimedOut} If the timeout passes.
+ *
+ * @example
+ * ```ts
+ * import { spmc, stealAsync, u32 } from "../mod.ts";
+ * const ch = new spmc.Channel(u32, { ringBits: 4 });
+ * const c = ch.registerConsumer();
+ * setTimeout(() => ch.send([1, 2]), 1);
+ * console.log(await stealAsync(c, new Uint32Array(4))); // 2
+ * ```
+ */
+export function stealAsync<V>(
+  consumer: BlockingStealer<V> & AsyncWaits,
+  out: { length: number; [i: number]: V },
+  options: AsyncWaitOptions = {},
+): Promise<number> {
+  return retryAsync(
+    () => {
+      const n = consumer.steal(out);
+      return n === 0 ? null : n;
+    },
+    () => consumer.isClosed(),
+    consumer.readableAsync === undefined ? undefined : (o) => consumer.readableAsync!(o),
+    options,
     "steal",
   );
 }

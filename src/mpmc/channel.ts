@@ -239,6 +239,28 @@ export class Producer<V, S extends ElementStore> {
   }
 
   /**
+   * Waits as `strategy` says until `n` slots are free.
+   *
+   * @param n Slots wanted.
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If the channel is closed.
+   */
+  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.#ring.ring.waitWritable(n, strategy);
+  }
+
+  /**
+   * Resolves once `n` slots are free, without blocking the event loop.
+   *
+   * @param n Slots wanted.
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the channel is closed.
+   */
+  writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+    return this.#ring.ring.writableAsync(n, options);
+  }
+
+  /**
    * Whether the channel was closed.
    *
    * @returns `true` once closed.

@@ -10,7 +10,8 @@
 import { Backoff } from "../backoff.ts";
 import type { ElementStore } from "../element.ts";
 import type { Reservation } from "../reservation.ts";
-import type { Ring } from "../ring.ts";
+import type { AsyncWaitOptions, Ring } from "../ring.ts";
+import { WaitStrategy } from "../wait_strategy.ts";
 
 /**
  * A registered producer: its ring and id. Use it from one thread at a time.
@@ -88,6 +89,29 @@ export class Producer<V, S extends ElementStore> {
    */
   reserveWithBackoff(n: number): Reservation<S> | null {
     return this.ring.reserveWithBackoff(n);
+  }
+
+  /**
+   * Waits as `strategy` says until `n` slots are free (lets `sendBlocking`
+   * sleep on the ring's futex word).
+   *
+   * @param n Slots wanted.
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If the ring is closed.
+   */
+  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.ring.waitWritable(n, strategy);
+  }
+
+  /**
+   * Resolves once `n` slots are free, without blocking the event loop.
+   *
+   * @param n Slots wanted.
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the ring is closed.
+   */
+  writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+    return this.ring.writableAsync(n, options);
   }
 
   /**

@@ -25,7 +25,8 @@ import {
 } from "../element.ts";
 import { Closed, TooManyConsumers } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
-import { Ring, type RingHandle } from "../ring.ts";
+import { type AsyncWaitOptions, Ring, type RingHandle } from "../ring.ts";
+import { WaitStrategy } from "../wait_strategy.ts";
 
 const CONSUMERS = 376 / 4;
 
@@ -202,6 +203,28 @@ export class Channel<V, S extends ElementStore> {
    */
   sendOne(item: V): boolean {
     return this.#ring.sendOne(item);
+  }
+
+  /**
+   * Waits as `strategy` says until `n` slots are free (producer).
+   *
+   * @param n Slots wanted.
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If the channel is closed.
+   */
+  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.#ring.waitWritable(n, strategy);
+  }
+
+  /**
+   * Resolves once `n` slots are free, without blocking the event loop (producer).
+   *
+   * @param n Slots wanted.
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the channel is closed.
+   */
+  writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+    return this.#ring.writableAsync(n, options);
   }
 
   /** Closes the channel; consumers drain what is left, then see `Closed`. */
