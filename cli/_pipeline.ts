@@ -6,8 +6,8 @@
  */
 import type { Ring } from "../mod.ts";
 
-/** The stats words every stage bumps: items that left each stage. */
-export const STAGES = ["produced", "staged", "hopped", "distributed", "consumed"] as const;
+/** The stats words every stage bumps: items past each stage (the relay process counts its own). */
+export const STAGES = ["produced", "staged", "back from the hop", "consumed"] as const;
 
 /**
  * Sends `batch[0…n)` into `ring`, waiting for room as needed.

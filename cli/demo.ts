@@ -145,7 +145,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write(options.tty ? `\r${line}   ` : line);
     last = cur;
     lastAt = now;
-  }, options.tty ? 250 : 1000);
+  }, 200);
 
   try {
     const sent = await Promise.all(producing);

@@ -125,7 +125,7 @@ function distribute(job: DemoJob, stats: Float64Array): DemoSummary {
     sendAll(fan.ring, (b) => fan.send(b), chunk, chunk.length);
     back.advance(region.length);
     items += region.length;
-    stats[3] += region.length;
+    stats[2] += region.length;
   }
   fan.close();
   return summary(job, items, 0, []);
@@ -147,7 +147,7 @@ function consume(job: DemoJob, stats: Float64Array): DemoSummary {
     const n = consumer.consumeBatch(handler);
     if (n > 0) {
       items += n;
-      stats[4] += n;
+      stats[3] += n;
       continue;
     }
     try {
