@@ -26,6 +26,7 @@ import { BroadcastConsumer, BroadcastProducer } from "../src/broadcast/mod.ts";
 import type { BroadcastConsumerHandle } from "../src/broadcast/mod.ts";
 import { Closed } from "../src/errors.ts";
 import { Backoff } from "../src/backoff.ts";
+import { now, stamp, stamped } from "./_payload.ts";
 
 type Variant = "ring" | "postMessage";
 
@@ -52,30 +53,6 @@ interface ConsumerJob {
 type Reply =
   | { kind: "handles"; handles: BroadcastConsumerHandle[] }
   | { kind: "report"; at: number; error?: string };
-
-/** A wall-clock reading comparable across the Workers of one process. */
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function stamp(a: Uint8Array, o: number, size: number, n: number): void {
-  a[o] = n;
-  a[o + 1] = n >>> 8;
-  a[o + 2] = n >>> 16;
-  a[o + 3] = n >>> 24;
-  const e = o + size - 4;
-  a[e] = ~n;
-  a[e + 1] = ~n >>> 8;
-  a[e + 2] = ~n >>> 16;
-  a[e + 3] = ~n >>> 24;
-}
-
-function stamped(a: Uint8Array, o: number, size: number): number {
-  const n = (a[o] | (a[o + 1] << 8) | (a[o + 2] << 16) | (a[o + 3] << 24)) >>> 0;
-  const e = o + size - 4;
-  const m = (a[e] | (a[e + 1] << 8) | (a[e + 2] << 16) | (a[e + 3] << 24)) >>> 0;
-  return m === (~n >>> 0) ? n : -1;
-}
 
 function capacityFor(size: number): number {
   return Math.min(2 ** 24, Math.max(2 ** 20, 2 ** Math.ceil(Math.log2((size + 16) * 16))));

@@ -30,6 +30,7 @@ import { BufferPool, type BufferPoolHandle } from "../src/buffer_pool.ts";
 import { Ring, type RingHandle } from "../src/ring.ts";
 import { u32, u8 } from "../src/element.ts";
 import { Backoff } from "../src/backoff.ts";
+import { now, stamp, stamped } from "./_payload.ts";
 
 /** The three ways of moving a payload. */
 type Variant = "pool" | "ringCopy" | "postMessage";
@@ -51,30 +52,6 @@ interface Report {
   /** Producer: time of its first send; consumer: time of its last receive (ms, shared epoch). */
   at: number;
   error?: string;
-}
-
-/** A wall-clock reading comparable across the Workers of one process. */
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function stamp(a: Uint8Array, o: number, size: number, n: number): void {
-  a[o] = n;
-  a[o + 1] = n >>> 8;
-  a[o + 2] = n >>> 16;
-  a[o + 3] = n >>> 24;
-  const e = o + size - 4;
-  a[e] = ~n;
-  a[e + 1] = ~n >>> 8;
-  a[e + 2] = ~n >>> 16;
-  a[e + 3] = ~n >>> 24;
-}
-
-function stamped(a: Uint8Array, o: number, size: number): number {
-  const n = (a[o] | (a[o + 1] << 8) | (a[o + 2] << 16) | (a[o + 3] << 24)) >>> 0;
-  const e = o + size - 4;
-  const m = (a[e] | (a[e + 1] << 8) | (a[e + 2] << 16) | (a[e + 3] << 24)) >>> 0;
-  return m === (~n >>> 0) ? n : -1;
 }
 
 function source(size: number): Uint8Array {

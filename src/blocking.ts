@@ -88,6 +88,27 @@ function remainingStrategy(deadline: number, what: string): WaitStrategy {
 
 const tick = new Int32Array(new SharedArrayBuffer(4));
 
+/** One try at sending `item`: `true` when sent, `null` to retry (full, or closed). */
+function sendAttempt<V>(sender: BlockingSender<V>, item: V): () => true | null {
+  return () => (sender.isClosed() ? null : sender.sendOne(item) ? true : null);
+}
+
+/** One try at receiving: the item, or `null` to retry. */
+function recvAttempt<V>(receiver: BlockingReceiver<V>): () => V | null {
+  return receiver.tryRecv !== undefined ? () => receiver.tryRecv!() : () => receiver.recvOne!();
+}
+
+/** One try at stealing into `out`: the count, or `null` to retry. */
+function stealAttempt<V>(
+  consumer: BlockingStealer<V>,
+  out: { length: number; [i: number]: V },
+): () => number | null {
+  return () => {
+    const n = consumer.steal(out);
+    return n === 0 ? null : n;
+  };
+}
+
 /**
  * Runs `attempt` until it returns non-null, backing off and then sleeping
  * between tries; `park` sleeps on the target's own futex word when it has one.
@@ -148,7 +169,7 @@ export function sendBlocking<V>(
   timeout: Timeout = Timeout.unlimited,
 ): void {
   retryBlocking(
-    () => (sender.isClosed() ? null : sender.sendOne(item) ? true : null),
+    sendAttempt(sender, item),
     () => sender.isClosed(),
     sender.waitWritable === undefined ? undefined : (s) => sender.waitWritable!(1, s),
     timeout,
@@ -180,11 +201,8 @@ export function recvBlocking<V>(
   receiver: BlockingReceiver<V>,
   timeout: Timeout = Timeout.unlimited,
 ): V {
-  const take = receiver.tryRecv !== undefined
-    ? () => receiver.tryRecv!()
-    : () => receiver.recvOne!();
   return retryBlocking(
-    take,
+    recvAttempt(receiver),
     () => receiver.isClosed(),
     receiver.waitReadable === undefined ? undefined : (s) => receiver.waitReadable!(s),
     timeout,
@@ -226,10 +244,7 @@ export function stealBlocking<V>(
   timeout: Timeout = Timeout.unlimited,
 ): number {
   return retryBlocking(
-    () => {
-      const n = consumer.steal(out);
-      return n === 0 ? null : n;
-    },
+    stealAttempt(consumer, out),
     () => consumer.isClosed(),
     consumer.waitReadable === undefined ? undefined : (s) => consumer.waitReadable!(s),
     timeout,
@@ -298,13 +313,13 @@ async function retryAsync<R>(
  * console.log(ring.len()); // 1
  * ```
  */
-export function sendAsync<V>(
+export async function sendAsync<V>(
   sender: BlockingSender<V> & AsyncWaits,
   item: V,
   options: AsyncWaitOptions = {},
 ): Promise<void> {
-  return retryAsync(
-    () => (sender.isClosed() ? null : sender.sendOne(item) ? undefined : null),
+  await retryAsync(
+    sendAttempt(sender, item),
     () => sender.isClosed(),
     sender.writableAsync === undefined ? undefined : (o) => sender.writableAsync!(1, o),
     options,
@@ -334,11 +349,8 @@ export function recvAsync<V>(
   receiver: BlockingReceiver<V> & AsyncWaits,
   options: AsyncWaitOptions = {},
 ): Promise<V> {
-  const take = receiver.tryRecv !== undefined
-    ? () => receiver.tryRecv!()
-    : () => receiver.recvOne!();
   return retryAsync(
-    take,
+    recvAttempt(receiver),
     () => receiver.isClosed(),
     receiver.readableAsync === undefined ? undefined : (o) => receiver.readableAsync!(o),
     options,
@@ -372,10 +384,7 @@ export function stealAsync<V>(
   options: AsyncWaitOptions = {},
 ): Promise<number> {
   return retryAsync(
-    () => {
-      const n = consumer.steal(out);
-      return n === 0 ? null : n;
-    },
+    stealAttempt(consumer, out),
     () => consumer.isClosed(),
     consumer.readableAsync === undefined ? undefined : (o) => consumer.readableAsync!(o),
     options,
