@@ -221,13 +221,11 @@ export class SharedRing<V, S extends ElementStore> {
     ringBits: number,
     options: SharedRingCreateOptions = {},
   ): SharedRing<V, S> {
-    SharedRing.#check(element);
-    checkRingBits(ringBits);
-    const memory = SharedMemory.create(totalSize(2 ** ringBits, element.bytes), {
-      name: options.name ?? "ringmpsc-shared-ring",
-    });
-    writeHeader(memory, ringBits, element.bytes);
-    return new SharedRing(element, memory, ringBits, true);
+    return SharedRing.#created(
+      element,
+      ringBits,
+      (size) => SharedMemory.create(size, { name: options.name ?? "ringmpsc-shared-ring" }),
+    );
   }
 
   /**
@@ -265,11 +263,7 @@ export class SharedRing<V, S extends ElementStore> {
     path: string,
     ringBits: number,
   ): SharedRing<V, S> {
-    SharedRing.#check(element);
-    checkRingBits(ringBits);
-    const memory = SharedMemory.createPath(path, totalSize(2 ** ringBits, element.bytes));
-    writeHeader(memory, ringBits, element.bytes);
-    return new SharedRing(element, memory, ringBits, true);
+    return SharedRing.#created(element, ringBits, (size) => SharedMemory.createPath(path, size));
   }
 
   /**
@@ -286,6 +280,19 @@ export class SharedRing<V, S extends ElementStore> {
   ): SharedRing<V, S> {
     SharedRing.#check(element);
     return SharedRing.#attached(element, SharedMemory.attachPath(path));
+  }
+
+  /** Checks the arguments, maps fresh memory with `map`, and writes a v1 header into it. */
+  static #created<V, S extends ElementStore>(
+    element: ElementType<V, S>,
+    ringBits: number,
+    map: (size: number) => SharedMemory,
+  ): SharedRing<V, S> {
+    SharedRing.#check(element);
+    checkRingBits(ringBits);
+    const memory = map(totalSize(2 ** ringBits, element.bytes));
+    writeHeader(memory, ringBits, element.bytes);
+    return new SharedRing(element, memory, ringBits, true);
   }
 
   static #attached<V, S extends ElementStore>(
