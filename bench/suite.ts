@@ -10,7 +10,7 @@
  *    1 KiB messages, per item and batched, beside postMessage,
  *    MessageChannel, ringbuf.js and the native C build.
  * 3. MPSC and MPMC scaling (bench/channels.ts) beside the native C build.
- * 4. Wake latency (bench/wake_latency.ts): Atomics.wait/notify, futex
+ * 4. Wake latency (bench/wake_latency.ts, measureWakeLatency): Atomics.wait/notify, futex
  *    across threads and processes, eventfd.
  *
  * While it runs, a progress bar goes to stderr (a line per measured row
@@ -23,12 +23,12 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type ChannelBenchOptions, type ChannelRow, measureChannels } from "./channels.ts";
 import { buildNativeBaseline } from "./native_baseline.ts";
 import { measurePingPong, pingPongSteps } from "./pingpong.ts";
 import { measureSpscTypes, spscTypesSteps } from "./spsc_types.ts";
+import { measureWakeLatency, type Method } from "./wake_latency.ts";
 import {
   formatReport,
   type Measurement,
@@ -273,55 +273,15 @@ async function channelSection(sizes: Sizes, progress: Progress): Promise<Section
   };
 }
 
-const WAKE_LATENCY = new URL("./wake_latency.ts", import.meta.url);
+/** Suite ids of bench/wake_latency.ts's methods. */
+const WAKE_IDS: Record<Method, string> = {
+  atomics: "wake.atomics",
+  "futex-thread": "wake.futex-thread",
+  futex: "wake.futex-process",
+  eventfd: "wake.eventfd",
+};
 
-/** Which wake row a label of bench/wake_latency.ts's table is. */
-function wakeId(label: string): string {
-  if (label.startsWith("Atomics")) return "wake.atomics";
-  if (label.startsWith("futex") && label.includes("Worker")) return "wake.futex-thread";
-  if (label.startsWith("futex")) return "wake.futex-process";
-  if (label.startsWith("eventfd")) return "wake.eventfd";
-  return `wake.${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
-}
-
-/**
- * Parses bench/wake_latency.ts's table: one measurement per method, its
- * percentiles pooled over the script's rounds (it interleaves methods
- * round by round itself).
- */
-function parseWakeTable(stdout: string, samples: number, rounds: number): Measurement[] {
-  const row =
-    /^(.+?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+)\s*$/;
-  const out: Measurement[] = [];
-  for (const line of stdout.split("\n")) {
-    const m = row.exec(line);
-    if (m === null) continue;
-    const [p50, p99, p999, max] = [m[2], m[3], m[4], m[5]].map((us) => Number(us) * 1000);
-    const errors = Number(m[7]);
-    const run: RunResult = {
-      value: p50,
-      ok: errors === 0,
-      items: samples * rounds,
-      latency: {
-        samples: samples * rounds,
-        minNs: NaN,
-        p50Ns: p50,
-        p99Ns: p99,
-        p999Ns: p999,
-        maxNs: max,
-        meanNs: NaN,
-      },
-    };
-    if (errors > 0) run.error = `${errors} samples woke for the wrong wake`;
-    out.push(summarize(wakeId(m[1].trim()), m[1].trim(), "latency", [run]));
-  }
-  return out;
-}
-
-/**
- * Section 4: bench/wake_latency.ts, run as a process of its own and its
- * table parsed (the script exports no function to call).
- */
+/** Section 4: bench/wake_latency.ts's measureWakeLatency, percentiles pooled over its rounds. */
 async function wakeSection(sizes: Sizes, progress: Progress): Promise<Section> {
   const { samples, rounds } = sizes.wake;
   progress.begin(`wake latency (${rounds} round(s) × ${samples} samples, bench/wake_latency.ts)`);
@@ -330,41 +290,37 @@ async function wakeSection(sizes: Sizes, progress: Progress): Promise<Section> {
     "so it surely sleeps, stamps CLOCK_MONOTONIC and wakes it; the waiter stamps on waking " +
     "and checks it woke for that sample. Methods interleave round by round; percentiles pool " +
     `${rounds} round(s) × ${samples} samples.`,
-    "The script exports no function, so the suite runs it as a process and reads its table; " +
-    "each row is one 'run' in the JSON.",
   ];
-  const expected = ["wake.atomics", "wake.futex-thread", "wake.futex-process", "wake.eventfd"];
+  const expected = Object.values(WAKE_IDS);
   let measurements: Measurement[] = [];
   let failure: string | null = null;
   try {
-    const signal = AbortSignal.timeout(sizes.timeoutMs * 2);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-ffi",
-        "--allow-run",
-        "--allow-env",
-        fileURLToPath(WAKE_LATENCY),
-        `--samples=${samples}`,
-        `--rounds=${rounds}`,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal,
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    measurements = parseWakeTable(stdout, samples, rounds);
-    if (!out.success) {
-      const stderr = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" / ");
-      failure = signal.aborted
-        ? `bench/wake_latency.ts ran longer than ${sizes.timeoutMs * 2} ms`
-        : `bench/wake_latency.ts exited ${out.code}: ${stderr}`;
-    }
+    const rows = await withTimeout(
+      measureWakeLatency(samples, rounds),
+      sizes.timeoutMs * 2,
+      () => {},
+      null,
+    );
+    if (rows === null) failure = `wake latency ran longer than ${sizes.timeoutMs * 2} ms`;
+    measurements = (rows ?? []).map((r) =>
+      summarize(WAKE_IDS[r.method], r.label, "latency", [{
+        value: r.p50Ns,
+        ok: r.errors === 0,
+        items: r.samples,
+        error: r.errors > 0 ? `${r.errors} samples woke for the wrong wake` : undefined,
+        latency: {
+          samples: r.samples,
+          minNs: NaN,
+          p50Ns: r.p50Ns,
+          p99Ns: r.p99Ns,
+          p999Ns: r.p999Ns,
+          maxNs: r.maxNs,
+          meanNs: NaN,
+        },
+      }])
+    );
   } catch (err) {
-    failure = `bench/wake_latency.ts could not run: ${(err as Error).message}`;
+    failure = `wake latency could not run: ${(err as Error).message}`;
   }
   for (const id of expected) {
     if (!measurements.some((m) => m.id === id)) {

@@ -51,7 +51,8 @@ const T0_BYTE = 0x40;
 const RESULTS_BYTE = 0x1000;
 const GIVE_UP_NS = 10e9;
 
-type Method = "atomics" | "futex-thread" | "futex" | "eventfd";
+/** A wake mechanism. */
+export type Method = "atomics" | "futex-thread" | "futex" | "eventfd";
 
 interface Views {
   control: Int32Array;
@@ -237,6 +238,81 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** One wake method's latencies, pooled over every round. */
+export interface WakeRow {
+  /** Which mechanism woke the waiter. */
+  method: Method;
+  /** The row's name in the table. */
+  label: string;
+  /** Samples pooled. */
+  samples: number;
+  /** Percentiles of the pooled samples, in ns. */
+  p50Ns: number;
+  /** 99th percentile, ns. */
+  p99Ns: number;
+  /** 99.9th percentile, ns. */
+  p999Ns: number;
+  /** Slowest sample, ns. */
+  maxNs: number;
+  /** Median over rounds of each round's p50, ns. */
+  roundP50Ns: number;
+  /** Samples that woke for the wrong wake (lost, duplicated or reordered). */
+  errors: number;
+}
+
+/** The methods, in table order: the Atomics baseline first. */
+export const WAKE_METHODS: readonly { method: Method; label: string }[] = [
+  { method: "atomics", label: "Atomics.wait/notify (Worker ↔ main)" },
+  { method: "futex-thread", label: "futex, native helper (Worker ↔ main)" },
+  { method: "futex", label: "futex, native helper (process ↔ process)" },
+  { method: "eventfd", label: "eventfd, native helper (process ↔ process)" },
+];
+
+/**
+ * Measures every wake method, interleaved round by round.
+ *
+ * @param samples Samples per method per round.
+ * @param rounds Rounds.
+ * @param delayNs How long the waker spins before each wake (so the waiter surely sleeps).
+ * @returns One row per method, in {@linkcode WAKE_METHODS} order.
+ */
+export async function measureWakeLatency(
+  samples: number,
+  rounds: number,
+  delayNs = 50_000,
+): Promise<WakeRow[]> {
+  const results = new Map<Method, Round[]>(WAKE_METHODS.map(({ method }) => [method, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { method } of WAKE_METHODS) {
+      const result = method === "atomics" || method === "futex-thread"
+        ? await roundInWorker(method, samples, delayNs)
+        : await roundInProcess(method, samples, delayNs);
+      results.get(method)!.push(result);
+    }
+  }
+  return WAKE_METHODS.map(({ method, label }) => {
+    const list = results.get(method)!;
+    const all = new Float64Array(list.reduce((n, r) => n + r.latencies.length, 0));
+    let at = 0;
+    for (const r of list) {
+      all.set(r.latencies, at);
+      at += r.latencies.length;
+    }
+    all.sort();
+    return {
+      method,
+      label,
+      samples: all.length,
+      p50Ns: percentile(all, 0.5),
+      p99Ns: percentile(all, 0.99),
+      p999Ns: percentile(all, 0.999),
+      maxNs: all[all.length - 1],
+      roundP50Ns: median(list.map((r) => percentile(r.latencies.slice().sort(), 0.5))),
+      errors: list.reduce((n, r) => n + r.errors, 0),
+    };
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -255,22 +331,7 @@ async function main(): Promise<void> {
     return;
   }
   const rounds = Number(values.rounds);
-  const delayNs = Number(values["delay-us"]) * 1000;
-  const methods: { method: Method; label: string }[] = [
-    { method: "atomics", label: "Atomics.wait/notify (Worker ↔ main)" },
-    { method: "futex-thread", label: "futex, native helper (Worker ↔ main)" },
-    { method: "futex", label: "futex, native helper (process ↔ process)" },
-    { method: "eventfd", label: "eventfd, native helper (process ↔ process)" },
-  ];
-  const results = new Map<Method, Round[]>(methods.map(({ method }) => [method, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const { method } of methods) {
-      const result = method === "atomics" || method === "futex-thread"
-        ? await roundInWorker(method, samples, delayNs)
-        : await roundInProcess(method, samples, delayNs);
-      results.get(method)!.push(result);
-    }
-  }
+  const rows = await measureWakeLatency(samples, rounds, Number(values["delay-us"]) * 1000);
   const us = (ns: number) => (ns / 1000).toFixed(1).padStart(10);
   console.log(
     `wake latency in µs: ${rounds} rounds × ${samples} samples per method, ` +
@@ -283,23 +344,12 @@ async function main(): Promise<void> {
     `${"method".padEnd(44)}${"p50".padStart(10)}${"p99".padStart(10)}${"p99.9".padStart(10)}` +
       `${"max".padStart(10)}  round p50 (median)  lost/dup/reordered`,
   );
-  for (const { method, label } of methods) {
-    const list = results.get(method)!;
-    const all = new Float64Array(list.reduce((n, r) => n + r.latencies.length, 0));
-    let at = 0;
-    for (const r of list) {
-      all.set(r.latencies, at);
-      at += r.latencies.length;
-    }
-    all.sort();
-    const roundP50 = median(list.map((r) => percentile(r.latencies.slice().sort(), 0.5)));
-    const errors = list.reduce((n, r) => n + r.errors, 0);
+  for (const r of rows) {
     console.log(
-      `${label.padEnd(44)}${us(percentile(all, 0.5))}${us(percentile(all, 0.99))}` +
-        `${us(percentile(all, 0.999))}${us(all[all.length - 1])}${us(roundP50).padStart(20)}` +
-        `${String(errors).padStart(20)}`,
+      `${r.label.padEnd(44)}${us(r.p50Ns)}${us(r.p99Ns)}${us(r.p999Ns)}${us(r.maxNs)}` +
+        `${us(r.roundP50Ns).padStart(20)}${String(r.errors).padStart(20)}`,
     );
-    if (errors > 0) throw new Error(`${label}: ${errors} samples woke for the wrong wake`);
+    if (r.errors > 0) throw new Error(`${r.label}: ${r.errors} samples woke for the wrong wake`);
   }
 }
 
