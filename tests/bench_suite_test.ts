@@ -25,6 +25,7 @@ import {
 } from "../bench/_report.ts";
 import { consumeMessages, consumeRing } from "../bench/workers/spsc_types_worker.ts";
 import { echoRings, initiateRings } from "../bench/workers/pingpong_worker.ts";
+import { hasPython } from "./_toolchain.ts";
 
 /**
  * Checks that `text` is well-formed XML as far as an SVG chart needs: one
@@ -70,7 +71,7 @@ function consumeU32(values: number[], count: number): number {
   return consumeRing(ring, count, 0, performance.now() + 10_000);
 }
 
-Deno.test("bench suite", async (t) => {
+Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
   await t.step("tiny mode: every row ok, JSON and SVG written", async () => {
     const dir = await Deno.makeTempDir({ prefix: "ringmpsc-bench-suite-" });
     try {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { buildNativeBaseline, runNativeBaseline } from "../bench/native_baseline.ts";
+import { hasPython } from "./_toolchain.ts";
 
 const seqSum = (n: bigint) => n * (n - 1n) / 2n;
 
-Deno.test("native baseline", async (t) => {
+Deno.test({ name: "native baseline", ignore: !hasPython }, async (t) => {
   await t.step("builds once per process", async () => {
     const a = buildNativeBaseline();
     const b = buildNativeBaseline();

@@ -16,6 +16,7 @@ import {
 import { Errno } from "../ffi/errno.ts";
 import { native } from "../ffi/lib.ts";
 import { Child, uniqueName } from "./fixtures/_child.ts";
+import { hasPython } from "./_toolchain.ts";
 
 const PEER = new URL("./fixtures/fd_peer.py", import.meta.url).pathname;
 
@@ -127,7 +128,10 @@ Deno.test("sendFdWith and recvFdWith carry a payload with the fd, in order", asy
   }
 });
 
-Deno.test("the wire format is one data byte and one SCM_RIGHTS fd (Python peer)", async (t) => {
+Deno.test({
+  name: "the wire format is one data byte and one SCM_RIGHTS fd (Python peer)",
+  ignore: !hasPython,
+}, async (t) => {
   await t.step("our sendFd, received by Python's socket.recv_fds", async () => {
     using memory = SharedMemory.create(4096);
     new Uint8Array(memory.buffer).set([1, 2, 3, 4]);
@@ -145,7 +149,10 @@ Deno.test("the wire format is one data byte and one SCM_RIGHTS fd (Python peer)"
   });
 });
 
-Deno.test("a hostile peer cannot leak fds into us or desync us silently", async (t) => {
+Deno.test({
+  name: "a hostile peer cannot leak fds into us or desync us silently",
+  ignore: !hasPython,
+}, async (t) => {
   await t.step("three fds in one message: the first is kept, the others closed", async () => {
     await withPythonPeer("send-many", (conn) => {
       const before = openFdCount(3, 5);

@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { SharedMemory, SharedRing } from "../native.ts";
 import { Closed, RingCorrupt, SlotSizeMismatch, u32, u64, WaitStrategy } from "../mod.ts";
+import { hasPython } from "./_toolchain.ts";
 
 const ITEMS = 200_000;
 /** The peers pause 5 ms after every this many items, so the other side must sleep. */
@@ -223,7 +224,7 @@ function patchHeader(path: string, patch: (view: DataView) => void): void {
   patch(new DataView(memory.buffer, 0, 512));
 }
 
-Deno.test("SharedRing v1 interop with a native C peer", async (t) => {
+Deno.test({ name: "SharedRing v1 interop with a native C peer", ignore: !hasPython }, async (t) => {
   await buildPeer();
 
   await t.step(
