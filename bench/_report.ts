@@ -795,3 +795,52 @@ export class Progress implements ProgressSink {
     if (this.#options.tty) this.#options.write("\r\x1b[2K");
   }
 }
+
+/** A Worker started by {@linkcode startGoWorker}. */
+export interface StartedWorker<R> {
+  /** The Worker. */
+  worker: Worker;
+  /** Resolves true once it is loaded and waits for "go" (false if it reported or failed first). */
+  ready: Promise<boolean>;
+  /** Its report. */
+  report: Promise<R>;
+}
+
+/**
+ * Posts `job` to a new Worker that answers "ready", runs once told "go", and
+ * then posts a report, which `pick` recognises among its other messages.
+ *
+ * @param url The Worker's module.
+ * @param job The job to post.
+ * @param transfer What to transfer with the job.
+ * @param pick The report inside a message, or `undefined` for any other message.
+ * @param failed The report to give when the Worker throws.
+ * @returns The Worker and its two promises.
+ */
+export function startGoWorker<R>(
+  url: URL,
+  job: unknown,
+  transfer: Transferable[],
+  pick: (data: unknown) => R | undefined,
+  failed: (message: string) => R,
+): StartedWorker<R> {
+  const worker = new Worker(url, { type: "module" });
+  let onReady: (ok: boolean) => void = () => {};
+  let onReport: (r: R) => void = () => {};
+  const ready = new Promise<boolean>((resolve) => onReady = resolve);
+  const report = new Promise<R>((resolve) => onReport = resolve);
+  worker.onmessage = (e) => {
+    if (e.data === "ready") return onReady(true);
+    const r = pick(e.data);
+    if (r === undefined) return;
+    onReady(false);
+    onReport(r);
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    onReady(false);
+    onReport(failed(`worker error: ${e.message}`));
+  };
+  worker.postMessage(job, transfer);
+  return { worker, ready, report };
+}

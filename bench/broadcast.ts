@@ -27,6 +27,7 @@ import type { BroadcastConsumerHandle } from "../src/broadcast/mod.ts";
 import { Closed } from "../src/errors.ts";
 import { Backoff } from "../src/backoff.ts";
 import { now, stamp, stamped } from "./_payload.ts";
+import { median } from "./_report.ts";
 
 type Variant = "ring" | "postMessage";
 
@@ -174,12 +175,6 @@ if (typeof workerScope.WorkerGlobalScope !== "undefined") {
 }
 
 // ── Main side ────────────────────────────────────────────────────────────────
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function messagesFor(size: number): number {
   return Math.max(64, Math.min(100_000, Math.floor(2 ** 25 / size)));

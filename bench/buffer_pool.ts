@@ -31,6 +31,7 @@ import { Ring, type RingHandle } from "../src/ring.ts";
 import { u32, u8 } from "../src/element.ts";
 import { Backoff } from "../src/backoff.ts";
 import { now, stamp, stamped } from "./_payload.ts";
+import { median } from "./_report.ts";
 
 /** The three ways of moving a payload. */
 type Variant = "pool" | "ringCopy" | "postMessage";
@@ -197,12 +198,6 @@ if (typeof workerScope.WorkerGlobalScope !== "undefined") {
 }
 
 // ── Main side ────────────────────────────────────────────────────────────────
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function messagesFor(size: number): number {
   return Math.max(64, Math.min(200_000, Math.floor(2 ** 27 / size)));

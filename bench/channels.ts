@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { mpmc, mpsc, u32 } from "../mod.ts";
 import type { BenchJob, BenchReport } from "./workers/channel_bench_worker.ts";
 import { SEQ_LIMIT } from "./workers/channel_bench_worker.ts";
+import { median } from "./_report.ts";
 
 const WORKER = new URL("./workers/channel_bench_worker.ts", import.meta.url);
 
@@ -96,12 +97,6 @@ class BenchWorker {
   terminate(): void {
     this.#worker.terminate();
   }
-}
-
-function median(values: number[]): number {
-  const s = values.toSorted((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** One JS run: items per second, or the failed check. */

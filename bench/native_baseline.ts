@@ -20,6 +20,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "./_report.ts";
 
 /** The four benchmark shapes of `ring_bench`. */
 export type NativeBaselineMode = "spsc" | "mpsc" | "mpmc" | "pingpong";
@@ -379,12 +380,6 @@ export async function runNativeBaseline<M extends NativeBaselineMode>(
   }
   checkShape(mode, result);
   return result as unknown as NativeBaselineResultFor<M>;
-}
-
-function median(values: number[]): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** The default suite when the script names no mode. */

@@ -35,6 +35,8 @@ import {
   type RunResult,
   type Section,
   silentProgress,
+  type StartedWorker,
+  startGoWorker,
   summarize,
   withTimeout,
 } from "./_report.ts";
@@ -77,35 +79,17 @@ function failed(error: string): RunResult {
 }
 
 /** A Worker given one end of a ping-pong. */
-interface Started {
-  worker: Worker;
-  /** Resolves true once the end is loaded and waits for "go" (false if it failed first). */
-  ready: Promise<boolean>;
-  /** The end's report. */
-  report: Promise<PingPongReport>;
-}
+type Started = StartedWorker<PingPongReport>;
 
 /** Posts `job` to a new Worker; it says "ready", then runs once told "go". */
 function startWorker(job: PingPongJob, transfer: Transferable[] = []): Started {
-  const worker = new Worker(WORKER, { type: "module" });
-  let onReady: (ok: boolean) => void = () => {};
-  let onReport: (r: PingPongReport) => void = () => {};
-  const ready = new Promise<boolean>((resolve) => onReady = resolve);
-  const report = new Promise<PingPongReport>((resolve) => onReport = resolve);
-  worker.onmessage = (e) => {
-    if (e.data === "ready") onReady(true);
-    else {
-      onReady(false);
-      onReport(e.data);
-    }
-  };
-  worker.onerror = (e) => {
-    e.preventDefault();
-    onReady(false);
-    onReport({ ok: false, error: `worker error: ${e.message}`, rounds: 0 });
-  };
-  worker.postMessage(job, transfer);
-  return { worker, ready, report };
+  return startGoWorker<PingPongReport>(
+    WORKER,
+    job,
+    transfer,
+    (data) => data as PingPongReport,
+    (error) => ({ ok: false, error, rounds: 0 }),
+  );
 }
 
 /** The first failure among `reports`, if they arrive within 100 ms. */

@@ -37,6 +37,8 @@ import {
   type RunResult,
   type Section,
   silentProgress,
+  type StartedWorker,
+  startGoWorker,
   summarize,
   withTimeout,
 } from "./_report.ts";
@@ -78,11 +80,7 @@ interface Plan {
   run(): Promise<RunResult>;
 }
 
-interface Spawned {
-  worker: Worker;
-  ready: Promise<boolean>;
-  report: Promise<SpscReport>;
-}
+type Spawned = StartedWorker<SpscReport>;
 
 function checkCount(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > 2 ** 31) {
@@ -97,24 +95,13 @@ function failed(error: string): RunResult {
 }
 
 function spawn(job: SpscJob, transfer: Transferable[] = []): Spawned {
-  const worker = new Worker(WORKER, { type: "module" });
-  let onReady: (ok: boolean) => void = () => {};
-  let onReport: (r: SpscReport) => void = () => {};
-  const ready = new Promise<boolean>((resolve) => onReady = resolve);
-  const report = new Promise<SpscReport>((resolve) => onReport = resolve);
-  worker.onmessage = (e) => {
-    if (e.data === "ready") onReady(true);
-    else if (typeof e.data === "object" && e.data !== null && "report" in e.data) {
-      onReport(e.data.report);
-    }
-  };
-  worker.onerror = (e) => {
-    e.preventDefault();
-    onReady(false);
-    onReport({ ok: false, error: `worker error: ${e.message}`, items: 0, seconds: 0 });
-  };
-  worker.postMessage(job, transfer);
-  return { worker, ready, report };
+  return startGoWorker<SpscReport>(
+    WORKER,
+    job,
+    transfer,
+    (data) => (data as { report?: SpscReport } | null)?.report,
+    (error) => ({ ok: false, error, items: 0, seconds: 0 }),
+  );
 }
 
 function rate(count: number, seconds: number): number {

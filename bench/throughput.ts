@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { Ring, u32 } from "../mod.ts";
 import type { ThroughputJob, ThroughputResult } from "./workers/throughput_worker.ts";
+import { median } from "./_report.ts";
 
 const WORKER = new URL("./workers/throughput_worker.ts", import.meta.url);
 
@@ -60,11 +61,6 @@ async function once(
   ]);
   consumer.heapAfter += producer.heapAfter - producer.heapBefore;
   return consumer;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
 }
 
 /**

@@ -43,6 +43,7 @@ import {
   sendFd,
   SharedMemory,
 } from "../native.ts";
+import { median, percentile } from "./_report.ts";
 
 const SEQ = 0;
 const READY = 1;
@@ -225,17 +226,6 @@ async function roundInProcess(
   } finally {
     SharedMemory.unlinkPath(id);
   }
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
-  return sorted[Math.max(0, index)];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** One wake method's latencies, pooled over every round. */
