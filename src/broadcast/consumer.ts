@@ -23,7 +23,9 @@
  */
 
 import { atomicsParker, type Parker } from "../parker.ts";
-import { Closed, Evicted, RingCorrupt } from "../errors.ts";
+import { Closed, Evicted, RingCorrupt, TimedOut } from "../errors.ts";
+import { makeSpot, waitForItems, waitForItemsAsync, type WaitSpot } from "../waiter.ts";
+import { WaitStrategy } from "../wait_strategy.ts";
 import {
   ACTIVE,
   align16,
@@ -79,6 +81,16 @@ const PULL_MAX_SLEEP_MS = 1;
 /** A private word for pull-mode sleeps. */
 const pullScratch = new Int32Array(new SharedArrayBuffer(4));
 
+/** The closing condition lives in `#check` (it throws `Closed`), so the wait itself never sees one. */
+const notClosed = (): boolean => false;
+
+/** A push wait of at most `timeoutMs` (Infinity: no limit). */
+function strategyFor(timeoutMs: number): WaitStrategy {
+  return timeoutMs === Infinity
+    ? WaitStrategy.blocking
+    : WaitStrategy.timedBlocking(Math.max(0, timeoutMs) * 1e6);
+}
+
 /**
  * One consumer of a broadcast ring. Not thread-safe: one thread reads.
  *
@@ -98,7 +110,8 @@ export class BroadcastConsumer {
   #mask: number;
   #slot: number;
   #mode: WakeupMode;
-  #parker: Parker;
+  /** Where push waits sleep: the control region's token and waiters words. */
+  #token: WaitSpot;
   #baselineMs: number;
   #control: Int32Array;
   #page: Int32Array;
@@ -161,7 +174,12 @@ export class BroadcastConsumer {
     this.#mask = g.capacity - 1;
     this.#slot = slot;
     this.#mode = mode;
-    this.#parker = parker;
+    this.#token = makeSpot(
+      new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2),
+      C_TOKEN,
+      C_WAITERS,
+      parker,
+    );
     this.#baselineMs = g.baselineMs;
     this.#control = new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2);
     this.#page = new Int32Array(
@@ -489,26 +507,21 @@ export class BroadcastConsumer {
    */
   wait(timeoutMs = Infinity): boolean {
     if (this.#spin()) return true;
-    const deadline = performance.now() + timeoutMs;
-    let sleepMs = 0.01;
-    for (;;) {
-      if (this.#check()) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      if (this.#mode === "pull") {
-        Atomics.wait(pullScratch, 0, 0, Math.min(sleepMs, left));
-        sleepMs = Math.min(sleepMs * 2, PULL_MAX_SLEEP_MS);
-        continue;
-      }
-      const c = this.#control;
-      Atomics.add(c, C_WAITERS, 1);
-      try {
-        const token = Atomics.load(c, C_TOKEN);
+    if (this.#mode === "pull") {
+      const deadline = performance.now() + timeoutMs;
+      for (let sleepMs = 0.01;; sleepMs = Math.min(sleepMs * 2, PULL_MAX_SLEEP_MS)) {
         if (this.#check()) return true;
-        this.#parker.wait(c, C_TOKEN, token, left);
-      } finally {
-        Atomics.sub(c, C_WAITERS, 1);
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        Atomics.wait(pullScratch, 0, 0, Math.min(sleepMs, left));
       }
+    }
+    try {
+      waitForItems(this.#token, strategyFor(timeoutMs), this.#hasMessage, notClosed, "receive");
+      return true;
+    } catch (err) {
+      if (err instanceof TimedOut) return false;
+      throw err;
     }
   }
 
@@ -531,28 +544,27 @@ export class BroadcastConsumer {
    */
   async waitAsync(timeoutMs = Infinity): Promise<boolean> {
     if (this.#spin()) return true;
-    const deadline = performance.now() + timeoutMs;
-    let sleepMs = 0.01;
-    for (;;) {
-      if (this.#check()) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      if (this.#mode === "pull") {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(sleepMs, left)));
-        sleepMs = Math.min(sleepMs * 2, PULL_MAX_SLEEP_MS);
-        continue;
-      }
-      const c = this.#control;
-      Atomics.add(c, C_WAITERS, 1);
-      try {
-        const token = Atomics.load(c, C_TOKEN);
+    if (this.#mode === "pull") {
+      const deadline = performance.now() + timeoutMs;
+      for (let sleepMs = 0.01;; sleepMs = Math.min(sleepMs * 2, PULL_MAX_SLEEP_MS)) {
         if (this.#check()) return true;
-        await this.#parker.waitAsync(c, C_TOKEN, token, left);
-      } finally {
-        Atomics.sub(c, C_WAITERS, 1);
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(sleepMs, left)));
       }
     }
+    const timeoutNs = timeoutMs === Infinity ? undefined : Math.max(0, timeoutMs) * 1e6;
+    try {
+      await waitForItemsAsync(this.#token, { timeoutNs }, this.#hasMessage, notClosed, "receive");
+      return true;
+    } catch (err) {
+      if (err instanceof TimedOut) return false;
+      throw err;
+    }
   }
+
+  /** Whether a message is ready; throws `Closed`/`Evicted` as `#check` does. */
+  readonly #hasMessage = (): boolean => this.#check();
 
   /**
    * Leaves the ring: the producer stops waiting for this consumer. Safe to

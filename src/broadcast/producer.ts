@@ -24,6 +24,7 @@
  */
 
 import { atomicsParker, type Parker } from "../parker.ts";
+import { makeSpot, type WaitSpot, wakeSpot } from "../waiter.ts";
 import {
   ACTIVE,
   align16,
@@ -270,7 +271,8 @@ export class BroadcastProducer {
   #stallTimeoutMs: number;
   #clogThreshold: number;
   #baselineMs: number;
-  #parker: Parker;
+  /** Where push consumers sleep: the token, bumped by a commit that finds waiters, an eviction or close. */
+  #token: WaitSpot;
   #isAlive: ((pid: number, slot: number) => boolean) | null;
   #onDetach: ((slot: number, reason: DetachReason) => void) | null;
   #control: Int32Array;
@@ -328,10 +330,10 @@ export class BroadcastProducer {
     this.#maxConsumers = s.maxConsumers;
     this.#stallTimeoutMs = s.stallTimeoutMs;
     this.#clogThreshold = s.clogThreshold;
-    this.#parker = options.parker ?? atomicsParker;
     this.#isAlive = options.isConsumerAlive ?? null;
     this.#onDetach = options.onDetach ?? null;
     this.#control = new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2);
+    this.#token = makeSpot(this.#control, C_TOKEN, C_WAITERS, options.parker ?? atomicsParker);
     this.#pages = new Int32Array(
       buffer,
       byteOffset + CONTROL_BYTES,
@@ -732,10 +734,7 @@ export class BroadcastProducer {
       Atomics.store(c, C_HEAD, this.#cursor);
       // A consumer counts itself a waiter before it reads the token and the head, so a
       // consumer this load misses has yet to read the head and will see the new one.
-      if (Atomics.load(c, C_WAITERS) > 0) {
-        Atomics.add(c, C_TOKEN, 1);
-        this.#parker.notify(c, C_TOKEN);
-      }
+      if (Atomics.load(c, C_WAITERS) > 0) wakeSpot(this.#token);
     }
     if ((flags & COMMIT_FORCE_SCAN) !== 0) this.scan();
   }
@@ -877,8 +876,7 @@ export class BroadcastProducer {
     const c = this.#control;
     // Publishes the end of the stream.
     Atomics.store(c, C_CLOSED, 1);
-    Atomics.add(c, C_TOKEN, 1);
-    this.#parker.notify(c, C_TOKEN);
+    wakeSpot(this.#token);
   }
 
   /** Whether {@linkcode BroadcastProducer.close} was called. */
@@ -948,9 +946,7 @@ export class BroadcastProducer {
       return false;
     }
     this.#evictions++;
-    const c = this.#control;
-    Atomics.add(c, C_TOKEN, 1);
-    this.#parker.notify(c, C_TOKEN);
+    wakeSpot(this.#token);
     if (this.#onDetach !== null) this.#onDetach(slot, reason);
     return true;
   }
