@@ -27,7 +27,7 @@ import type { BroadcastConsumerHandle } from "../src/broadcast/mod.ts";
 import { Closed } from "../src/errors.ts";
 import { Backoff } from "../src/backoff.ts";
 import { now, stamp, stamped } from "./_payload.ts";
-import { median } from "./_report.ts";
+import { median } from "./_stats.ts";
 
 type Variant = "ring" | "postMessage";
 

@@ -31,7 +31,7 @@ import { Ring, type RingHandle } from "../src/ring.ts";
 import { u32, u8 } from "../src/element.ts";
 import { Backoff } from "../src/backoff.ts";
 import { now, stamp, stamped } from "./_payload.ts";
-import { median } from "./_report.ts";
+import { median } from "./_stats.ts";
 
 /** The three ways of moving a payload. */
 type Variant = "pool" | "ringCopy" | "postMessage";

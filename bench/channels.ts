@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { mpmc, mpsc, u32 } from "../mod.ts";
 import type { BenchJob, BenchReport } from "./workers/channel_bench_worker.ts";
 import { SEQ_LIMIT } from "./workers/channel_bench_worker.ts";
-import { median } from "./_report.ts";
+import { median } from "./_stats.ts";
 
 const WORKER = new URL("./workers/channel_bench_worker.ts", import.meta.url);
 

@@ -20,7 +20,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { median } from "./_report.ts";
+import { median } from "./_stats.ts";
 
 /** The four benchmark shapes of `ring_bench`. */
 export type NativeBaselineMode = "spsc" | "mpsc" | "mpmc" | "pingpong";

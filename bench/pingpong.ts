@@ -25,21 +25,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Ring, u32 } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
-import {
-  clockCostNs,
-  formatNumber,
-  formatSection,
-  latencyStats,
-  median,
-  type ProgressSink,
-  type RunResult,
-  type Section,
-  silentProgress,
-  type StartedWorker,
-  startGoWorker,
-  summarize,
-  withTimeout,
-} from "./_report.ts";
+import { type ProgressSink, silentProgress } from "./_progress.ts";
+import { clockCostNs, latencyStats, median, type RunResult, summarize } from "./_stats.ts";
+import { formatNumber, formatSection, type Section } from "./_table.ts";
+import { type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
 import type { PingPongJob, PingPongReport, PingPongTransport } from "./workers/pingpong_worker.ts";
 
 const WORKER = new URL("./workers/pingpong_worker.ts", import.meta.url);

@@ -30,18 +30,10 @@ import { RingBuffer } from "ringbuf.js";
 import { f64, MessageRing, Ring, u32 } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
 import { measureThroughput } from "./throughput.ts";
-import {
-  formatSection,
-  type Measurement,
-  type ProgressSink,
-  type RunResult,
-  type Section,
-  silentProgress,
-  type StartedWorker,
-  startGoWorker,
-  summarize,
-  withTimeout,
-} from "./_report.ts";
+import { type ProgressSink, silentProgress } from "./_progress.ts";
+import { type Measurement, type RunResult, summarize } from "./_stats.ts";
+import { formatSection, type Section } from "./_table.ts";
+import { type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
 import {
   isItem,
   MESSAGE_FIELDS,

@@ -29,21 +29,13 @@ import { buildNativeBaseline } from "./native_baseline.ts";
 import { measurePingPong, pingPongSteps } from "./pingpong.ts";
 import { measureSpscTypes, spscTypesSteps } from "./spsc_types.ts";
 import { measureWakeLatency, type Method } from "./wake_latency.ts";
-import {
-  formatReport,
-  type Measurement,
-  Progress,
-  type ProgressOptions,
-  renderSvg,
-  reportJson,
-  type RunResult,
-  type Section,
-  type SuiteReport,
-  summarize,
-  withTimeout,
-} from "./_report.ts";
+import { Progress, type ProgressOptions } from "./_progress.ts";
+import { type Measurement, type RunResult, summarize } from "./_stats.ts";
+import { renderSvg } from "./_svg.ts";
+import { formatReport, reportJson, type Section, type SuiteReport } from "./_table.ts";
+import { withTimeout } from "./_workers.ts";
 
-export type { SuiteReport } from "./_report.ts";
+export type { SuiteReport } from "./_table.ts";
 
 /** Options of {@linkcode runSuite}. */
 export interface SuiteOptions {

@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { Ring, u32 } from "../mod.ts";
 import type { ThroughputJob, ThroughputResult } from "./workers/throughput_worker.ts";
-import { median } from "./_report.ts";
+import { median } from "./_stats.ts";
 
 const WORKER = new URL("./workers/throughput_worker.ts", import.meta.url);
 

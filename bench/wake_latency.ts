@@ -43,7 +43,7 @@ import {
   sendFd,
   SharedMemory,
 } from "../native.ts";
-import { median, percentile } from "./_report.ts";
+import { median, percentile } from "./_stats.ts";
 
 const SEQ = 0;
 const READY = 1;

@@ -10,19 +10,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { f64, MessageRing, Ring, u32 } from "../mod.ts";
-import {
-  formatReport,
-  formatSection,
-  latencyStats,
-  median,
-  percentile,
-  Progress,
-  renderSvg,
-  type Section,
-  speedRatio,
-  type SuiteReport,
-  summarize,
-} from "../bench/_report.ts";
+import { Progress } from "../bench/_progress.ts";
+import { latencyStats, median, percentile, speedRatio, summarize } from "../bench/_stats.ts";
+import { renderSvg } from "../bench/_svg.ts";
+import { formatReport, formatSection, type Section, type SuiteReport } from "../bench/_table.ts";
 import { consumeMessages, consumeRing } from "../bench/workers/spsc_types_worker.ts";
 import { echoRings, initiateRings } from "../bench/workers/pingpong_worker.ts";
 import { hasPython } from "./_toolchain.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 import { Ring, type RingHandle, u32, WaitStrategy, yieldThread } from "../../mod.ts";
-import { clockCostNs, type LatencyStats, latencyStats } from "../_report.ts";
+import { clockCostNs, type LatencyStats, latencyStats } from "../_stats.ts";
 
 /** The transports a ping-pong Worker can play. */
 export type PingPongTransport =
