@@ -33,9 +33,10 @@ const HELP: Record<string, string> = {
   --consumers N   consumer Workers behind the spmc fan-out, 1–16 (default 2)
   --items N       items per producer, 1 … 2^28 − 1 (default 1000000)
   --ring-bits N   capacity exponent of every ring, 4–20 (default 14)`,
-  bench: `Usage: ringmpsc bench [--quick] [--json FILE] [--svg FILE]
+  bench: `Usage: ringmpsc bench [--quick] [--repeat] [--json FILE] [--svg FILE]
 
   --quick       fewer runs and items (about a minute)
+  --repeat      go on, contenders interleaved, until every median settles within 3 %
   --json FILE   also write every row as JSON
   --svg FILE    also write a bar chart of the ratios`,
   inspect: `Usage: ringmpsc inspect PATH|PID:FD
@@ -75,6 +76,7 @@ async function main(args: string[]): Promise<number> {
     items: { type: "string" },
     "ring-bits": { type: "string" },
     quick: { type: "boolean" },
+    repeat: { type: "boolean" },
     json: { type: "string" },
     svg: { type: "string" },
     root: { type: "string" },
@@ -92,7 +94,7 @@ async function main(args: string[]): Promise<number> {
   }
   const allowed: Record<string, string[]> = {
     demo: ["producers", "consumers", "items", "ring-bits"],
-    bench: ["quick", "json", "svg"],
+    bench: ["quick", "repeat", "json", "svg"],
     inspect: [],
     numa: ["root"],
   };
@@ -124,6 +126,7 @@ async function main(args: string[]): Promise<number> {
       const { runSuite } = await import("./bench/suite.ts");
       const ok = await runSuite({
         quick: values.quick ?? false,
+        repeat: values.repeat ?? false,
         json: values.json,
         svg: values.svg,
       });

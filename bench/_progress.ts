@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Measurement } from "./_stats.ts";
+import type { Measurement } from "./_stats.ts";
 import { formatNumber } from "./_table.ts";
 
 /** What a section's runner tells the progress bar. */

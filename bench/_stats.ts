@@ -46,6 +46,8 @@ export interface RunResult {
   clockNs?: number;
   /** Wall-clock seconds the whole run took, Worker or process start-up included. */
   wallSeconds?: number;
+  /** Bytes the heap (after GC) grew across the run, where the run measured it. */
+  heapGrowth?: number;
 }
 
 /** A measured transport: its runs and their medians. */

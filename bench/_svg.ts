@@ -1,11 +1,11 @@
 /**
  * The hand-written SVG chart of the comparison suite: per (row, peer) pair,
  * the JS ÷ peer speed ratio as a bar on a log scale, with both absolute
- * figures printed beside it.
+ * figures (JS vs peer, in M items/s or µs p50) printed beside it.
  *
  * @module
  */
-import { speedRatio } from "./_stats.ts";
+import { type Measurement, speedRatio } from "./_stats.ts";
 import { formatNumber, measurementOf, type SuiteReport } from "./_table.ts";
 
 /** Escapes text for XML character data and attribute values. */
@@ -21,7 +21,16 @@ interface Bar {
   section: string;
   label: string;
   ratio: number;
+  /** Both absolute figures, e.g. `11.2 vs 3.18 M items/s`. */
+  figures: string;
   ok: boolean;
+}
+
+/** A measurement's headline figure in the unit of its kind, with the unit. */
+function absolute(m: Measurement): [string, string] {
+  return m.kind === "latency"
+    ? [formatNumber((m.p50Ns ?? NaN) / 1000), "µs p50"]
+    : [formatNumber(m.value / 1e6), "M items/s"];
 }
 
 function bars(report: SuiteReport): Bar[] {
@@ -37,6 +46,7 @@ function bars(report: SuiteReport): Bar[] {
           section: section.title,
           label: `${js.label} vs ${kind}`,
           ratio: speedRatio(js, peer),
+          figures: `${absolute(js)[0]} vs ${absolute(peer)[0]} ${absolute(js)[1]}`,
           ok: js.ok && peer.ok,
         });
       }
@@ -69,10 +79,10 @@ export function renderSvg(report: SuiteReport): string {
   const finite = all.filter((b) => Number.isFinite(b.ratio)).map((b) => b.ratio);
   const lo = Math.min(-1, Math.floor(Math.log10(Math.min(...finite, 1))));
   const hi = Math.max(1, Math.ceil(Math.log10(Math.max(...finite, 1))));
-  const width = 1100;
+  const width = 1260;
   const labelW = 520;
   const plotX = labelW + 10;
-  const plotW = width - plotX - 70;
+  const plotW = width - plotX - 230;
   const barH = 14;
   const gap = 4;
   const sectionH = 24;
@@ -107,7 +117,7 @@ export function renderSvg(report: SuiteReport): string {
       body.push(
         `<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + barH - 3}" class="value">×${
           xml(formatNumber(b.ratio))
-        }${b.ok ? "" : " (failed)"}</text>`,
+        } (${xml(b.figures)})${b.ok ? "" : " (failed)"}</text>`,
       );
     } else {
       body.push(`<text x="${plotX}" y="${y + barH - 3}" class="value">no figure</text>`);

@@ -26,7 +26,9 @@ import { parseArgs } from "node:util";
 import { Ring, u32 } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
 import { type ProgressSink, silentProgress } from "./_progress.ts";
-import { clockCostNs, latencyStats, median, type RunResult, summarize } from "./_stats.ts";
+import { type Plan, type RepeatOptions, runInterleaved } from "./_schedule.ts";
+import { cpuFor } from "./workers/_pin.ts";
+import { clockCostNs, latencyStats, median, type RunResult } from "./_stats.ts";
 import { formatNumber, formatSection, type Section } from "./_table.ts";
 import { type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
 import type { PingPongJob, PingPongReport, PingPongTransport } from "./workers/pingpong_worker.ts";
@@ -46,15 +48,11 @@ export interface PingPongOptions {
   timeoutMs?: number;
   /** Where to report progress; default none. */
   progress?: ProgressSink;
+  /** Go on after `runs` interleaved rounds until every median settles; off when absent. */
+  repeat?: RepeatOptions;
 }
 
 /** What one transport is, and how to run it once. */
-interface Plan {
-  id: string;
-  label: string;
-  run(): Promise<RunResult>;
-}
-
 function checkCount(name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min || value > 2 ** 27) {
     throw new RangeError(
@@ -124,15 +122,15 @@ async function workerPair(
   let initiatorTransfer: Transferable[] = [];
   if (transport === "message-channel") {
     const { port1, port2 } = new MessageChannel();
-    echoJob = { ...base, role: "echo", port: port2 };
-    initiatorJob = { ...base, role: "initiator", port: port1 };
+    echoJob = { ...base, role: "echo", port: port2, cpu: cpuFor(1) };
+    initiatorJob = { ...base, role: "initiator", port: port1, cpu: cpuFor(0) };
     echoTransfer = [port2];
     initiatorTransfer = [port1];
   } else {
     const ping = new Ring(u32, { ringBits: 10 }).handle();
     const pong = new Ring(u32, { ringBits: 10 }).handle();
-    echoJob = { ...base, role: "echo", ping, pong };
-    initiatorJob = { ...base, role: "initiator", ping, pong };
+    echoJob = { ...base, role: "echo", ping, pong, cpu: cpuFor(1) };
+    initiatorJob = { ...base, role: "initiator", ping, pong, cpu: cpuFor(0) };
   }
   const echo = startWorker(echoJob, echoTransfer);
   const initiator = startWorker(initiatorJob, initiatorTransfer);
@@ -410,23 +408,14 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       run: () => nativeRun(rounds, timeoutMs),
     },
   ];
-  const results = new Map<string, RunResult[]>(plans.map((p) => [p.id, []]));
-  const measurements = new Map<string, ReturnType<typeof summarize>>();
-  for (let r = 0; r < runs; r++) {
-    for (const plan of plans) {
-      progress.begin(`ping-pong · ${plan.label} · run ${r + 1}/${runs}`);
-      const began = performance.now();
-      const result = await plan.run();
-      result.wallSeconds = (performance.now() - began) / 1000;
-      results.get(plan.id)!.push(result);
-      progress.advance(1);
-      if (r === runs - 1) {
-        const m = summarize(plan.id, plan.label, "latency", results.get(plan.id)!);
-        measurements.set(plan.id, m);
-        progress.measured(m);
-      }
-    }
-  }
+  const measured = await runInterleaved(plans, {
+    runs,
+    kind: "latency",
+    repeat: options.repeat,
+    prefix: "ping-pong",
+    progress,
+  });
+  const measurements = new Map(measured.map((m) => [m.id, m]));
   const peers = {
     postMessage: "pingpong.post-message",
     MessageChannel: "pingpong.message-channel",

@@ -29,9 +29,11 @@ import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { f64, MessageRing, Ring, u32 } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
-import { measureThroughput } from "./throughput.ts";
+import { throughputPlans } from "./throughput.ts";
+import { cpuFor } from "./workers/_pin.ts";
+import { type Plan, type RepeatOptions, runInterleaved } from "./_schedule.ts";
 import { type ProgressSink, silentProgress } from "./_progress.ts";
-import { type Measurement, type RunResult, summarize } from "./_stats.ts";
+import type { Measurement, RunResult } from "./_stats.ts";
 import { formatSection, type Section } from "./_table.ts";
 import { type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
 import {
@@ -63,13 +65,8 @@ export interface SpscTypesOptions {
   timeoutMs?: number;
   /** Where to report progress; default none. */
   progress?: ProgressSink;
-}
-
-interface Plan {
-  id: string;
-  label: string;
-  itemBytes: number;
-  run(): Promise<RunResult>;
+  /** Go on after `runs` interleaved rounds until every median settles; off when absent. */
+  repeat?: RepeatOptions;
 }
 
 type Spawned = StartedWorker<SpscReport>;
@@ -134,11 +131,11 @@ async function pairRun(
     producerTransfer = [port1];
   }
   const consumer = spawn(
-    { ...base, ...shared, ...consumerExtra, role: "consumer" },
+    { ...base, ...shared, ...consumerExtra, role: "consumer", cpu: cpuFor(1) },
     consumerTransfer,
   );
   const producer = spawn(
-    { ...base, ...shared, ...producerExtra, role: "producer" },
+    { ...base, ...shared, ...producerExtra, role: "producer", cpu: cpuFor(0) },
     producerTransfer,
   );
   const stop = () => {
@@ -269,33 +266,6 @@ export function spscTypesSteps(runs: number): number {
   return 22 * runs;
 }
 
-const THROUGHPUT_IDS: Record<string, [string, string]> = {
-  "Ring, publish every item": ["u32.ring-item", "u32, Ring, publish every item"],
-  "Ring, publish every 256": ["u32.ring-batch", "u32, Ring, publish every 256"],
-  "ringbuf.js, push 1": ["u32.ringbuf-item", "u32, ringbuf.js, push 1"],
-  "ringbuf.js, push 256": ["u32.ringbuf-batch", "u32, ringbuf.js, push 256"],
-  "postMessage(number)": ["u32.message-channel", "u32, MessageChannel, Worker → Worker"],
-};
-
-/** The u32 rows of bench/throughput.ts, as measurements. */
-async function u32Rows(runs: number, count: number): Promise<Measurement[]> {
-  try {
-    const rows = await measureThroughput(runs, count);
-    return rows.map((row) => {
-      const [id, label] = THROUGHPUT_IDS[row.name] ?? [`u32.${row.name}`, `u32, ${row.name}`];
-      // measureThroughput says ok per row, not per run: a failed row marks each of its runs.
-      const error = row.ok ? undefined : "a run lost, duplicated or reordered an item";
-      const results: RunResult[] = row.runs.map((value) => ({ value, ok: row.ok, error }));
-      return summarize(id, label, "throughput", results, 4);
-    });
-  } catch (err) {
-    const message = (err as Error).message;
-    return Object.values(THROUGHPUT_IDS).map(([id, label]) =>
-      summarize(id, label, "throughput", [failed(message)], 4)
-    );
-  }
-}
-
 /**
  * Measures the SPSC throughput section: u32, f64 and 1 KiB messages, each
  * per item and batched where the transport has a batch, beside
@@ -317,7 +287,7 @@ async function u32Rows(runs: number, count: number): Promise<Measurement[]> {
  * ```
  */
 export async function measureSpscTypes(options: SpscTypesOptions): Promise<Section> {
-  const { runs, count, postCount, messages, postMessages, nativeItems } = options;
+  const { runs, count, postCount, messages, postMessages, nativeItems, repeat } = options;
   checkCount("runs", runs);
   checkCount("count", count);
   checkCount("postCount", postCount);
@@ -327,14 +297,10 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
   const timeoutMs = options.timeoutMs ?? 60_000;
   const progress = options.progress ?? silentProgress;
 
-  progress.begin(`SPSC u32 · measureThroughput (${runs} runs of each transport)`);
-  const fromThroughput = await u32Rows(runs, count);
-  progress.advance(5 * runs);
-  for (const m of fromThroughput) progress.measured(m);
-
   const itemCap = Math.min(count, 2_000_000);
   const msg = MESSAGE_FIELDS * 8;
   const plans: Plan[] = [
+    ...throughputPlans(count),
     {
       id: "u32.post-message",
       label: "u32, postMessage, Worker → main",
@@ -438,29 +404,10 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       run: () => postMessageRun("msg1k", postMessages, timeoutMs),
     },
   ];
-  const results = new Map<string, RunResult[]>(plans.map((p) => [p.id, []]));
-  const measured = new Map<string, Measurement>(fromThroughput.map((m) => [m.id, m]));
-  for (let r = 0; r < runs; r++) {
-    for (const plan of plans) {
-      progress.begin(`SPSC · ${plan.label} · run ${r + 1}/${runs}`);
-      const began = performance.now();
-      const result = await plan.run();
-      result.wallSeconds = (performance.now() - began) / 1000;
-      results.get(plan.id)!.push(result);
-      progress.advance(1);
-      if (r === runs - 1) {
-        const m = summarize(
-          plan.id,
-          plan.label,
-          "throughput",
-          results.get(plan.id)!,
-          plan.itemBytes,
-        );
-        measured.set(plan.id, m);
-        progress.measured(m);
-      }
-    }
-  }
+  const measured = new Map<string, Measurement>(
+    (await runInterleaved(plans, { runs, kind: "throughput", repeat, prefix: "SPSC", progress }))
+      .map((m) => [m.id, m]),
+  );
   const order = [
     "u32.ring-item",
     "u32.ring-batch",

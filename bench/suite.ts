@@ -18,7 +18,7 @@
  * optionally the whole report to a JSON file and the ratios to an SVG bar
  * chart.
  *
- * Run: `deno run -A --v8-flags=--expose-gc cli.ts bench [--quick] [--json FILE] [--svg FILE]`
+ * Run: `deno run -A --v8-flags=--expose-gc cli.ts bench [--quick] [--repeat] [--json FILE] [--svg FILE]`
  * (or `bench/suite.ts` with the same options, plus the hidden `--tiny`).
  *
  * @module
@@ -45,6 +45,12 @@ export interface SuiteOptions {
   json?: string;
   /** Also write a bar chart of the JS ÷ peer ratios as SVG to this file. */
   svg?: string;
+  /**
+   * After the mode's runs, go on round by round (contenders interleaved)
+   * until no median of the ping-pong and SPSC sections moves by more than
+   * 3 %, at most three times as many runs.
+   */
+  repeat?: boolean;
   /**
    * Hidden (not on the command line): one run with the smallest counts, a
    * few seconds in all, for the smoke test (tests/bench_suite_test.ts).
@@ -371,6 +377,7 @@ export async function runSuite(options: SuiteOptions): Promise<boolean> {
   const total = pingPongSteps(sizes.runs) + spscTypesSteps(sizes.runs) + channelSteps(sizes) + 1;
   const progress = new Progress(total, options.progress ?? stderrProgress());
   const sections: Section[] = [];
+  const repeat = options.repeat ? { settle: 0.03, maxRuns: 3 * sizes.runs } : undefined;
 
   progress.begin("building the native C baseline");
   try {
@@ -387,6 +394,7 @@ export async function runSuite(options: SuiteOptions): Promise<boolean> {
       slowRounds: sizes.pingSlowRounds,
       timeoutMs: sizes.timeoutMs,
       progress,
+      repeat,
     }),
   );
 
@@ -401,6 +409,7 @@ export async function runSuite(options: SuiteOptions): Promise<boolean> {
       nativeItems: sizes.nativeItems,
       timeoutMs: sizes.timeoutMs,
       progress,
+      repeat,
     }),
   );
 
@@ -435,6 +444,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       quick: { type: "boolean", default: false },
+      repeat: { type: "boolean", default: false },
       tiny: { type: "boolean", default: false },
       json: { type: "string" },
       svg: { type: "string" },

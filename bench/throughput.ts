@@ -5,7 +5,10 @@
  * that loses or reorders one is reported as failed. Also checks that the
  * ring's steady state does not grow the heap (heap before/after 10^7 items).
  *
- * Run: `deno task bench` (or `deno run -A --v8-flags=--expose-gc bench/throughput.ts --runs 5`).
+ * Contenders interleave run by run (`bench/_schedule.ts`); `--repeat` goes on
+ * until every median settles within 3 % (at most three times `--runs` rounds).
+ *
+ * Run: `deno task bench` (or `deno run -A --v8-flags=--expose-gc bench/throughput.ts --runs 5 [--repeat]`).
  *
  * @module
  */
@@ -13,18 +16,10 @@ import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { Ring, u32 } from "../mod.ts";
 import type { ThroughputJob, ThroughputResult } from "./workers/throughput_worker.ts";
-import { median } from "./_stats.ts";
+import { type Plan, runInterleaved } from "./_schedule.ts";
+import { cpuFor } from "./workers/_pin.ts";
 
 const WORKER = new URL("./workers/throughput_worker.ts", import.meta.url);
-
-/** One row of the table. */
-export interface ThroughputRow {
-  name: string;
-  itemsPerSec: number;
-  runs: number[];
-  ok: boolean;
-  heapGrowth?: number;
-}
 
 function spawn(job: ThroughputJob, transfer: Transferable[] = []): Promise<ThroughputResult> {
   const worker = new Worker(WORKER, { type: "module" });
@@ -47,8 +42,8 @@ async function once(
   if (transport === "postMessage") {
     const { port1, port2 } = new MessageChannel();
     const [consumer] = await Promise.all([
-      spawn({ ...base, role: "consumer", port: port2 }, [port2]),
-      spawn({ ...base, role: "producer", port: port1 }, [port1]),
+      spawn({ ...base, role: "consumer", port: port2, cpu: cpuFor(1) }, [port2]),
+      spawn({ ...base, role: "producer", port: port1, cpu: cpuFor(0) }, [port1]),
     ]);
     return consumer;
   }
@@ -56,42 +51,89 @@ async function once(
     ? { sab: RingBuffer.getStorageForCapacity(1 << 16, Uint32Array) }
     : { handle: new Ring(u32, { ringBits: 16 }).handle() };
   const [consumer, producer] = await Promise.all([
-    spawn({ ...base, ...extra, role: "consumer" }),
-    spawn({ ...base, ...extra, role: "producer" }),
+    spawn({ ...base, ...extra, role: "consumer", cpu: cpuFor(1) }),
+    spawn({ ...base, ...extra, role: "producer", cpu: cpuFor(0) }),
   ]);
   consumer.heapAfter += producer.heapAfter - producer.heapBefore;
   return consumer;
 }
 
 /**
- * Runs every transport `runs` times and returns the median rows.
+ * The u32 contenders of this file as interleavable plans: the Ring per item
+ * and per 256, ringbuf.js push 1 and push 256, and postMessage through a
+ * MessagePort between two Workers. Each run's consumer checks every item;
+ * `heapGrowth` of a run is what the heap (after GC) grew across it.
  *
- * @param runs Runs per transport.
- * @param count Items per ring run (postMessage runs use a tenth of it, at most 300 000).
- * @returns The rows, peers included.
+ * @param count Items per ring run (postMessage uses a tenth, at most 300 000;
+ * ringbuf.js push 1 at most 2 000 000).
+ * @returns The plans, ids `u32.ring-item`, `u32.ring-batch`, `u32.ringbuf-item`,
+ * `u32.ringbuf-batch`, `u32.message-channel`.
  */
-export async function measureThroughput(runs: number, count: number): Promise<ThroughputRow[]> {
-  const plan: [string, ThroughputJob["transport"], number, number][] = [
-    ["Ring, publish every item", "ring-item", 1, count],
-    ["Ring, publish every 256", "ring-batch", 256, count],
-    ["ringbuf.js, push 1", "ringbuf-item", 1, Math.min(count, 2_000_000)],
-    ["ringbuf.js, push 256", "ringbuf-batch", 256, count],
-    ["postMessage(number)", "postMessage", 1, Math.min(count / 10, 300_000)],
+export function throughputPlans(count: number): Plan[] {
+  const plan = (
+    id: string,
+    label: string,
+    transport: ThroughputJob["transport"],
+    batch: number,
+    n: number,
+  ): Plan => ({
+    id,
+    label,
+    itemBytes: 4,
+    run: async () => {
+      try {
+        const res = await once(transport, n, batch);
+        const ok = res.ok && res.items === n;
+        return {
+          value: n / res.seconds,
+          ok,
+          items: res.items,
+          seconds: res.seconds,
+          heapGrowth: res.heapAfter - res.heapBefore,
+          error: ok ? undefined : "a run lost, duplicated or reordered an item",
+        };
+      } catch (err) {
+        return { value: NaN, ok: false, error: (err as Error).message };
+      }
+    },
+  });
+  return [
+    plan("u32.ring-item", "u32, Ring, publish every item", "ring-item", 1, count),
+    plan("u32.ring-batch", "u32, Ring, publish every 256", "ring-batch", 256, count),
+    plan(
+      "u32.ringbuf-item",
+      "u32, ringbuf.js, push 1",
+      "ringbuf-item",
+      1,
+      Math.min(count, 2_000_000),
+    ),
+    plan("u32.ringbuf-batch", "u32, ringbuf.js, push 256", "ringbuf-batch", 256, count),
+    plan(
+      "u32.message-channel",
+      "u32, MessageChannel, Worker → Worker",
+      "postMessage",
+      1,
+      Math.min(count / 10, 300_000),
+    ),
   ];
-  const rows: ThroughputRow[] = [];
-  for (const [name, transport, batch, n] of plan) {
-    const rates: number[] = [];
-    let ok = true;
-    let heapGrowth = 0;
-    for (let r = 0; r < runs; r++) {
-      const res = await once(transport, n, batch);
-      ok &&= res.ok && res.items === n;
-      rates.push(n / res.seconds);
-      heapGrowth = Math.max(heapGrowth, res.heapAfter - res.heapBefore);
-    }
-    rows.push({ name, itemsPerSec: median(rates), runs: rates, ok, heapGrowth });
-  }
-  return rows;
+}
+
+/** The native C ring as a plan, publishing every `batch` items. */
+function nativePlan(batch: number, items: number): Plan {
+  return {
+    id: `u32.native-${batch === 1 ? "item" : "batch"}`,
+    label: `native C ring, publish every ${batch === 1 ? "item" : batch}`,
+    itemBytes: 4,
+    run: async () => {
+      try {
+        const { runNativeBaseline } = await import("./native_baseline.ts");
+        const res = await runNativeBaseline("spsc", { batch, items });
+        return { value: res.itemsPerSec, ok: res.ok, items };
+      } catch (err) {
+        return { value: NaN, ok: false, error: (err as Error).message };
+      }
+    },
+  };
 }
 
 if (import.meta.main) {
@@ -100,46 +142,37 @@ if (import.meta.main) {
     options: {
       runs: { type: "string", default: "5" },
       count: { type: "string", default: "10000000" },
+      repeat: { type: "boolean", default: false },
       json: { type: "string" },
     },
   });
   const runs = Number(values.runs);
-  const rows = await measureThroughput(runs, Number(values.count));
-  try {
-    const { runNativeBaseline } = await import("./native_baseline.ts");
-    for (const batch of [1, 256]) {
-      const rates: number[] = [];
-      let ok = true;
-      for (let r = 0; r < runs; r++) {
-        const res = await runNativeBaseline("spsc", { batch, items: 100_000_000 });
-        rates.push(res.itemsPerSec);
-        ok &&= res.ok;
-      }
-      rows.push({
-        name: `native C ring, publish every ${batch === 1 ? "item" : batch}`,
-        itemsPerSec: median(rates),
-        runs: rates,
-        ok,
-      });
-    }
-  } catch (err) {
-    console.error(`native baseline unavailable: ${(err as Error).message}`);
-  }
-  const post = rows.find((r) => r.name.startsWith("postMessage"))!.itemsPerSec;
-  console.log(`median of ${runs} runs, Worker → Worker, consumer checks every item`);
+  const plans = [
+    ...throughputPlans(Number(values.count)),
+    nativePlan(1, 1e8),
+    nativePlan(256, 1e8),
+  ];
+  const repeat = values.repeat ? { settle: 0.03, maxRuns: 3 * runs } : undefined;
+  const rows = await runInterleaved(plans, { runs, kind: "throughput", repeat });
+  const post = rows.find((r) => r.id === "u32.message-channel")!.value;
+  const rounds = Math.max(...rows.map((r) => r.runs.length));
+  console.log(`median of ${rounds} interleaved runs, Worker → Worker, consumer checks every item`);
   console.log(
-    "transport".padEnd(34),
+    "transport".padEnd(40),
     "M items/s".padStart(10),
+    "min–max".padStart(14),
     "× postMessage".padStart(14),
     " ok  heap growth",
   );
   for (const r of rows) {
+    const growth = Math.max(...r.runs.map((x) => x.heapGrowth ?? NaN));
     console.log(
-      r.name.padEnd(34),
-      (r.itemsPerSec / 1e6).toFixed(2).padStart(10),
-      (r.itemsPerSec / post).toFixed(1).padStart(14),
+      r.label.padEnd(40),
+      (r.value / 1e6).toFixed(2).padStart(10),
+      `${(r.min / 1e6).toFixed(1)}–${(r.max / 1e6).toFixed(1)}`.padStart(14),
+      (r.value / post).toFixed(1).padStart(14),
       r.ok ? " yes" : " NO ",
-      r.heapGrowth === undefined ? "" : `${(r.heapGrowth / 1024).toFixed(0)} KiB`,
+      Number.isNaN(growth) ? "" : `${(growth / 1024).toFixed(0)} KiB`,
     );
   }
   if (values.json) Deno.writeTextFileSync(values.json, JSON.stringify(rows, null, 2));

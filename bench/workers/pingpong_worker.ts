@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { pinThread } from "./_pin.ts";
 import { Ring, type RingHandle, u32, WaitStrategy, yieldThread } from "../../mod.ts";
 import { clockCostNs, type LatencyStats, latencyStats } from "../_stats.ts";
 
@@ -31,6 +32,8 @@ export type PingPongTransport =
 export interface PingPongJob {
   /** How the two ends talk. */
   transport: PingPongTransport;
+  /** CPU this end pins its thread to (bench/workers/_pin.ts); unpinned when absent. */
+  cpu?: number;
   /** The end that times rounds, or the end that sends back. */
   role: "initiator" | "echo";
   /** Rounds run before timing starts. */
@@ -257,6 +260,7 @@ function portLoop(job: PingPongJob): Promise<PingPongReport> {
  * the main thread says "go"; returns the run itself.
  */
 async function prepare(untimed: PingPongJob): Promise<() => Promise<PingPongReport>> {
+  await pinThread(untimed.cpu);
   const timed = (): TimedJob => ({ ...untimed, deadlineMs: performance.now() + untimed.budgetMs });
   if (untimed.transport === "message-channel") return () => portLoop(timed());
   if (untimed.transport === "shared-ring") {

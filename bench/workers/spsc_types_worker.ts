@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { pinThread } from "./_pin.ts";
 import { RingBuffer } from "ringbuf.js";
 import { MessageRing, Ring, type RingHandle, yieldThread } from "../../mod.ts";
 
@@ -45,6 +46,8 @@ export type SpscTransport =
 export interface SpscJob {
   /** How items travel. */
   transport: SpscTransport;
+  /** CPU this side pins its thread to (bench/workers/_pin.ts); unpinned when absent. */
+  cpu?: number;
   /** What an item is. */
   element: SpscElement;
   /** This Worker's side. */
@@ -381,6 +384,7 @@ function consumePort(job: SpscJob, deadline: number): Promise<number> {
 }
 
 async function run(job: SpscJob): Promise<SpscReport> {
+  await pinThread(job.cpu);
   const deadline = performance.now() + job.budgetMs;
   const bias = biasOf(job.element);
   if (job.role === "producer") {

@@ -10,6 +10,7 @@
  */
 import { RingBuffer } from "ringbuf.js";
 import { Ring, type RingHandle } from "../../mod.ts";
+import { pinThread } from "./_pin.ts";
 
 /** One side of one run. */
 export interface ThroughputJob {
@@ -20,6 +21,8 @@ export interface ThroughputJob {
   handle?: RingHandle;
   sab?: SharedArrayBuffer;
   port?: MessagePort;
+  /** CPU this side pins its thread to (bench/workers/_pin.ts); unpinned when absent. */
+  cpu?: number;
 }
 
 /** What the consumer reports (the producer reports zeros). */
@@ -109,6 +112,7 @@ const WARMUP = 1_000_000;
 
 scope.onmessage = async (e) => {
   const job = e.data;
+  await pinThread(job.cpu);
   if (job.transport === "postMessage") {
     const heapBefore = heap();
     let seconds = 0;
