@@ -4,6 +4,8 @@
  * @module
  */
 
+import { checkBoolean, checkInteger, checkObject } from "./_validate.ts";
+
 /** Configuration shared by the SPSC ring and the MPSC channel (the seed's `Config`). */
 export interface Config {
   /** Ring capacity is `2 ** ringBits`; between 1 and 30. */
@@ -53,23 +55,6 @@ export const highThroughputConfig: Config = Object.freeze({ ...defaultConfig, ri
 /** Extreme latency sensitivity: 1 Ki slots. */
 export const ultraLowLatencyConfig: Config = Object.freeze({ ...defaultConfig, ringBits: 10 });
 
-function checkInteger(what: string, name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`Cannot ${what} as ${name} must be an integer: received ${String(value)}`);
-  }
-  if (value < min || value > max) {
-    throw new RangeError(
-      `Cannot ${what} as ${name} must be between ${min} and ${max}: received ${value}`,
-    );
-  }
-}
-
-function checkBoolean(what: string, name: string, value: unknown): void {
-  if (typeof value !== "boolean") {
-    throw new TypeError(`Cannot ${what} as ${name} must be a boolean: received ${String(value)}`);
-  }
-}
-
 /**
  * Fills the gaps of a partial config from {@linkcode defaultConfig} and checks
  * every field.
@@ -87,9 +72,7 @@ function checkBoolean(what: string, name: string, value: unknown): void {
  * ```
  */
 export function makeConfig(config: Partial<Config> = {}, what = "create ring"): Config {
-  if (typeof config !== "object" || config === null) {
-    throw new TypeError(`Cannot ${what} as config must be an object: received ${String(config)}`);
-  }
+  checkObject(what, "config", config);
   const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
   const full = { ...defaultConfig, ...given };
   checkInteger(what, "ringBits", full.ringBits, 1, MAX_RING_BITS);

@@ -70,35 +70,56 @@ Deno.test("config: makeConfig fills gaps from the default and freezes", () => {
 
 Deno.test("config: every bad field is a RangeError or TypeError stating the value", async (t) => {
   const cases: [Partial<Record<keyof Config, unknown>>, string, string][] = [
-    [{ ringBits: 0 }, "RangeError", "ringBits must be between 1 and 30: received 0"],
-    [{ ringBits: 31 }, "RangeError", "ringBits must be between 1 and 30: received 31"],
-    [{ ringBits: -1 }, "RangeError", "ringBits must be between 1 and 30: received -1"],
-    [{ ringBits: 2.5 }, "TypeError", "ringBits must be an integer: received 2.5"],
-    [{ ringBits: "8" }, "TypeError", "ringBits must be an integer: received 8"],
-    [{ ringBits: NaN }, "TypeError", "ringBits must be an integer: received NaN"],
-    [{ ringBits: Infinity }, "TypeError", "ringBits must be an integer: received Infinity"],
-    [{ ringBits: null }, "TypeError", "ringBits must be an integer: received null"],
-    [{ maxProducers: 0 }, "RangeError", "maxProducers must be between 1 and 65536: received 0"],
+    [{ ringBits: 0 }, "RangeError", "ringBits must be an integer between 1 and 30: received 0"],
+    [{ ringBits: 31 }, "RangeError", "ringBits must be an integer between 1 and 30: received 31"],
+    [{ ringBits: -1 }, "RangeError", "ringBits must be an integer between 1 and 30: received -1"],
+    [{ ringBits: 2.5 }, "RangeError", "ringBits must be an integer between 1 and 30: received 2.5"],
+    [{ ringBits: "8" }, "TypeError", 'ringBits must be a number: received "8"'],
+    [{ ringBits: NaN }, "RangeError", "ringBits must be an integer between 1 and 30: received NaN"],
+    [
+      { ringBits: Infinity },
+      "RangeError",
+      "ringBits must be an integer between 1 and 30: received Infinity",
+    ],
+    [{ ringBits: null }, "TypeError", "ringBits must be a number: received null"],
+    [{ ringBits: 8n }, "TypeError", "ringBits must be a number: received 8n"],
+    [
+      { maxProducers: 0 },
+      "RangeError",
+      "maxProducers must be an integer between 1 and 65536: received 0",
+    ],
     [
       { maxProducers: 65537 },
       "RangeError",
-      "maxProducers must be between 1 and 65536: received 65537",
+      "maxProducers must be an integer between 1 and 65536: received 65537",
     ],
-    [{ maxProducers: 1.5 }, "TypeError", "maxProducers must be an integer: received 1.5"],
-    [{ numaNode: -2 }, "RangeError", "numaNode must be between -1 and 1023: received -2"],
-    [{ numaNode: 1024 }, "RangeError", "numaNode must be between -1 and 1023: received 1024"],
+    [
+      { maxProducers: 1.5 },
+      "RangeError",
+      "maxProducers must be an integer between 1 and 65536: received 1.5",
+    ],
+    [
+      { numaNode: -2 },
+      "RangeError",
+      "numaNode must be an integer between -1 and 1023: received -2",
+    ],
+    [
+      { numaNode: 1024 },
+      "RangeError",
+      "numaNode must be an integer between -1 and 1023: received 1024",
+    ],
     [
       { prefetchThreshold: -1 },
       "RangeError",
-      "prefetchThreshold must be between 0 and 2147483647: received -1",
+      "prefetchThreshold must be an integer between 0 and 2^31 − 1: received -1",
     ],
-    [{ enableMetrics: "yes" }, "TypeError", "enableMetrics must be a boolean: received yes"],
+    [{ enableMetrics: "yes" }, "TypeError", 'enableMetrics must be a boolean: received "yes"'],
     [{ enableMetrics: 1 }, "TypeError", "enableMetrics must be a boolean: received 1"],
     [{ trackContention: null }, "TypeError", "trackContention must be a boolean: received null"],
-    [{ numaAware: "true" }, "TypeError", "numaAware must be a boolean: received true"],
+    [{ numaAware: "true" }, "TypeError", 'numaAware must be a boolean: received "true"'],
   ];
   for (const [config, name, tail] of cases) {
-    await t.step(`${JSON.stringify(config)} → ${name}`, () => {
+    await t.step(`${Deno.inspect(config)} → ${name}`, () => {
       assert.throws(() => makeConfig(config as Partial<Config>), {
         name,
         message: `Cannot create ring as ${tail}`,
@@ -114,10 +135,10 @@ Deno.test("config: every bad field is a RangeError or TypeError stating the valu
     });
   }
   await t.step("a config that is not an object is a TypeError", () => {
-    for (const bad of [null, "ringBits", 8]) {
+    for (const [bad, shown] of [[null, "null"], ["ringBits", '"ringBits"'], [8, "8"]]) {
       assert.throws(() => makeConfig(bad as never), {
         name: "TypeError",
-        message: `Cannot create ring as config must be an object: received ${String(bad)}`,
+        message: `Cannot create ring as config must be an object: received ${shown}`,
       });
     }
   });

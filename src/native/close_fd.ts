@@ -6,7 +6,7 @@
  */
 
 import { check, native } from "../../ffi/lib.ts";
-import { assertFd } from "./_args.ts";
+import { checkFd } from "../_validate.ts";
 
 /**
  * Closes the file descriptor `fd`.
@@ -27,6 +27,6 @@ import { assertFd } from "./_args.ts";
  * ```
  */
 export function closeFd(fd: number): void {
-  assertFd(fd, "close an fd");
+  checkFd("close an fd", fd);
   check(native().rmpsc_close(fd), `Cannot close fd ${fd} as close failed`);
 }

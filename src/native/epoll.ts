@@ -10,7 +10,7 @@
 import { Closed } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { assertFd } from "./_args.ts";
+import { checkFd, checkInteger } from "../_validate.ts";
 
 /** epoll event bits, as {@linkcode Epoll.add} takes and {@linkcode EpollEvent} reports them. */
 export const EpollFlags = {
@@ -47,14 +47,6 @@ function toTimeoutMs(timeoutMs: number): number {
   if (timeoutMs === Infinity || Number.isNaN(timeoutMs)) return -1;
   if (timeoutMs <= 0) return 0;
   return Math.min(Math.ceil(timeoutMs), 0x7fffffff);
-}
-
-function assertData(data: number): void {
-  if (!Number.isInteger(data) || data < 0 || data > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(
-      `Cannot register with epoll as data must be a non-negative safe integer: received ${data}`,
-    );
-  }
 }
 
 /**
@@ -180,8 +172,8 @@ export class Epoll {
   }
 
   #ctl(op: number, fd: number, events: number, data: number, action: string): void {
-    assertFd(fd, `${action} epoll`);
-    assertData(data);
+    checkFd(`${action} epoll`, fd);
+    checkInteger("register with epoll", "data", data, 0, Number.MAX_SAFE_INTEGER);
     if (this.#closed) throw new Closed(`Cannot ${action} epoll as it is closed`);
     check(
       native().rmpsc_epoll_ctl(this.#fd, op, fd, events >>> 0, BigInt(data)),

@@ -15,7 +15,7 @@
 import { Closed } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { assertFd } from "./_args.ts";
+import { checkFd } from "../_validate.ts";
 import { Epoll, EpollFlags } from "./epoll.ts";
 
 const POLLIN = 1;
@@ -28,7 +28,7 @@ function toTimeoutMs(timeoutMs: number): number {
 
 function epollFd(epoll: Epoll | number, action: string): number {
   const fd = epoll instanceof Epoll ? epoll.fd : epoll;
-  assertFd(fd, action);
+  checkFd(action, fd);
   return fd;
 }
 
@@ -94,7 +94,7 @@ export class EventNotifier {
    * ```
    */
   static fromFd(fd: number): EventNotifier {
-    assertFd(fd, "wrap an eventfd");
+    checkFd("wrap an eventfd", fd);
     return new EventNotifier(fd);
   }
 

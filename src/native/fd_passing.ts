@@ -19,7 +19,8 @@
 import { Closed } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { assertFd, cString } from "./_args.ts";
+import { cString } from "./_args.ts";
+import { checkFd, checkInstance, checkInteger } from "../_validate.ts";
 
 /** Longest socket path in bytes (sun_path holds 108 bytes with the NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -42,15 +43,8 @@ function socketPath(path: string, action: string): Uint8Array<ArrayBuffer> {
 }
 
 function assertPayload(data: Uint8Array, action: string): void {
-  if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`Cannot ${action} as data must be a Uint8Array: received ${typeof data}`);
-  }
-  if (data.length < 1 || data.length > MAX_FD_PAYLOAD_BYTES) {
-    throw new RangeError(
-      `Cannot ${action} as data must be 1 to ${MAX_FD_PAYLOAD_BYTES} bytes long: ` +
-        `received ${data.length}`,
-    );
-  }
+  checkInstance(action, "data", data, Uint8Array);
+  checkInteger(action, "data.length", data.length, 1, MAX_FD_PAYLOAD_BYTES);
 }
 
 function received(rc: number | bigint, fdOut: Int32Array, socket: number): number {
@@ -136,8 +130,8 @@ export function sendFd(socket: number, fd: number): void {
  * ```
  */
 export function sendFdWith(socket: number, fd: number, data: Uint8Array): void {
-  assertFd(socket, "send an fd");
-  assertFd(fd, "send an fd");
+  checkFd("send an fd", socket, "socket");
+  checkFd("send an fd", fd);
   assertPayload(data, "send an fd");
   const rc = native().rmpsc_send_fd(socket, fd, data, data.length);
   if (rc < 0) {
@@ -189,7 +183,7 @@ export function recvFd(socket: number): number {
  * ```
  */
 export function recvFdWith(socket: number, data: Uint8Array): number {
-  assertFd(socket, "receive an fd");
+  checkFd("receive an fd", socket, "socket");
   assertPayload(data, "receive an fd");
   const fdOut = new Int32Array(1);
   return received(native().rmpsc_recv_fd(socket, fdOut, data, data.length), fdOut, socket);
@@ -235,7 +229,7 @@ export function recvFdAsync(socket: number): Promise<number> {
  * ```
  */
 export async function recvFdWithAsync(socket: number, data: Uint8Array): Promise<number> {
-  assertFd(socket, "receive an fd");
+  checkFd("receive an fd", socket, "socket");
   assertPayload(data, "receive an fd");
   const fdOut = new Int32Array(1);
   const rc = await native().rmpsc_recv_fd_async(socket, fdOut, data, data.length);

@@ -21,22 +21,14 @@
 import type { Parker, WaitResult } from "../parker.ts";
 import { native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
+import { checkIndex, checkInstance } from "../_validate.ts";
 
 /** Wake count meaning "every waiter". */
 const WAKE_ALL = 0x7fffffff;
 
 function assertWord(words: Int32Array, index: number, action: string): void {
-  if (!(words instanceof Int32Array)) {
-    throw new TypeError(
-      `Cannot ${action} as words must be an Int32Array: received ${typeof words}`,
-    );
-  }
-  if (!Number.isInteger(index) || index < 0 || index >= words.length) {
-    throw new RangeError(
-      `Cannot ${action} as index must be an integer between 0 and ${words.length - 1}: ` +
-        `received ${index}`,
-    );
-  }
+  checkInstance(action, "words", words, Int32Array);
+  checkIndex(action, "index", index, words.length);
 }
 
 function toTimeoutNs(timeoutNs: number, action: string): number {

@@ -22,7 +22,8 @@
 import { InvalidSharedMemory } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { assertFd, cString } from "./_args.ts";
+import { cString } from "./_args.ts";
+import { checkFd, checkInteger } from "../_validate.ts";
 
 /** memfd seal bits (F_SEAL_*), as {@linkcode SharedMemory.seals} reports them. */
 export const Seal = {
@@ -70,11 +71,7 @@ interface Mapping {
 const constructing = Symbol("SharedMemory.constructing");
 
 function assertSize(size: number, action: string): void {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_SHARED_MEMORY_SIZE) {
-    throw new RangeError(
-      `Cannot ${action} as size must be an integer between 1 and 2^40: received ${size}`,
-    );
-  }
+  checkInteger(action, "size", size, 1, MAX_SHARED_MEMORY_SIZE);
 }
 
 /**
@@ -224,7 +221,7 @@ export class SharedMemory {
    * ```
    */
   static attach(fd: number, options: SharedMemoryAttachOptions = {}): SharedMemory {
-    assertFd(fd, "attach shared memory");
+    checkFd("attach shared memory", fd);
     if (options.size !== undefined) assertSize(options.size, "attach shared memory");
     const lib = native();
     if (options.requireSeals ?? true) {

@@ -38,6 +38,8 @@
 import type { ElementStore, ElementType } from "../element.ts";
 import { InvalidMagic, RingCorrupt, SlotSizeMismatch, VersionMismatch } from "../errors.ts";
 import type { Region, Reservation } from "../reservation.ts";
+import { MAX_RING_BITS } from "../config.ts";
+import { checkInteger } from "../_validate.ts";
 import { type AsyncWaitOptions, Ring, type RingLayout } from "../ring.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
@@ -73,14 +75,6 @@ export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
 /** Bytes to map for a ring of `capacity` slots of `slotSize` bytes. */
 function totalSize(capacity: number, slotSize: number): number {
   return Math.ceil((SHARED_RING_HEADER_SIZE + capacity * slotSize) / PAGE) * PAGE;
-}
-
-function checkRingBits(ringBits: number): void {
-  if (!Number.isInteger(ringBits) || ringBits < 1 || ringBits > 30) {
-    throw new RangeError(
-      `Cannot create shared ring as ringBits must be between 1 and 30: received ${ringBits}`,
-    );
-  }
 }
 
 /** Writes a fresh v1 header into `memory`. */
@@ -289,7 +283,7 @@ export class SharedRing<V, S extends ElementStore> {
     map: (size: number) => SharedMemory,
   ): SharedRing<V, S> {
     SharedRing.#check(element);
-    checkRingBits(ringBits);
+    checkInteger("create shared ring", "ringBits", ringBits, 1, MAX_RING_BITS);
     const memory = map(totalSize(2 ** ringBits, element.bytes));
     writeHeader(memory, ringBits, element.bytes);
     return new SharedRing(element, memory, ringBits, true);

@@ -10,18 +10,11 @@
 
 import { check, native } from "../../../ffi/lib.ts";
 import { MAX_CPUS } from "./_sysfs.ts";
+import { checkIndex } from "../../_validate.ts";
 import type { NumaTopology } from "./topology.ts";
 
 /** Bytes of the affinity mask: one bit per CPU id below 8192. */
 const MASK_BYTES = MAX_CPUS / 8;
-
-function assertCpu(cpu: number, action: string): void {
-  if (!Number.isInteger(cpu) || cpu < 0 || cpu >= MAX_CPUS) {
-    throw new RangeError(
-      `Cannot ${action} as cpu must be an integer between 0 and ${MAX_CPUS - 1}: received ${cpu}`,
-    );
-  }
-}
 
 /**
  * Reads the calling thread's CPU set (sched_getaffinity).
@@ -75,7 +68,7 @@ export function setAffinity(cpus: readonly number[]): void {
   }
   const mask = new Uint8Array(MASK_BYTES);
   for (const cpu of cpus) {
-    assertCpu(cpu, "set the CPU affinity");
+    checkIndex("set the CPU affinity", "cpu", cpu, MAX_CPUS);
     mask[cpu >> 3] |= 1 << (cpu & 7);
   }
   check(
@@ -103,7 +96,7 @@ export function setAffinity(cpus: readonly number[]): void {
  * ```
  */
 export function bindToCpu(cpu: number): void {
-  assertCpu(cpu, "bind to a CPU");
+  checkIndex("bind to a CPU", "cpu", cpu, MAX_CPUS);
   const mask = new Uint8Array(MASK_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   check(
