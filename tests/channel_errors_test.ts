@@ -73,7 +73,8 @@ Deno.test("channel configs out of range or of the wrong shape", () => {
   assert.throws(() => new mpsc.Channel(u32, { ringBits: 31 }), RangeError);
   assert.throws(() => new mpsc.Channel(u32, { ringBits: 0 }), RangeError);
   assert.throws(() => new mpsc.Channel(u32, { maxProducers: 0 }), RangeError);
-  assert.throws(() => new mpsc.Channel(u32, { ringBits: 1.5 }), TypeError);
+  assert.throws(() => new mpsc.Channel(u32, { ringBits: 1.5 }), RangeError);
+  assert.throws(() => new mpsc.Channel(u32, { ringBits: "8" as unknown as number }), TypeError);
   assert.throws(
     () => new mpsc.Channel(u32, { enableMetrics: "yes" as unknown as boolean }),
     TypeError,

@@ -132,7 +132,7 @@ Deno.test("Ring: construction, capacity and memory", async (t) => {
   await t.step("ringBits outside 1..30 is a RangeError stating the value", () => {
     assert.throws(() => makeRing(31), {
       name: "RangeError",
-      message: "Cannot create ring as ringBits must be between 1 and 30: received 31",
+      message: "Cannot create ring as ringBits must be an integer between 1 and 30: received 31",
     });
     assert.throws(() => makeRing(0), { name: "RangeError", message: /received 0$/ });
   });
