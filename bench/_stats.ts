@@ -46,6 +46,8 @@ export interface RunResult {
   clockNs?: number;
   /** Wall-clock seconds the whole run took, Worker or process start-up included. */
   wallSeconds?: number;
+  /** Ping-pong: ns per round over rounds timed as one span (no clock read per round). */
+  aggregateNs?: number;
   /** Bytes the heap (after GC) grew across the run, where the run measured it. */
   heapGrowth?: number;
 }

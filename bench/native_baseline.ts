@@ -102,6 +102,8 @@ export interface NativePingPongResult extends NativeResultBase {
   maxNs: number;
   /** Mean round trip in nanoseconds. */
   meanNs: number;
+  /** Nanoseconds per round trip over `rounds` more rounds timed as one span (no clock per round). */
+  aggregateNs: number;
 }
 
 /** Any result of {@linkcode runNativeBaseline}. */
@@ -278,7 +280,18 @@ function parseResult(mode: NativeBaselineMode, stdout: string): Record<string, u
 
 function checkShape(mode: NativeBaselineMode, result: Record<string, unknown>): void {
   const numbers = mode === "pingpong"
-    ? ["ringBits", "seconds", "rounds", "warmup", "minNs", "p50Ns", "p99Ns", "p999Ns", "maxNs"]
+    ? [
+      "ringBits",
+      "seconds",
+      "rounds",
+      "warmup",
+      "minNs",
+      "p50Ns",
+      "p99Ns",
+      "p999Ns",
+      "maxNs",
+      "aggregateNs",
+    ]
     : ["ringBits", "seconds", "producers", "consumers", "batch", "items", "itemsPerSec"];
   for (const key of numbers) {
     if (typeof result[key] !== "number" || !Number.isFinite(result[key])) {

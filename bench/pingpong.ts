@@ -28,7 +28,14 @@ import { runNativeBaseline } from "./native_baseline.ts";
 import { type ProgressSink, silentProgress } from "./_progress.ts";
 import { type Plan, type RepeatOptions, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
-import { clockCostNs, latencyStats, median, type RunResult } from "./_stats.ts";
+import {
+  clockCostNs,
+  latencyStats,
+  type Measurement,
+  median,
+  type RunResult,
+  summarize,
+} from "./_stats.ts";
 import { formatNumber, formatSection, type Section } from "./_table.ts";
 import { type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
 import type { PingPongJob, PingPongReport, PingPongTransport } from "./workers/pingpong_worker.ts";
@@ -106,6 +113,7 @@ function fromReports(initiator: PingPongReport, echo: PingPongReport): RunResult
     items: initiator.rounds,
     latency: initiator.latency,
     clockNs: initiator.clockNs,
+    aggregateNs: initiator.aggregateNs,
   };
 }
 
@@ -323,10 +331,36 @@ async function nativeRun(rounds: number, timeoutMs: number): Promise<RunResult> 
         maxNs: r.maxNs,
         meanNs: r.meanNs,
       },
+      aggregateNs: r.aggregateNs,
     };
   } catch (err) {
     return failed((err as Error).message);
   }
+}
+
+/**
+ * The aggregate figure of a ring row: each run's round trip over one clock
+ * span, as a latency measurement whose p50 is that figure (no percentiles).
+ */
+function aggregateOf(m: Measurement): Measurement {
+  const runs = m.runs.map((r): RunResult => {
+    const ns = r.aggregateNs ?? NaN;
+    return {
+      value: ns,
+      ok: r.ok && Number.isFinite(ns),
+      error: r.error ?? (Number.isFinite(ns) ? undefined : "no aggregate reported"),
+      latency: {
+        samples: r.items ?? 0,
+        minNs: NaN,
+        p50Ns: ns,
+        p99Ns: NaN,
+        p999Ns: NaN,
+        maxNs: NaN,
+        meanNs: ns,
+      },
+    };
+  });
+  return summarize(`${m.id}.aggregate`, `${m.label}, aggregate`, "latency", runs);
 }
 
 /**
@@ -424,27 +458,37 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
   const clock = median(
     [...measurements.values()].flatMap((m) => m.runs.map((run) => run.clockNs ?? NaN)),
   );
+  const rings = [
+    "pingpong.ring-spin",
+    "pingpong.ring-blocking",
+    "pingpong.ring-sleep",
+    "pingpong.shared-ring",
+  ];
+  const aggregates = [...rings, "pingpong.native"].map((id) => aggregateOf(measurements.get(id)!));
   return {
     id: "pingpong",
-    title: "1. Ping-pong round trip, one u32 each way (per-round timestamps)",
+    title: "1. Ping-pong round trip, one u32 each way (per-round timestamps; aggregate spans)",
     kind: "latency",
     peerKinds: Object.keys(peers),
-    measurements: plans.map((p) => measurements.get(p.id)!),
+    measurements: [...plans.map((p) => measurements.get(p.id)!), ...aggregates],
     rows: [
-      "pingpong.ring-spin",
-      "pingpong.ring-blocking",
-      "pingpong.ring-sleep",
-      "pingpong.shared-ring",
-    ].map((js) => ({ js, peers })),
+      ...rings.map((js) => ({ js, peers })),
+      ...rings.map((id) => ({
+        js: `${id}.aggregate`,
+        peers: { "native C": "pingpong.native.aggregate" },
+      })),
+    ],
     notes: [
       `Each JS round includes one performance.now() read, which cost ${
         formatNumber(clock)
-      } ns here (median); the native build reads clock_gettime.`,
+      } ns here (median); the native build reads clock_gettime. The 'aggregate' rows ` +
+      "run as many rounds again with no clock read inside: one span ÷ rounds (its p50 column).",
       "waitReadable() spins briefly, then sleeps: an answer due within a microsecond " +
       "rarely reaches the sleep. 'always sleeps' is waitReadable(phasedBackoff(0, 0)): it " +
       "sleeps (Atomics.wait) and is woken (Atomics.notify) on every hop.",
       `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
-      "message rows), after warm-up rounds. Threads and Workers are not pinned.",
+      "message rows), after warm-up rounds. Worker pairs and the native threads are pinned " +
+      "to CPUs 0 and 1 where the native layer can (bench/workers/_pin.ts).",
     ],
   };
 }
