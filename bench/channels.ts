@@ -213,12 +213,13 @@ export interface ChannelBenchOptions {
  *
  * @example A quick MPSC and MPMC check without the native baseline
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { measureChannels } from "./channels.ts";
  * const rows = await measureChannels({
  *   runs: 1, warmup: 0, items: 100_000, nativeItems: 0, batches: [256], ringBits: 12,
  *   mpsc: [2], mpmc: [[2, 2]], native: false,
  * });
- * console.log(rows.every((r) => r.ok)); // true
+ * assert.ok(rows.every((r) => r.ok));
  * ```
  */
 export async function measureChannels(options: ChannelBenchOptions): Promise<ChannelRow[]> {

@@ -174,9 +174,10 @@ async function build(): Promise<string> {
  *
  * @example Building before timing anything
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildNativeBaseline } from "./native_baseline.ts";
  * const path = await buildNativeBaseline();
- * console.log(path.endsWith("/ring_bench")); // true
+ * assert.ok(path.endsWith("/ring_bench"));
  * ```
  */
 export function buildNativeBaseline(): Promise<string> {

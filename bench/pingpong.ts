@@ -372,8 +372,9 @@ function aggregateOf(m: Measurement): Measurement {
  *
  * @example Steps of three runs
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pingPongSteps } from "./pingpong.ts";
- * console.log(pingPongSteps(3)); // 21
+ * assert.equal(pingPongSteps(3), 21);
  * ```
  */
 export function pingPongSteps(runs: number): number {
@@ -392,9 +393,10 @@ export function pingPongSteps(runs: number): number {
  *
  * @example Measuring with few rounds
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { measurePingPong } from "./pingpong.ts";
  * const section = await measurePingPong({ runs: 1, rounds: 2000, slowRounds: 200 });
- * console.log(section.measurements.every((m) => m.ok)); // true
+ * assert.ok(section.measurements.every((m) => m.ok));
  * ```
  */
 export async function measurePingPong(options: PingPongOptions): Promise<Section> {

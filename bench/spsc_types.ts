@@ -258,12 +258,13 @@ async function nativeRun(
  *
  * @example Steps of three runs
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spscTypesSteps } from "./spsc_types.ts";
- * console.log(spscTypesSteps(3)); // 66
+ * assert.equal(spscTypesSteps(3), 78);
  * ```
  */
 export function spscTypesSteps(runs: number): number {
-  return 22 * runs;
+  return 26 * runs;
 }
 
 /**
@@ -278,12 +279,13 @@ export function spscTypesSteps(runs: number): number {
  *
  * @example A short measurement
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { measureSpscTypes } from "./spsc_types.ts";
  * const section = await measureSpscTypes({
  *   runs: 1, count: 100_000, postCount: 5_000, messages: 5_000, postMessages: 1_000,
  *   nativeItems: 1_000_000,
  * });
- * console.log(section.measurements.every((m) => m.ok)); // true
+ * assert.ok(section.measurements.every((m) => m.ok));
  * ```
  */
 export async function measureSpscTypes(options: SpscTypesOptions): Promise<Section> {
@@ -421,6 +423,10 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     "u32.ringbuf-batch",
     "u32.native-item",
     "u32.native-batch",
+    "u32.limit-js-item",
+    "u32.limit-js-batch",
+    "u32.limit-wasm-item",
+    "u32.limit-wasm-batch",
     "f64.post-message",
     "f64.message-channel",
     "f64.ringbuf-item",
@@ -439,7 +445,12 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       MessageChannel: `${type}.message-channel`,
       "ringbuf.js": `${type}.ringbuf-${variant}`,
       "native C": `${type}.native-${variant}`,
+      ...(type === "u32" ? { "JS limit": `u32.limit-js-${variant}` } : {}),
     },
+  });
+  const wasmRow = (variant: "item" | "batch") => ({
+    js: `u32.limit-wasm-${variant}`,
+    peers: { "native C": `u32.native-${variant}`, "JS limit": `u32.limit-js-${variant}` },
   });
   const messagePeers = {
     postMessage: "msg1k.post-message",
@@ -450,21 +461,28 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     id: "spsc",
     title: "2. SPSC throughput by element type, Worker → Worker (consumer checks every item)",
     kind: "throughput",
-    peerKinds: ["postMessage", "MessageChannel", "ringbuf.js", "native C"],
+    peerKinds: ["postMessage", "MessageChannel", "ringbuf.js", "native C", "JS limit"],
     measurements: order.map((id) => measured.get(id)!),
     rows: [
       numericRow("u32", "item"),
       numericRow("u32", "batch"),
+      wasmRow("item"),
+      wasmRow("batch"),
       numericRow("f64", "item"),
       numericRow("f64", "batch"),
       { js: "msg1k.message-ring-copy", peers: messagePeers },
       { js: "msg1k.message-ring-in-place", peers: messagePeers },
     ],
     notes: [
-      "u32 Ring, ringbuf.js and MessageChannel rows come from bench/throughput.ts " +
-      "(measureThroughput; its 'postMessage(number)' row is a MessagePort between two " +
-      "Workers, shown here as MessageChannel). Per-item rows are compared with ringbuf.js " +
-      "push 1, batched rows with push 256, and with the native ring publishing as often.",
+      "u32 Ring, ringbuf.js, limit and MessageChannel rows come from bench/throughput.ts " +
+      "(throughputPlans), interleaved run by run with every other contender. Per-item rows " +
+      "are compared with ringbuf.js push 1, batched rows with push 256, and with the native " +
+      "ring publishing as often.",
+      "'JS limit' is the smallest ring with Ring's per-commit protocol (one Atomics.store of " +
+      "the tail and one Atomics.load of a waiters word per commit, head stored per run) and " +
+      "nothing else (bench/workers/_limit_ring.ts): what V8 allows for this protocol. The " +
+      "'Wasm atomics' rows are the same ring publishing through WebAssembly atomics " +
+      "(bench/_wasm_atomics.ts) on the same shared memory.",
       "1 KiB rows use MessageRing (one frame per message, 128 f64 fields, every field " +
       "checked); MessageRing publishes once per message, so they are compared with " +
       "ringbuf.js pushing one message at a time. No native build carries 1 KiB records.",

@@ -363,9 +363,10 @@ async function wakeSection(sizes: Sizes, progress: Progress): Promise<Section> {
  *
  * @example The quick suite with a JSON report
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { runSuite } from "./suite.ts";
  * const ok = await runSuite({ quick: true, json: "/tmp/bench.json", svg: "/tmp/bench.svg" });
- * console.log(ok); // true
+ * assert.ok(ok);
  * ```
  */
 export async function runSuite(options: SuiteOptions): Promise<boolean> {

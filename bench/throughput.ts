@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { Ring, u32 } from "../mod.ts";
 import type { ThroughputJob, ThroughputResult } from "./workers/throughput_worker.ts";
+import { LIMIT_CAPACITY, limitRingBytes } from "./workers/_limit_ring.ts";
 import { type Plan, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
 
@@ -31,6 +32,12 @@ function spawn(job: ThroughputJob, transfer: Transferable[] = []): Promise<Throu
     };
     worker.postMessage(job, transfer);
   }).finally(() => worker.terminate());
+}
+
+/** A fresh shared memory for one limit ring of LIMIT_CAPACITY slots. */
+function limitMemory(): WebAssembly.Memory {
+  const pages = Math.ceil(limitRingBytes(LIMIT_CAPACITY) / 65536);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
 async function once(
@@ -49,6 +56,8 @@ async function once(
   }
   const extra = transport.startsWith("ringbuf")
     ? { sab: RingBuffer.getStorageForCapacity(1 << 16, Uint32Array) }
+    : transport.startsWith("limit-")
+    ? { memory: limitMemory() }
     : { handle: new Ring(u32, { ringBits: 16 }).handle() };
   const [consumer, producer] = await Promise.all([
     spawn({ ...base, ...extra, role: "consumer", cpu: cpuFor(1) }),
@@ -67,7 +76,8 @@ async function once(
  * @param count Items per ring run (postMessage uses a tenth, at most 300 000;
  * ringbuf.js push 1 at most 2 000 000).
  * @returns The plans, ids `u32.ring-item`, `u32.ring-batch`, `u32.ringbuf-item`,
- * `u32.ringbuf-batch`, `u32.message-channel`.
+ * `u32.ringbuf-batch`, `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts),
+ * `u32.message-channel`.
  */
 export function throughputPlans(count: number): Plan[] {
   const plan = (
@@ -108,6 +118,22 @@ export function throughputPlans(count: number): Plan[] {
       Math.min(count, 2_000_000),
     ),
     plan("u32.ringbuf-batch", "u32, ringbuf.js, push 256", "ringbuf-batch", 256, count),
+    plan("u32.limit-js-item", "u32, JS limit ring, every item", "limit-js-item", 1, count),
+    plan("u32.limit-js-batch", "u32, JS limit ring, every 256", "limit-js-batch", 256, count),
+    plan(
+      "u32.limit-wasm-item",
+      "u32, limit ring, Wasm atomics, every item",
+      "limit-wasm-item",
+      1,
+      count,
+    ),
+    plan(
+      "u32.limit-wasm-batch",
+      "u32, limit ring, Wasm atomics, every 256",
+      "limit-wasm-batch",
+      256,
+      count,
+    ),
     plan(
       "u32.message-channel",
       "u32, MessageChannel, Worker → Worker",

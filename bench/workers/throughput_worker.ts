@@ -11,16 +11,28 @@
 import { RingBuffer } from "ringbuf.js";
 import { Ring, type RingHandle } from "../../mod.ts";
 import { pinThread } from "./_pin.ts";
+import { consumeLimit, LIMIT_CAPACITY, produceLimit } from "./_limit_ring.ts";
 
 /** One side of one run. */
 export interface ThroughputJob {
-  transport: "ring-item" | "ring-batch" | "ringbuf-item" | "ringbuf-batch" | "postMessage";
+  transport:
+    | "ring-item"
+    | "ring-batch"
+    | "ringbuf-item"
+    | "ringbuf-batch"
+    | "postMessage"
+    | "limit-js-item"
+    | "limit-js-batch"
+    | "limit-wasm-item"
+    | "limit-wasm-batch";
   role: "producer" | "consumer";
   count: number;
   batch: number;
   handle?: RingHandle;
   sab?: SharedArrayBuffer;
   port?: MessagePort;
+  /** Memory of a limit ring (`limit-*` transports, bench/workers/_limit_ring.ts). */
+  memory?: WebAssembly.Memory;
   /** CPU this side pins its thread to (bench/workers/_pin.ts); unpinned when absent. */
   cpu?: number;
 }
@@ -134,17 +146,7 @@ scope.onmessage = async (e) => {
     scope.postMessage({ seconds, items: job.count, ok, heapBefore, heapAfter: heap() });
     return;
   }
-  const ringbuf = job.transport.startsWith("ringbuf");
-  const rb = ringbuf ? new RingBuffer(job.sab!, Uint32Array) : null;
-  const ring = ringbuf ? null : Ring.fromHandle<number, Uint32Array>(job.handle!);
-  const move = (from: number, to: number): boolean => {
-    if (job.role === "producer") {
-      if (rb) produceRingbuf(rb, from, to, job.batch);
-      else produceRing(ring!, from, to, job.batch);
-      return true;
-    }
-    return rb ? consumeRingbuf(rb, from, to) : consumeRing(ring!, from, to);
-  };
+  const move = job.transport.startsWith("limit-") ? limitMove(job) : ringMove(job);
   let ok = move(0, WARMUP);
   const heapBefore = heap();
   const start = performance.now();
@@ -152,3 +154,27 @@ scope.onmessage = async (e) => {
   const seconds = (performance.now() - start) / 1000;
   scope.postMessage({ seconds, items: job.count, ok, heapBefore, heapAfter: heap() });
 };
+
+/** Moves items `from … to − 1` through a limit ring (bench/workers/_limit_ring.ts). */
+function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
+  const wasm = job.transport.startsWith("limit-wasm");
+  return (from, to) =>
+    job.role === "producer"
+      ? produceLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to, job.batch)
+      : consumeLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to);
+}
+
+/** Moves items `from … to − 1` through the Ring or ringbuf.js. */
+function ringMove(job: ThroughputJob): (from: number, to: number) => boolean {
+  const ringbuf = job.transport.startsWith("ringbuf");
+  const rb = ringbuf ? new RingBuffer(job.sab!, Uint32Array) : null;
+  const ring = ringbuf ? null : Ring.fromHandle<number, Uint32Array>(job.handle!);
+  return (from: number, to: number): boolean => {
+    if (job.role === "producer") {
+      if (rb) produceRingbuf(rb, from, to, job.batch);
+      else produceRing(ring!, from, to, job.batch);
+      return true;
+    }
+    return rb ? consumeRingbuf(rb, from, to) : consumeRing(ring!, from, to);
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The benchmark's limit contenders: the smallest ring that keeps `Ring`'s
+ * per-commit protocol — one atomic store of the tail and one atomic load of
+ * a waiters word per commit, one atomic store of the head per consumed run,
+ * cached indices, the consumer checking every item — and nothing else (no
+ * metrics, no close flag, no 64-bit high words, no validation). Measured
+ * beside `Ring` in the same run it shows what V8 allows for this protocol,
+ * with JavaScript `Atomics` or with WebAssembly atomics on the same memory.
+ *
+ * Layout in a shared `WebAssembly.Memory` (byte offsets):
+ *
+ * ```text
+ *    0  tail u32      written by the producer (published on every commit)
+ *  128  head u32      written by the consumer (published per consumed run)
+ *  256  waiters u32   loaded by the producer after each commit (always 0 here)
+ * 1024  data          capacity × u32
+ * ```
+ *
+ * @module
+ */
+import { wasmAtomics } from "../_wasm_atomics.ts";
+
+const TAIL = 0;
+const HEAD = 128;
+const WAITERS = 256;
+const DATA = 1024;
+
+/** Slots of a limit ring in the benchmarks: the same 2^16 as the Ring and ringbuf.js contenders. */
+export const LIMIT_CAPACITY = 1 << 16;
+
+/** Bytes of memory a limit ring of `capacity` u32 slots needs. */
+export function limitRingBytes(capacity: number): number {
+  return DATA + capacity * 4;
+}
+
+/** A ring's atomic words through one of the two paths. */
+interface Words {
+  load(addr: number): number;
+  store(addr: number, value: number): void;
+}
+
+function wordsOf(memory: WebAssembly.Memory, wasm: boolean): Words {
+  if (wasm) return wasmAtomics(memory);
+  const w = new Int32Array(memory.buffer);
+  return {
+    load: (addr) => Atomics.load(w, addr >> 2),
+    store: (addr, value) => void Atomics.store(w, addr >> 2, value),
+  };
+}
+
+/**
+ * Produces `from … to − 1`, publishing every `batch` items.
+ *
+ * @param memory The ring's memory.
+ * @param capacity Slots, a power of two.
+ * @param wasm WebAssembly atomics instead of `Atomics`.
+ * @param from First item.
+ * @param to One past the last item.
+ * @param batch Items per commit.
+ * @returns Whether the waiters word stayed 0 (it always does here).
+ */
+export function produceLimit(
+  memory: WebAssembly.Memory,
+  capacity: number,
+  wasm: boolean,
+  from: number,
+  to: number,
+  batch: number,
+): boolean {
+  const words = wordsOf(memory, wasm);
+  const data = new Uint32Array(memory.buffer, DATA, capacity);
+  const mask = capacity - 1;
+  let tail = words.load(TAIL);
+  let cachedHead = words.load(HEAD);
+  let quiet = true;
+  for (let next = from; next < to;) {
+    const want = Math.min(batch, to - next);
+    while (capacity - ((tail - cachedHead) | 0) < want) cachedHead = words.load(HEAD);
+    for (let k = 0; k < want; k++) data[(tail + k) & mask] = next + k;
+    next += want;
+    tail = (tail + want) | 0;
+    words.store(TAIL, tail); // publishes `want` items
+    if (words.load(WAITERS) !== 0) quiet = false;
+  }
+  return quiet;
+}
+
+/**
+ * Consumes `from … to − 1`, checking each item, publishing the head once per readable run.
+ *
+ * @param memory The ring's memory.
+ * @param capacity Slots, a power of two.
+ * @param wasm WebAssembly atomics instead of `Atomics`.
+ * @param from First item expected.
+ * @param to One past the last item.
+ * @returns Whether every item arrived once, in order.
+ */
+export function consumeLimit(
+  memory: WebAssembly.Memory,
+  capacity: number,
+  wasm: boolean,
+  from: number,
+  to: number,
+): boolean {
+  const words = wordsOf(memory, wasm);
+  const data = new Uint32Array(memory.buffer, DATA, capacity);
+  const mask = capacity - 1;
+  let head = words.load(HEAD);
+  let ok = true;
+  for (let expected = from; expected < to;) {
+    const tail = words.load(TAIL);
+    const n = Math.min((tail - head) | 0, to - expected);
+    if (n === 0) continue;
+    for (let k = 0; k < n; k++) {
+      if (data[(head + k) & mask] !== expected + k) ok = false;
+    }
+    expected += n;
+    head = (head + n) | 0;
+    words.store(HEAD, head); // frees n slots
+  }
+  return ok;
+}
