@@ -16,6 +16,11 @@
  *   {@linkcode bindToCpu}, {@linkcode bindToNode}, {@linkcode currentCpu},
  *   {@linkcode currentNode}, {@linkcode bindMemoryToNode}.
  * - {@linkcode isProcessAlive}, clocks and the SharedRing heartbeat store.
+ * - Everything `mod.ts` exports, so one import serves both layers.
+ *
+ * Importing this module changes nothing by itself. ringmpsc binds each MPSC
+ * producer's ring to the producer's NUMA node; here that is opt-in, per
+ * Worker: `setRingPlacement(numaPlacement)`.
  *
  * Run with `--allow-ffi`, plus `--allow-read --allow-write` for the helper's
  * cache folder and `--allow-env` (see ffi/lib.ts for where it goes and
@@ -41,9 +46,6 @@
  *
  * @module
  */
-
-import { setRingPlacement } from "./src/placement.ts";
-import { numaPlacement } from "./src/native/numa_placement.ts";
 
 export { MAX_SHARED_MEMORY_SIZE, Seal, SharedMemory } from "./src/native/shared_memory.ts";
 export type {
@@ -90,12 +92,8 @@ export { nativeLibraryPath } from "./ffi/lib.ts";
 export { Closed, InvalidSharedMemory, RingError, SystemError } from "./src/errors.ts";
 export * from "./src/native/shared_ring.ts";
 export { createNumaPlacement, numaPlacement } from "./src/native/numa_placement.ts";
-// the core types SharedRing and the placement hook speak in
-export type * from "./mod.ts";
-
-// ringmpsc binds each MPSC producer's ring to its NUMA node when numaAware is on
-// (the default); with the native layer loaded, channels in this Worker do too.
-setRingPlacement(numaPlacement);
+// the whole core too, so one import serves a program that uses both
+export * from "./mod.ts";
 export * from "./src/native/buffer_pool_shared.ts";
 export * from "./src/native/broadcast_producer.ts";
 export * from "./src/native/broadcast_consumer.ts";

@@ -1,10 +1,13 @@
 /**
  * basic: an SPSC ring in one thread — reserve/commit, readable/advance,
- * send/recv. Run: deno run examples/basic.ts
+ * send/recv.
+ *
+ * Run: deno run examples/basic.ts
  *
  * @module
  */
-import { Ring, u64 } from "../mod.ts";
+import assert from "node:assert/strict";
+import { Ring, u64 } from "@ringmpsc/ringmpsc";
 
 const ring = new Ring(u64, { ringBits: 12 }); // 4096 slots of u64 (bigint)
 
@@ -22,4 +25,7 @@ const region = ring.readable()!;
 for (let i = 0; i < region.length; i++) sum += region.array[region.offset + i];
 ring.advance(region.length);
 
+assert.equal(region.length, 5);
+assert.equal(sum, 15n);
+assert.ok(ring.isEmpty());
 console.log(`basic: read ${region.length} items, sum ${sum}, ring empty: ${ring.isEmpty()}`);

@@ -1,30 +1,25 @@
 /**
  * logging_pipeline: variable-length log lines from two Workers through
  * MessageRings (zero-copy frames that never split at the wrap) to one
- * writer that formats them. Run: deno run examples/logging_pipeline.ts
+ * writer that formats them.
+ *
+ * Run: deno run --allow-read=. examples/logging_pipeline.ts
+ *
+ * (`--allow-read` lets the Workers load their module files.)
  *
  * @module
  */
-import { MessageRing } from "../mod.ts";
+import assert from "node:assert/strict";
+import { MessageRing } from "@ringmpsc/ringmpsc";
+import type { LoggerJob } from "./logging_pipeline_worker.ts";
 
 const LINES = 2_000;
 const rings = [new MessageRing({ ringBits: 14 }), new MessageRing({ ringBits: 14 })];
-const source = `import { MessageRing } from ${
-  JSON.stringify(new URL("../mod.ts", import.meta.url).href)
-};
-self.onmessage = (e) => {
-  const ring = MessageRing.fromHandle(e.data.handle);
-  const encoder = new TextEncoder();
-  for (let i = 0; i < ${LINES};) {
-    const line = encoder.encode("worker " + e.data.id + " event " + i + " " + "x".repeat(i % 50));
-    if (ring.sendMessage(line)) i++;
-  }
-  ring.close();
-};`;
-const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 const workers = rings.map((ring, id) => {
-  const w = new Worker(url, { type: "module" });
-  w.postMessage({ handle: ring.handle(), id });
+  const w = new Worker(new URL("./logging_pipeline_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  w.postMessage({ handle: ring.handle(), id, lines: LINES } satisfies LoggerJob);
   return w;
 });
 
@@ -35,9 +30,7 @@ while (rings.some((r) => !(r.isClosed() && r.ring.isEmpty()))) {
   for (const [id, ring] of rings.entries()) {
     for (let m = ring.readMessage(); m !== null; m = ring.readMessage()) {
       const line = decoder.decode(m.array.subarray(m.offset, m.offset + m.length)); // one copy: the string
-      if (!line.startsWith(`worker ${id} event ${counts[id]} `)) {
-        throw new Error(`bad line: ${line}`);
-      }
+      assert.ok(line.startsWith(`worker ${id} event ${counts[id]} `), `in order: ${line}`);
       counts[id]++;
       bytes += m.length;
       ring.advanceMessage();
@@ -46,6 +39,7 @@ while (rings.some((r) => !(r.isClosed() && r.ring.isEmpty()))) {
   await Promise.race(rings.map((r) => r.readableAsync().catch(() => {})));
 }
 workers.forEach((w) => w.terminate());
+assert.deepEqual(counts, [LINES, LINES]);
 console.log(
   `logging_pipeline: ${counts[0] + counts[1]} lines (${bytes} bytes), each worker's lines in order`,
 );

@@ -1,26 +1,25 @@
 /**
  * mpsc_pipeline: four producer Workers register on one MPSC channel (each
  * gets its own ring); the main thread consumes with consumeAll and checks
- * every producer's order. Run: deno run examples/mpsc_pipeline.ts
+ * every producer's order.
+ *
+ * Run: deno run --allow-read=. examples/mpsc_pipeline.ts
+ *
+ * (`--allow-read` lets the Workers load their module files.)
  *
  * @module
  */
-import { Closed, mpsc, u32 } from "../mod.ts";
+import assert from "node:assert/strict";
+import { Closed, mpsc, u32 } from "@ringmpsc/ringmpsc";
+import type { ProducerJob } from "./mpsc_pipeline_worker.ts";
 
 const PRODUCERS = 4;
 const EACH = 50_000;
 const channel = new mpsc.Channel(u32, { ringBits: 12, maxProducers: 2 }); // grows to 4 on demand
 
-const source = `import { mpsc } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
-self.onmessage = (e) => {
-  const producer = mpsc.Channel.fromHandle(e.data.handle).register();
-  for (let seq = 0; seq < ${EACH};) if (producer.sendOne((e.data.id << 24) | seq)) seq++;
-  self.postMessage("done");
-};`;
-const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 const done = Array.from({ length: PRODUCERS }, (_, id) => {
-  const w = new Worker(url, { type: "module" });
-  w.postMessage({ handle: channel.handle(), id });
+  const w = new Worker(new URL("./mpsc_pipeline_worker.ts", import.meta.url), { type: "module" });
+  w.postMessage({ handle: channel.handle(), id, count: EACH } satisfies ProducerJob);
   return new Promise<void>((resolve) => w.onmessage = () => (w.terminate(), resolve()));
 });
 Promise.all(done).then(() => channel.close());
@@ -29,7 +28,7 @@ const next = new Array(PRODUCERS).fill(0);
 const handler = {
   process(v: number) {
     const id = v >>> 24;
-    if ((v & 0xffffff) !== next[id]++) throw new Error(`producer ${id} out of order`);
+    assert.equal(v & 0xffffff, next[id]++, `producer ${id} in order`);
   },
 };
 for (;;) {
@@ -42,8 +41,6 @@ for (;;) {
     break;
   }
 }
-console.log(
-  `mpsc_pipeline: ${
-    next.reduce((a, b) => a + b)
-  } items from ${channel.snapshot().producers} producers, each in order`,
-);
+assert.deepEqual(next, new Array(PRODUCERS).fill(EACH));
+assert.equal(channel.snapshot().producers, PRODUCERS);
+console.log(`mpsc_pipeline: ${PRODUCERS * EACH} items from ${PRODUCERS} producers, each in order`);

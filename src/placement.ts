@@ -2,9 +2,10 @@
  * Where channel rings' memory is placed: the seed's automatic NUMA binding.
  *
  * The portable core cannot call `mbind`, so it asks a {@linkcode RingPlacement}
- * installed by the native layer (`native.ts` installs one built on
- * `platform.numa` when imported). With none installed, or on a single-node
- * machine, placement is skipped — ringmpsc's graceful fallback.
+ * installed in this Worker — the native layer's `numaPlacement`, built on
+ * `platform.numa`, once a program opts in with `setRingPlacement(numaPlacement)`.
+ * With none installed, or on a single-node machine, placement is skipped —
+ * ringmpsc's graceful fallback.
  *
  * @module
  */

@@ -1,7 +1,9 @@
 /**
- * The NUMA `RingPlacement` the native entry installs: a channel ring whose
- * producer registers on node N is bound to node N with mbind(MPOL_BIND), as
- * ringmpsc's `register()` does. Skipped entirely on single-node machines.
+ * The NUMA `RingPlacement` of the native layer: a channel ring whose producer
+ * registers on node N is bound to node N with mbind(MPOL_BIND), as ringmpsc's
+ * `register()` does. Skipped entirely on single-node machines. Opt-in, per
+ * Worker: `setRingPlacement(numaPlacement)` (importing `native.ts` installs
+ * nothing).
  *
  * @module
  */
@@ -55,8 +57,9 @@ export function createNumaPlacement(
 let machine: RingPlacement | null = null;
 
 /**
- * The placement over this machine's topology, discovered on first use; what
- * `native.ts` installs. Never throws: without NUMA (or sysfs) it places nothing.
+ * The placement over this machine's topology, discovered on first use; install
+ * it with `setRingPlacement(numaPlacement)`. Never throws: without NUMA (or
+ * sysfs) it places nothing.
  */
 export const numaPlacement: RingPlacement = {
   place(buffer, byteOffset, byteLength, node) {
