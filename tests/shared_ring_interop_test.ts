@@ -1,16 +1,26 @@
 /**
  * SharedRing v1 interop: a native C process (tests/fixtures/shared_ring_peer.c,
- * built with the project's Zig) and this Deno process share one ring through
- * a file under /dev/shm, in both directions, with both sides sleeping on
- * futexes. The C peer checks headers the way DESIGN.md §5 says and checks that
- * position i holds the value i; this side checks the same, so nothing may be
- * lost, duplicated or reordered.
+ * built with the project's Zig) that behaves on the ring exactly as ringmpsc
+ * 2.3.0 does (memfd without sealing, no waits, FUTEX_WAKE on the waiters
+ * words, its own cached_head/cached_tail) and this Deno process share one
+ * ring, through a file under /dev/shm or a memfd passed over a Unix socket, in
+ * both directions and with either side as the creator. The C peer checks
+ * headers the way DESIGN.md §5 says and checks that position i holds the
+ * value i; this side checks the same, so nothing may be lost, duplicated or
+ * reordered.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { SharedMemory, SharedRing } from "../native.ts";
+import {
+  closeFd,
+  FdServer,
+  InvalidSharedMemory,
+  recvFdAsync,
+  SharedMemory,
+  SharedRing,
+} from "../native.ts";
 import { Closed, RingCorrupt, SlotSizeMismatch, u32, u64, WaitStrategy } from "../mod.ts";
 import { hasPython } from "./_toolchain.ts";
 
@@ -26,10 +36,16 @@ interface PeerReport {
   role: string;
   items: number;
   ok: boolean;
-  waits: number;
+  /** Times it found the ring empty (full) and polled: ringmpsc has no waits. */
+  polls: number;
+  /** FUTEX_WAKE calls it made because the other side's waiters word was > 0. */
   wakes: number;
+  /** Sleepers those calls woke, as the kernel counted them. */
+  woken: number;
   heartbeat: boolean;
   heartbeat_advanced: boolean;
+  /** F_GET_SEALS of the ring's fd; -1 for a /dev/shm file. */
+  seals: number;
 }
 
 /** What the C peer printed and how it ended. */
@@ -199,6 +215,40 @@ function produceAll(ring: SharedRing<bigint, BigUint64Array>, count: number, see
   return waits;
 }
 
+/**
+ * Runs the peer as the creator of a memfd ring (`create` or `create-consume`
+ * with WHERE = unix:SOCKET) and receives the memfd it sends, as a ringmpsc
+ * process would hand its ring over.
+ */
+async function peerCreatesMemfd(
+  args: string[],
+  tag: string,
+): Promise<{ peer: Peer; fd: number }> {
+  const socket = `/tmp/ringmpsc-interop-${Deno.pid}-${tag}.sock`;
+  removeFile(socket);
+  using server = FdServer.listen(socket);
+  const accepted = server.acceptAsync();
+  const peer = await spawnPeer([args[0], `unix:${socket}`, ...args.slice(1)]);
+  const conn = await accepted;
+  try {
+    return { peer, fd: await recvFdAsync(conn) };
+  } finally {
+    closeFd(conn);
+  }
+}
+
+/** Reads the raw words a ringmpsc peer keeps: its caches and its padding. */
+function peerWords(memory: SharedMemory) {
+  const view = new DataView(memory.buffer, 0, 512);
+  return {
+    tail: view.getBigUint64(0x080, true),
+    cachedHead: view.getBigUint64(0x088, true),
+    head: view.getBigUint64(0x100, true),
+    cachedTail: view.getBigUint64(0x108, true),
+    padding: new Uint8Array(memory.buffer, 0x18c, 0x200 - 0x18c).some((b) => b !== 0),
+  };
+}
+
 /** Reads a few raw header fields (little-endian) through a second mapping. */
 function readRawHeader(path: string) {
   using memory = SharedMemory.attachPath(path);
@@ -337,7 +387,9 @@ Deno.test({ name: "SharedRing v1 interop with a native C peer", ignore: !hasPyth
     const start = 2n ** 32n - 3000n;
     const setPositions = (view: DataView) => {
       view.setBigUint64(0x080, start, true); // tail
+      view.setBigUint64(0x088, start, true); // cached_head, as ringmpsc's producer left it
       view.setBigUint64(0x100, start, true); // head
+      view.setBigUint64(0x108, start, true); // cached_tail, as ringmpsc's consumer left it
     };
     const count = 20_000;
     // Deno produces across the carry (its tail store writes all 64 bits), C consumes.
@@ -464,4 +516,97 @@ Deno.test({ name: "SharedRing v1 interop with a native C peer", ignore: !hasPyth
       }
     },
   );
+  await t.step(
+    "a ringmpsc memfd (never sealed) is refused by name, then attached with the option",
+    async () => {
+      const { peer, fd } = await peerCreatesMemfd(
+        ["create", "10", String(ITEMS), String(PAUSE_EVERY)],
+        "memfd-produce",
+      );
+      try {
+        // Identity before seals: the wrong element type is reported as such.
+        assert.throws(() => SharedRing.attach(u32, fd), SlotSizeMismatch);
+        assert.throws(
+          () => SharedRing.attach(u64, fd),
+          (error: unknown) =>
+            error instanceof InvalidSharedMemory &&
+            /received seals 0x1/.test(error.message) &&
+            /allowUnsealedSigbusRisk: true/.test(error.message) &&
+            /SIGBUS/.test(error.message),
+        );
+        assert.throws(
+          () => SharedRing.attach(u64, fd, { allowUnsealedSigbusRisk: "yes" as never }),
+          TypeError,
+        );
+        using ring = SharedRing.attach(u64, fd, { allowUnsealedSigbusRisk: true });
+        const waits = consumeAll(ring, ITEMS);
+        // ringmpsc's close() stores closed = 1 and wakes nobody: the guard timeout finds it.
+        assert.throws(() => ring.waitReadable(HANG_GUARD), Closed);
+        const r = await peer.result();
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(
+          { role: r.report?.role, items: r.report?.items, seals: r.report?.seals },
+          { role: "producer", items: ITEMS, seals: 1 },
+        );
+        assert.ok(waits > 0, "the Deno consumer never had to wait");
+        assert.ok(r.report!.wakes > 0, "the C commit never saw consumer_waiters > 0");
+        using raw = SharedMemory.attach(fd, { requireSeals: false });
+        assert.equal(raw.seals, 1);
+        const words = peerWords(raw);
+        assert.equal(words.tail, BigInt(ITEMS));
+        // The C producer keeps cached_head as ringmpsc does: its last load of head.
+        assert.ok(words.cachedHead > 0n && words.cachedHead <= words.head, `${words.cachedHead}`);
+      } finally {
+        await peer.stop();
+        closeFd(fd);
+      }
+    },
+  );
+
+  await t.step(
+    "C creates a memfd and consumes, Deno attaches it and produces; the C advance wakes Deno",
+    async () => {
+      const { peer, fd } = await peerCreatesMemfd(
+        ["create-consume", "10", String(ITEMS), String(PAUSE_EVERY)],
+        "memfd-consume",
+      );
+      try {
+        using ring = SharedRing.attach(u64, fd, { allowUnsealedSigbusRisk: true });
+        const waits = produceAll(ring, ITEMS, Deno.pid);
+        const r = await peer.result();
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(
+          { role: r.report?.role, items: r.report?.items, ok: r.report?.ok },
+          { role: "consumer", items: ITEMS, ok: true },
+        );
+        assert.equal(r.report!.heartbeat_advanced, true, "the Deno commits never stamped it");
+        assert.ok(waits > 0, "the Deno producer never had to wait");
+        assert.ok(r.report!.wakes > 0, "the C advance never saw producer_waiters > 0");
+        using raw = SharedMemory.attach(fd, { requireSeals: false });
+        const words = peerWords(raw);
+        // The C consumer keeps cached_tail as ringmpsc does: its last load of tail.
+        assert.deepEqual([words.head, words.cachedTail], [BigInt(ITEMS), BigInt(ITEMS)]);
+      } finally {
+        await peer.stop();
+        closeFd(fd);
+      }
+    },
+  );
+
+  await t.step("the C peer writes nothing past closed (0x18C–0x1FF stay zero)", async () => {
+    const { peer, fd } = await peerCreatesMemfd(["create", "4", "0"], "memfd-empty");
+    try {
+      const r = await peer.result();
+      assert.equal(r.code, 0, r.stderr);
+      using raw = SharedMemory.attach(fd, { requireSeals: false });
+      assert.equal(peerWords(raw).padding, false);
+      assert.equal(new DataView(raw.buffer).getUint32(0x188, true), 1); // closed
+      using ring = SharedRing.attach(u64, fd, { allowUnsealedSigbusRisk: true });
+      assert.equal(ring.isClosed(), true);
+      assert.equal(ring.isProducerAlive(600e9), true); // create stamps a first heartbeat
+    } finally {
+      await peer.stop();
+      closeFd(fd);
+    }
+  });
 });

@@ -17,7 +17,14 @@ import {
   u64,
   VersionMismatch,
 } from "../mod.ts";
-import { closeFd, FdServer, sendFd, SharedMemory, SharedRing } from "../native.ts";
+import {
+  closeFd,
+  FdServer,
+  InvalidSharedMemory,
+  sendFd,
+  SharedMemory,
+  SharedRing,
+} from "../native.ts";
 
 const CHILD = new URL("./workers/shared_ring_child.ts", import.meta.url).pathname;
 
@@ -245,7 +252,8 @@ Deno.test("shared ring: random forged headers are rejected or harmless (property
         } catch (err) {
           assert.ok(
             err instanceof InvalidMagic || err instanceof VersionMismatch ||
-              err instanceof SlotSizeMismatch || err instanceof RingCorrupt,
+              err instanceof SlotSizeMismatch || err instanceof RingCorrupt ||
+              (err instanceof RangeError && /ring_bits must be between 1 and 30/.test(err.message)),
             `unexpected ${err}`,
           );
         }
@@ -270,4 +278,31 @@ Deno.test("shared ring: commits through .ring stamp the heartbeat; a 2^32 distan
   assert.equal(peer.tryRecv(), 1n);
   words[0x80 / 8] += 2n ** 32n; // the low words agree (empty), the 64-bit positions do not
   assert.throws(() => peer.readable(), RingCorrupt);
+});
+
+Deno.test("shared ring: ring_bits legal for ringmpsc but over 30 is a clear RangeError", () => {
+  using good = SharedRing.create(u64, 5);
+  using memory = SharedMemory.attach(good.getFd());
+  const view = new DataView(memory.buffer, 0, 512);
+  for (const bits of [31, 40, 63]) {
+    view.setUint32(0x00c, bits, true);
+    view.setBigUint64(0x010, 2n ** BigInt(bits), true);
+    view.setBigUint64(0x018, 2n ** BigInt(bits) - 1n, true);
+    assert.throws(() => SharedRing.attach(u64, good.getFd()), {
+      name: "RangeError",
+      message: "Cannot attach shared ring as its ring_bits must be between 1 and 30 (ringmpsc " +
+        `allows up to 63; this library maps at most 2^30 slots): received ${bits}`,
+    });
+  }
+  view.setUint32(0x00c, 64, true); // no ringmpsc can write this: a u6 holds at most 63
+  assert.throws(() => SharedRing.attach(u64, good.getFd()), RingCorrupt);
+});
+
+Deno.test("shared ring: attach of an fd that is not shared memory fails at once", () => {
+  const path = `/tmp/ringmpsc-not-shm-${Deno.pid}.sock`;
+  using server = FdServer.listen(path);
+  assert.throws(() => SharedRing.attach(u64, server.fd), InvalidSharedMemory);
+  assert.throws(() => SharedRing.attach(u64, -1), RangeError);
+  assert.throws(() => SharedRing.attach(u64, "3" as never), TypeError);
+  assert.throws(() => SharedRing.attach(u64, 3, null as never), TypeError);
 });

@@ -1,6 +1,7 @@
 /**
- * Internal: reads small text files through the native helper, for sysfs and
- * procfs files that Deno's own file API refuses without `--allow-all`.
+ * Internal: reads small files through the native helper, for sysfs and
+ * procfs files that Deno's own file API refuses without `--allow-all`, and
+ * for the first bytes of a memfd without mapping it.
  *
  * @module
  */
@@ -15,6 +16,24 @@ const MAX_BYTES = 1 << 24;
 const decoder = new TextDecoder();
 
 /**
+ * Reads the first `capacity` bytes of a file with read(2) (a file shorter
+ * than that gives fewer bytes). Reading, unlike mapping, cannot fault when a
+ * peer truncates the file meanwhile.
+ *
+ * @param path The file's path (e.g. `/proc/self/fd/7`).
+ * @param capacity The most bytes to read.
+ * @returns The bytes read, or `undefined` when the file does not exist.
+ * @throws {SystemError} When it cannot be opened or read.
+ */
+export function readFileStart(path: string, capacity: number): Uint8Array | undefined {
+  const buffer = new Uint8Array(capacity);
+  const n = native().rmpsc_read_file(cString(path, "the path"), buffer, capacity);
+  if (n === -Errno.ENOENT || n === -Errno.ENOTDIR) return undefined;
+  if (n < 0) throw systemError(n, `Cannot read ${JSON.stringify(path)} as open or read failed`);
+  return buffer.subarray(0, n);
+}
+
+/**
  * Reads a whole text file.
  *
  * @param path The file's path.
@@ -22,13 +41,9 @@ const decoder = new TextDecoder();
  * @throws {SystemError} When it cannot be read, or is over 16 MiB (EFBIG).
  */
 export function readTextFile(path: string): string | undefined {
-  const name = cString(path, "the path");
   for (let capacity = 1 << 16; capacity <= MAX_BYTES; capacity *= 4) {
-    const buffer = new Uint8Array(capacity);
-    const n = native().rmpsc_read_file(name, buffer, capacity);
-    if (n === -Errno.ENOENT || n === -Errno.ENOTDIR) return undefined;
-    if (n < 0) throw systemError(n, `Cannot read ${JSON.stringify(path)} as open or read failed`);
-    if (n < capacity) return decoder.decode(buffer.subarray(0, n));
+    const bytes = readFileStart(path, capacity);
+    if (bytes === undefined || bytes.length < capacity) return bytes && decoder.decode(bytes);
   }
   throw systemError(Errno.EFBIG, `Cannot read ${JSON.stringify(path)} as it is over 16 MiB`);
 }

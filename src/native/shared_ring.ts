@@ -36,10 +36,18 @@
  */
 
 import type { ElementStore, ElementType } from "../element.ts";
-import { InvalidMagic, RingCorrupt, SlotSizeMismatch, VersionMismatch } from "../errors.ts";
+import {
+  InvalidMagic,
+  InvalidSharedMemory,
+  RingCorrupt,
+  SlotSizeMismatch,
+  VersionMismatch,
+} from "../errors.ts";
 import type { Region, Reservation } from "../reservation.ts";
 import { MAX_RING_BITS } from "../config.ts";
-import { checkInteger } from "../_validate.ts";
+import { checkBoolean, checkFd, checkInteger, checkObject } from "../_validate.ts";
+import { native } from "../../ffi/lib.ts";
+import { readFileStart } from "./_read_file.ts";
 import { type AsyncWaitOptions, Ring, type RingLayout } from "../ring.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
@@ -55,6 +63,9 @@ export const SHARED_RING_VERSION = 1;
 export const SHARED_RING_HEADER_SIZE = 512;
 
 const PAGE = 4096;
+
+/** ringmpsc's ring_bits is a u6: the most a header from it can hold. */
+const MAX_FOREIGN_RING_BITS = 63;
 
 /** Where `Ring` finds its words in a SharedRing header. */
 export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
@@ -95,17 +106,10 @@ function writeHeader(memory: SharedMemory, ringBits: number, slotSize: number): 
 }
 
 /**
- * Checks a header written by a peer that may lie; returns its ringBits.
- * Throws a typed error for the first field an honest creator could not have written.
+ * Checks what ringmpsc's own attach checks (magic, version, slot_size), in
+ * that order, on any copy of the header.
  */
-function readHeader(memory: SharedMemory, slotSize: number): number {
-  if (memory.size < SHARED_RING_HEADER_SIZE) {
-    throw new RingCorrupt(
-      `Cannot attach shared ring as the mapping is smaller than its header: received ${memory.size} bytes`,
-    );
-  }
-  const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
-  const magic = BigInt.asUintN(64, Atomics.load(new BigInt64Array(memory.buffer, 0, 1), 0));
+function checkIdentity(view: DataView, magic: bigint, slotSize: number): void {
   if (magic !== SHARED_RING_MAGIC) {
     throw new InvalidMagic(
       `Cannot attach shared ring as its magic is not RNGSHRD: received 0x${magic.toString(16)}`,
@@ -123,10 +127,28 @@ function readHeader(memory: SharedMemory, slotSize: number): number {
       `Cannot attach shared ring as its slot size must be ${slotSize} bytes: received ${slot}`,
     );
   }
+}
+
+/**
+ * Checks a header written by a peer that may lie; returns its ringBits.
+ * Throws a typed error for the first field an honest creator could not have written.
+ */
+function readHeader(memory: SharedMemory, slotSize: number): number {
+  if (memory.size < SHARED_RING_HEADER_SIZE) throw tooSmall(memory.size);
+  const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
+  const magic = BigInt.asUintN(64, Atomics.load(new BigInt64Array(memory.buffer, 0, 1), 0));
+  checkIdentity(view, magic, slotSize);
   const ringBits = view.getUint32(0x00c, true);
   const corrupt = (what: string, value: bigint | number) =>
     new RingCorrupt(`Cannot attach shared ring as its ${what} is inconsistent: received ${value}`);
-  if (ringBits < 1 || ringBits > 30) throw corrupt("ring_bits", ringBits);
+  if (ringBits < 1 || ringBits > MAX_FOREIGN_RING_BITS) throw corrupt("ring_bits", ringBits);
+  if (ringBits > MAX_RING_BITS) {
+    throw new RangeError(
+      `Cannot attach shared ring as its ring_bits must be between 1 and ${MAX_RING_BITS} ` +
+        `(ringmpsc allows up to ${MAX_FOREIGN_RING_BITS}; this library maps at most ` +
+        `2^${MAX_RING_BITS} slots): received ${ringBits}`,
+    );
+  }
   const capacity = 2 ** ringBits;
   const headerSize = view.getUint32(0x024, true);
   if (headerSize !== SHARED_RING_HEADER_SIZE) throw corrupt("header_size", headerSize);
@@ -139,6 +161,41 @@ function readHeader(memory: SharedMemory, slotSize: number): number {
     throw corrupt(`total_size (mapping is ${memory.size} bytes)`, total);
   }
   return ringBits;
+}
+
+function tooSmall(size: number): RingCorrupt {
+  return new RingCorrupt(
+    `Cannot attach shared ring as the mapping is smaller than its header: received ${size} bytes`,
+  );
+}
+
+/**
+ * Checks magic, version and slot_size from a read(2) copy of the memfd's
+ * header, before anything is mapped: a mismatch is reported as such even for
+ * a memfd that cannot be mapped safely (unsealed), and reading cannot fault.
+ * Only shmem files (memfds, /dev/shm files) are read, as a read from a pipe
+ * could block; other fds are left to the mapping's own checks.
+ */
+function peekIdentity(fd: number, slotSize: number): void {
+  if (native().rmpsc_get_seals(fd) < 0) return;
+  const copy = readFileStart(`/proc/self/fd/${fd}`, SHARED_RING_HEADER_SIZE);
+  if (copy === undefined) return;
+  if (copy.length < SHARED_RING_HEADER_SIZE) throw tooSmall(copy.length);
+  const view = new DataView(copy.buffer, copy.byteOffset, SHARED_RING_HEADER_SIZE);
+  checkIdentity(view, view.getBigUint64(0, true), slotSize);
+}
+
+/** Options of {@linkcode SharedRing.attach}. */
+export interface SharedRingAttachOptions {
+  /**
+   * Attach a memfd that is not sealed against shrinking (default `false`).
+   * ringmpsc creates its memfds without `MFD_ALLOW_SEALING`, so its rings can
+   * never be sealed and are refused unless this is `true`. The risk is in the
+   * name: a peer that shrinks the memfd afterwards makes this process's next
+   * access to the ring fault with SIGBUS, which kills it. Pass it only for a
+   * peer you trust (your own ringmpsc process).
+   */
+  readonly allowUnsealedSigbusRisk?: boolean;
 }
 
 /** Options of {@linkcode SharedRing.create}. */
@@ -227,21 +284,51 @@ export class SharedRing<V, S extends ElementStore> {
    * duplicated by the mapping's owner; closing the ring closes this process's
    * use of it.
    *
+   * Magic, version and slot size are checked first, from a copy of the header
+   * read without mapping; then the seals (see
+   * {@linkcode SharedRingAttachOptions.allowUnsealedSigbusRisk} for rings made
+   * by ringmpsc); then, on the mapping, every other header field.
+   *
    * @param element The element type; its size must match the header's slot_size.
    * @param fd The memfd.
+   * @param options Whether an unsealed memfd from a trusted peer is accepted.
    * @returns The ring.
    * @throws {InvalidMagic} If the memory holds no SharedRing.
    * @throws {VersionMismatch} If the header's version is not 1.
    * @throws {SlotSizeMismatch} If the element size differs from slot_size.
+   * @throws {InvalidSharedMemory} If the memfd is not sealed against shrinking
+   * and growing and cannot be, unless `allowUnsealedSigbusRisk` is `true`.
+   * @throws {RangeError} If `fd` is out of range, or the header's ring_bits is
+   * legal for ringmpsc (up to 63) but above 30.
+   * @throws {TypeError} If an option has the wrong type.
    * @throws {RingCorrupt} If any other header field is inconsistent.
-   * @throws {SystemError} If the fd is unusable or lacks the seals.
+   * @throws {SystemError} If the fd is unusable.
    */
   static attach<V, S extends ElementStore>(
     element: ElementType<V, S>,
     fd: number,
+    options: SharedRingAttachOptions = {},
   ): SharedRing<V, S> {
+    const action = "attach shared ring";
     SharedRing.#check(element);
-    return SharedRing.#attached(element, SharedMemory.attach(fd));
+    checkFd(action, fd);
+    checkObject(action, "options", options);
+    const unsealed = options.allowUnsealedSigbusRisk ?? false;
+    checkBoolean(action, "options.allowUnsealedSigbusRisk", unsealed);
+    peekIdentity(fd, element.bytes);
+    let memory: SharedMemory;
+    try {
+      memory = SharedMemory.attach(fd, { requireSeals: !unsealed });
+    } catch (error) {
+      if (!(error instanceof InvalidSharedMemory)) throw error;
+      throw new InvalidSharedMemory(
+        `${error.message}. ringmpsc's rings are never sealed: to attach one from a trusted ` +
+          "peer pass { allowUnsealedSigbusRisk: true }, and a peer that then shrinks the memfd " +
+          "crashes this process with SIGBUS",
+        { cause: error },
+      );
+    }
+    return SharedRing.#attached(element, memory);
   }
 
   /**
