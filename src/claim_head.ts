@@ -12,6 +12,8 @@
  * the low 32 bits of the head are used (positions wrap safely); the high word
  * is not maintained on these rings.
  *
+ * Spin checks the claim against an overwriting producer: `models/claim_head.pml`.
+ *
  * @module
  */
 

@@ -29,6 +29,8 @@
  * The high word is kept right for 64-bit readers: the one commit or advance in
  * 2^32 that carries into it publishes all 64 bits with one atomic store.
  *
+ * Spin checks this publish/acquire protocol exhaustively: `models/spsc.pml`.
+ *
  * @module
  */
 
