@@ -38,3 +38,4 @@ export * from "./src/message_ring.ts";
 export * from "./src/placement.ts";
 export * from "./src/buffer_pool.ts";
 export * from "./src/broadcast/mod.ts";
+export * from "./src/web_streams/mod.ts";

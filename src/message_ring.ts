@@ -126,6 +126,14 @@ export class MessageRing {
 
   // ── Producer ────────────────────────────────────────────────────────────
 
+  #checkLength(what: string, length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.maxMessage()) {
+      throw new RangeError(
+        `Cannot ${what} as its length must be between 0 and ${this.maxMessage()}: received ${length}`,
+      );
+    }
+  }
+
   /**
    * Reserves room for a message of `length` bytes; write the payload into
    * `array[offset … offset + length)` of the returned window (reused), then
@@ -136,11 +144,7 @@ export class MessageRing {
    * @throws {RangeError} If `length` exceeds {@linkcode MessageRing.maxMessage}.
    */
   reserveMessage(length: number): Region<Uint8Array> | null {
-    if (!Number.isInteger(length) || length < 0 || length > this.maxMessage()) {
-      throw new RangeError(
-        `Cannot reserve a message as its length must be between 0 and ${this.maxMessage()}: received ${length}`,
-      );
-    }
+    this.#checkLength("reserve a message", length);
     const frame = frameBytes(length);
     let r = this.#ring.reserve(frame);
     if (r === null) return null;
@@ -262,6 +266,22 @@ export class MessageRing {
    */
   readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
     return this.#ring.readableAsync(options);
+  }
+
+  /**
+   * Resolves once a message of `length` bytes can be reserved, without
+   * blocking the event loop (it waits for room for the frame and the
+   * padding it may need at the end of the ring).
+   *
+   * @param length Payload bytes.
+   * @param options Timeout and abort signal.
+   * @throws {RangeError} If `length` exceeds {@linkcode MessageRing.maxMessage}.
+   * @throws {Closed} If the ring is closed.
+   */
+  writableAsync(length: number, options: AsyncWaitOptions = {}): Promise<void> {
+    this.#checkLength("wait for room", length);
+    // padding before a frame is shorter than the frame, so twice the frame always does
+    return this.#ring.writableAsync(Math.min(2 * frameBytes(length), this.#capacity), options);
   }
 
   /** Closes the ring. */
