@@ -35,6 +35,7 @@ export * from "./src/claim_head.ts";
 export * as mpmc from "./src/mpmc/mod.ts";
 export * from "./src/event_loop.ts";
 export * from "./src/message_ring.ts";
+export * from "./src/value_channel.ts";
 export * from "./src/placement.ts";
 export * from "./src/buffer_pool.ts";
 export * from "./src/broadcast/mod.ts";

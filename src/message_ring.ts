@@ -167,16 +167,22 @@ export class MessageRing {
   /**
    * Publishes the reserved message with one store.
    *
-   * @throws {RangeError} If no message is reserved.
+   * @param length Payload bytes written, when fewer than reserved (an
+   * encoder that reserved its worst case); default all of them.
+   * @throws {RangeError} If no message is reserved, or `length` exceeds the reservation.
    */
-  commitMessage(): void {
+  commitMessage(length: number = this.#write.length): void {
     if (this.#pending === 0) throw new RangeError("Cannot commit a message as none is reserved");
+    if (!Number.isInteger(length) || length < 0 || length > this.#write.length) {
+      throw new RangeError(
+        `Cannot commit a message as its length must be between 0 and ${this.#write.length}: received ${length}`,
+      );
+    }
     const at = this.#pendingAt / 4;
-    this.#words[at] = this.#write.length;
+    this.#words[at] = length;
     this.#words[at + 1] = 0;
-    const frame = this.#pending;
     this.#pending = 0;
-    this.#ring.commit(frame); // publishes the whole frame
+    this.#ring.commit(frameBytes(length)); // publishes the whole frame
   }
 
   /**
