@@ -24,6 +24,7 @@
  */
 
 import { RingCorrupt } from "./errors.ts";
+import { checkInteger } from "./_validate.ts";
 import { u8 } from "./element.ts";
 import { Region } from "./reservation.ts";
 import { type AsyncWaitOptions, Ring, type RingHandle } from "./ring.ts";
@@ -127,11 +128,7 @@ export class MessageRing {
   // ── Producer ────────────────────────────────────────────────────────────
 
   #checkLength(what: string, length: number): void {
-    if (!Number.isInteger(length) || length < 0 || length > this.maxMessage()) {
-      throw new RangeError(
-        `Cannot ${what} as its length must be between 0 and ${this.maxMessage()}: received ${length}`,
-      );
-    }
+    checkInteger(what, "length", length, 0, this.maxMessage());
   }
 
   /**
@@ -173,11 +170,7 @@ export class MessageRing {
    */
   commitMessage(length: number = this.#write.length): void {
     if (this.#pending === 0) throw new RangeError("Cannot commit a message as none is reserved");
-    if (!Number.isInteger(length) || length < 0 || length > this.#write.length) {
-      throw new RangeError(
-        `Cannot commit a message as its length must be between 0 and ${this.#write.length}: received ${length}`,
-      );
-    }
+    checkInteger("commit a message", "length", length, 0, this.#write.length);
     const at = this.#pendingAt / 4;
     this.#words[at] = length;
     this.#words[at + 1] = 0;

@@ -14,6 +14,7 @@
 
 import { Closed } from "./errors.ts";
 import { MessageRing } from "./message_ring.ts";
+import { checkInstance } from "./_validate.ts";
 import type { RingHandle } from "./ring.ts";
 import type { AsyncWaitOptions } from "./waiter.ts";
 import type { Config } from "./config.ts";
@@ -60,9 +61,12 @@ export class ValueChannel<T = unknown> {
    * up to half of it.
    * @param ring An existing ring (use `fromHandle` in another Worker).
    * @throws {RangeError} If ringBits is out of range.
+   * @throws {TypeError} If `ring` is not a MessageRing.
    */
   constructor(config: Partial<Config> = {}, ring?: MessageRing) {
-    this.#ring = ring ?? new MessageRing(config);
+    this.#ring = ring === undefined
+      ? new MessageRing(config)
+      : checkInstance("make value channel", "ring", ring, MessageRing);
   }
 
   /**

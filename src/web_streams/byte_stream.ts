@@ -6,7 +6,8 @@
  */
 
 import { Closed } from "../errors.ts";
-import type { MessageRing } from "../message_ring.ts";
+import { MessageRing } from "../message_ring.ts";
+import { checkInstance, checkInteger, checkObject } from "../_validate.ts";
 
 /** Options of {@linkcode toByteStream}. */
 export interface ByteStreamOptions {
@@ -27,7 +28,8 @@ export interface ByteStreamOptions {
  * @param ring The consumer side.
  * @param options The chunk size of default reads.
  * @returns The stream.
- * @throws {RangeError} If `autoAllocateChunkSize` is not an integer ≥ 1.
+ * @throws {TypeError} If `ring` is not a MessageRing or `options` not an object.
+ * @throws {RangeError} If `autoAllocateChunkSize` is not an integer in [1, 2^30].
  *
  * @example A BYOB read
  * ```ts
@@ -46,12 +48,15 @@ export function toByteStream(
   ring: MessageRing,
   options: ByteStreamOptions = {},
 ): ReadableStream<Uint8Array> {
-  const autoAllocateChunkSize = options.autoAllocateChunkSize ?? 65536;
-  if (!Number.isInteger(autoAllocateChunkSize) || autoAllocateChunkSize < 1) {
-    throw new RangeError(
-      `Cannot make byte stream as autoAllocateChunkSize must be an integer ≥ 1: received ${autoAllocateChunkSize}`,
-    );
-  }
+  checkInstance("make byte stream", "ring", ring, MessageRing);
+  checkObject("make byte stream", "options", options);
+  const autoAllocateChunkSize = checkInteger(
+    "make byte stream",
+    "autoAllocateChunkSize",
+    options.autoAllocateChunkSize ?? 65536,
+    1,
+    2 ** 30,
+  );
   /** Bytes of the head message already handed out. */
   let done = 0;
   const abort = new AbortController();

@@ -5,6 +5,7 @@
  */
 
 import { Closed } from "../errors.ts";
+import { checkInteger, checkObject } from "../_validate.ts";
 import { type Consumable, type StreamSource, streamSource } from "./source.ts";
 import type { MessageRing } from "../message_ring.ts";
 import type { BroadcastLike } from "./source.ts";
@@ -18,6 +19,9 @@ export interface ReadableStreamOptions {
    */
   readonly highWaterMark?: number;
 }
+
+/** The largest high-water mark: more than any ring holds. */
+const MAX_HIGH_WATER_MARK = 2 ** 30;
 
 function isSource<T>(x: unknown): x is StreamSource<T> {
   const s = x as StreamSource<T>;
@@ -36,7 +40,8 @@ function isSource<T>(x: unknown): x is StreamSource<T> {
  * @param options The high-water mark.
  * @returns The stream.
  * @throws {TypeError} If `from` is not a consumer side.
- * @throws {RangeError} If the high-water mark is not an integer ≥ 0.
+ * @throws {TypeError} If `options` is not an object.
+ * @throws {RangeError} If the high-water mark is not an integer in [0, 2^30].
  *
  * @example Reading a ring as a stream
  * ```ts
@@ -67,12 +72,14 @@ export function toReadableStream<V>(
   from: StreamSource<V> | Consumable<V>,
   options: ReadableStreamOptions = {},
 ): ReadableStream<V> {
-  const highWaterMark = options.highWaterMark ?? 0;
-  if (!Number.isInteger(highWaterMark) || highWaterMark < 0) {
-    throw new RangeError(
-      `Cannot make readable stream as highWaterMark must be an integer ≥ 0: received ${highWaterMark}`,
-    );
-  }
+  checkObject("make readable stream", "options", options);
+  const highWaterMark = checkInteger(
+    "make readable stream",
+    "highWaterMark",
+    options.highWaterMark ?? 0,
+    0,
+    MAX_HIGH_WATER_MARK,
+  );
   const source: StreamSource<V> = isSource<V>(from) ? from : streamSource(from as Consumable<V>);
   const abort = new AbortController();
   return new ReadableStream<V>({

@@ -9,6 +9,7 @@
 
 import type { AsyncWaitOptions } from "../waiter.ts";
 import { MessageRing } from "../message_ring.ts";
+import { describe } from "../_validate.ts";
 import { Closed } from "../errors.ts";
 
 /** What a writable stream needs of a producer side. */
@@ -149,7 +150,7 @@ export function streamSink<V>(producer: Producible<V>): StreamSink<V | Uint8Arra
   if (wait === undefined || typeof p.sendOne !== "function" || typeof p.isClosed !== "function") {
     throw new TypeError(
       `Cannot make stream sink as the producer has no way to send items: received ${
-        Object.prototype.toString.call(producer)
+        describe(producer)
       }`,
     );
   }

@@ -10,6 +10,7 @@
 import type { AsyncWaitOptions } from "../waiter.ts";
 import type { Handler } from "../ring.ts";
 import { MessageRing } from "../message_ring.ts";
+import { describe } from "../_validate.ts";
 
 /** What a readable stream needs of a consumer side. */
 export interface StreamSource<T> {
@@ -151,7 +152,7 @@ export function streamSource<V>(consumer: Consumable<V>): StreamSource<V | Uint8
   if (consume === undefined || typeof c.readableAsync !== "function") {
     throw new TypeError(
       `Cannot make stream source as the consumer has no way to consume items: received ${
-        Object.prototype.toString.call(consumer)
+        describe(consumer)
       }`,
     );
   }

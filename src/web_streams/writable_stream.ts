@@ -5,6 +5,7 @@
  */
 
 import type { MessageRing } from "../message_ring.ts";
+import { checkBoolean, checkObject } from "../_validate.ts";
 import {
   type BroadcastProducerLike,
   type Producible,
@@ -35,7 +36,7 @@ function isSink<T>(x: unknown): x is StreamSink<T> {
  * @param to A producer side (see {@linkcode streamSink}) or a {@linkcode StreamSink}.
  * @param options Whether to close the side.
  * @returns The stream.
- * @throws {TypeError} If `to` is not a producer side.
+ * @throws {TypeError} If `to` is not a producer side, or an option has the wrong type.
  *
  * @example Piping into a ring
  * ```ts
@@ -67,7 +68,12 @@ export function toWritableStream<V>(
   options: WritableStreamOptions = {},
 ): WritableStream<V> {
   const sink: StreamSink<V> = isSink<V>(to) ? to : streamSink(to as Producible<V>);
-  const closeTarget = options.closeTarget ?? true;
+  checkObject("make writable stream", "options", options);
+  const closeTarget = checkBoolean(
+    "make writable stream",
+    "closeTarget",
+    options.closeTarget ?? true,
+  );
   return new WritableStream<V>({
     async write(chunk, controller) {
       // controller.signal aborts at once on abort(), even with this write in flight
