@@ -8,20 +8,11 @@
 import assert from "node:assert/strict";
 import { Ring, u32 } from "../mod.ts";
 import type { StressJob, StressResult } from "./workers/ring_stress_worker.ts";
+import { runWorker } from "./_run_worker.ts";
 
 const WORKER = new URL("./workers/ring_stress_worker.ts", import.meta.url);
 
-function run(job: StressJob): Promise<StressResult> {
-  const worker = new Worker(WORKER, { type: "module" });
-  return new Promise<StressResult>((resolve, reject) => {
-    worker.onmessage = (e) => resolve(e.data);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(e.message));
-    };
-    worker.postMessage(job);
-  }).finally(() => worker.terminate());
-}
+const run = (job: StressJob) => runWorker<StressJob, StressResult>(WORKER, job);
 
 function expectedChecksum(count: number): number {
   let sum = 0;

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { Closed, ValueChannel } from "../mod.ts";
 import { valueFor, type ValueJob } from "./workers/value_peer.ts";
+import { runWorker } from "./_run_worker.ts";
 
 Deno.test("value channel: every JSON type, in order, and undefined only when empty", () => {
   const ch = new ValueChannel({ ringBits: 10 });
@@ -57,19 +58,9 @@ Deno.test("value channel: the async iterator ends at close, after every value", 
 
 Deno.test("value channel: two Workers, 20000 objects through a 4 KiB ring, every one checked", async () => {
   const ch = new ValueChannel({ ringBits: 12 });
-  const run = (job: ValueJob) => {
-    const worker = new Worker(new URL("./workers/value_peer.ts", import.meta.url), {
-      type: "module",
-    });
-    return new Promise<{ received: number; firstError: string | null }>((resolve, reject) => {
-      worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = (e) => {
-        e.preventDefault();
-        reject(new Error(e.message));
-      };
-      worker.postMessage(job);
-    }).finally(() => worker.terminate());
-  };
+  const peer = new URL("./workers/value_peer.ts", import.meta.url);
+  const run = (job: ValueJob) =>
+    runWorker<ValueJob, { received: number; firstError: string | null }>(peer, job);
   const [recv] = await Promise.all([
     run({ role: "recv", handle: ch.handle(), count: 20000 }),
     run({ role: "send", handle: ch.handle(), count: 20000 }),

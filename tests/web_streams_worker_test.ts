@@ -11,21 +11,12 @@
 import assert from "node:assert/strict";
 import { BroadcastProducer, MessageRing, mpmc, mpsc, Ring, spmc, u32 } from "../mod.ts";
 import type { StreamJob, StreamResult } from "./workers/stream_peer.ts";
+import { runWorker } from "./_run_worker.ts";
 
 const PEER = new URL("./workers/stream_peer.ts", import.meta.url);
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
-function run(job: StreamJob): Promise<StreamResult> {
-  const worker = new Worker(PEER, { type: "module" });
-  return new Promise<StreamResult>((resolve, reject) => {
-    worker.onmessage = (e) => resolve(e.data);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(e.message));
-    };
-    worker.postMessage(job);
-  }).finally(() => worker.terminate());
-}
+const run = (job: StreamJob) => runWorker<StreamJob, StreamResult>(PEER, job);
 
 const produce = (kind: StreamJob["kind"], handle: unknown, from: number, count: number) =>
   run({ role: "produce", kind, handle, from, count, close: true });

@@ -66,16 +66,25 @@ function own<V>(item: V): V {
   return typeof item === "object" && item !== null ? { ...item } : item;
 }
 
+/** Takes up to `max` messages, each a copy of its payload, from `peek` and `advance`. */
+function takeMessages(
+  max: number,
+  emit: (item: Uint8Array) => void,
+  peek: () => { array: Uint8Array; offset: number; length: number } | null,
+  advance: () => void,
+): number {
+  let n = 0;
+  for (let m; n < max && (m = peek()) !== null; n++) {
+    emit(m.array.slice(m.offset, m.offset + m.length));
+    advance();
+  }
+  return n;
+}
+
 function messageSource(ring: MessageRing): StreamSource<Uint8Array> {
   return {
-    take(max, emit) {
-      let n = 0;
-      for (let m; n < max && (m = ring.readMessage()) !== null; n++) {
-        emit(m.array.slice(m.offset, m.offset + m.length));
-        ring.advanceMessage();
-      }
-      return n;
-    },
+    take: (max, emit) =>
+      takeMessages(max, emit, () => ring.readMessage(), () => ring.advanceMessage()),
     readableAsync: (options) => ring.readableAsync(options),
   };
 }
@@ -83,11 +92,7 @@ function messageSource(ring: MessageRing): StreamSource<Uint8Array> {
 function broadcastSource(consumer: BroadcastLike): StreamSource<Uint8Array> {
   return {
     take(max, emit) {
-      let n = 0;
-      for (let m; n < max && (m = consumer.peek()) !== null; n++) {
-        emit(m.array.slice(m.offset, m.offset + m.length));
-        consumer.advance();
-      }
+      const n = takeMessages(max, emit, () => consumer.peek(), () => consumer.advance());
       if (n > 0) consumer.publish();
       return n;
     },
