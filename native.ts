@@ -11,7 +11,9 @@
  * - {@linkcode EventNotifier} and {@linkcode Epoll}: eventfd wakes for event
  *   loops, awaitable without blocking Deno's.
  * - {@linkcode sendFd} / {@linkcode recvFd} / {@linkcode connectUnix} /
- *   {@linkcode FdServer}: fd passing with SCM_RIGHTS, ringmpsc's wire format.
+ *   {@linkcode FdServer}: fd passing with SCM_RIGHTS, ringmpsc's wire format,
+ *   between processes whose kernel-vouched credentials
+ *   ({@linkcode peerCredentials}) a policy allows — by default the same user.
  * - `platform.numa`: {@linkcode NumaTopology}, {@linkcode NumaAllocator},
  *   {@linkcode bindToCpu}, {@linkcode bindToNode}, {@linkcode currentCpu},
  *   {@linkcode currentNode}, {@linkcode bindMemoryToNode}.
@@ -51,6 +53,7 @@ export { MAX_SHARED_MEMORY_SIZE, Seal, SharedMemory } from "./src/native/shared_
 export type {
   SharedMemoryAttachOptions,
   SharedMemoryCreateOptions,
+  SharedMemoryPathOptions,
 } from "./src/native/shared_memory.ts";
 export { futexParker, futexWait, futexWaitAsync, futexWake } from "./src/native/futex.ts";
 export type { Parker, WaitResult } from "./src/parker.ts";
@@ -59,7 +62,6 @@ export { Epoll, EpollFlags } from "./src/native/epoll.ts";
 export type { EpollEvent } from "./src/native/epoll.ts";
 export {
   connectUnix,
-  FdServer,
   MAX_FD_PAYLOAD_BYTES,
   MAX_SOCKET_PATH_BYTES,
   recvFd,
@@ -69,7 +71,11 @@ export {
   sendFd,
   sendFdWith,
 } from "./src/native/fd_passing.ts";
-export type { FdServerOptions } from "./src/native/fd_passing.ts";
+export type { ConnectOptions } from "./src/native/fd_passing.ts";
+export { FdServer } from "./src/native/fd_server.ts";
+export type { FdServerOptions } from "./src/native/fd_server.ts";
+export { ownCredentials, peerCredentials } from "./src/native/peer_credentials.ts";
+export type { PeerCredentials, PeerIds, PeerPolicy } from "./src/native/peer_credentials.ts";
 export { closeFd } from "./src/native/close_fd.ts";
 export { getPid, isProcessAlive } from "./src/native/process.ts";
 export { monotonicNs, realtimeNs, storeHeartbeat } from "./src/native/clock.ts";
@@ -89,7 +95,14 @@ export {
 export type { MappedMemory, NumaNode, NumaTopologyOptions } from "./src/native/numa/mod.ts";
 export { Errno, errnoName } from "./ffi/errno.ts";
 export { nativeLibraryPath } from "./ffi/lib.ts";
-export { Closed, InvalidSharedMemory, RingError, SystemError } from "./src/errors.ts";
+export {
+  Closed,
+  InvalidSharedMemory,
+  PeerRefused,
+  RingError,
+  SystemError,
+  UntrustedPath,
+} from "./src/errors.ts";
 export * from "./src/native/shared_ring.ts";
 export { createNumaPlacement, numaPlacement } from "./src/native/numa_placement.ts";
 // the whole core too, so one import serves a program that uses both

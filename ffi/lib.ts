@@ -50,6 +50,8 @@ export const symbols = {
   rmpsc_ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   // int64_t rmpsc_fstat_size(int fd);
   rmpsc_fstat_size: { parameters: ["i32"], result: "i64" },
+  // int rmpsc_stat(int fd, const char *path, int nofollow, uint64_t out[5]); /* dev, ino, mode, uid, gid; "" = fd */
+  rmpsc_stat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
   // intptr_t rmpsc_mmap(size_t length, int fd); /* fd < 0: private anonymous */
   rmpsc_mmap: { parameters: ["usize", "i32"], result: "isize" },
   // int rmpsc_munmap(void *address, size_t length);
@@ -105,8 +107,8 @@ export const symbols = {
     result: "i32",
     nonblocking: true,
   },
-  // int rmpsc_unix_listen(const char *path, int backlog);
-  rmpsc_unix_listen: { parameters: ["buffer", "i32"], result: "i32" },
+  // int rmpsc_unix_listen(const char *path, int backlog, int mode);
+  rmpsc_unix_listen: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   // int rmpsc_unix_accept(int fd);
   rmpsc_unix_accept: { parameters: ["i32"], result: "i32" },
   // int rmpsc_unix_accept(int fd);
@@ -118,6 +120,8 @@ export const symbols = {
   },
   // int rmpsc_unix_connect(const char *path);
   rmpsc_unix_connect: { parameters: ["buffer"], result: "i32" },
+  // int rmpsc_peer_cred(int sock, int32_t out[3]); /* pid, uid, gid */
+  rmpsc_peer_cred: { parameters: ["i32", "buffer"], result: "i32" },
   // intptr_t rmpsc_send_fd(int sock, int fd, const uint8_t *data, uint32_t len);
   rmpsc_send_fd: { parameters: ["i32", "i32", "buffer", "u32"], result: "isize" },
   // intptr_t rmpsc_recv_fd(int sock, int32_t *fd_out, uint8_t *data, uint32_t len);
@@ -143,6 +147,8 @@ export const symbols = {
   rmpsc_process_alive: { parameters: ["i32"], result: "i32" },
   // int rmpsc_getpid(void);
   rmpsc_getpid: { parameters: [], result: "i32" },
+  // int rmpsc_own_cred(int32_t out[3]); /* pid, euid, egid */
+  rmpsc_own_cred: { parameters: ["buffer"], result: "i32" },
   // int64_t rmpsc_clock_ns(int clock); /* 0 CLOCK_REALTIME, 1 CLOCK_MONOTONIC */
   rmpsc_clock_ns: { parameters: ["i32"], result: "i64" },
   // int rmpsc_heartbeat(uint64_t *word); /* release store of CLOCK_REALTIME ns */

@@ -98,3 +98,79 @@ export class Evicted extends RingError {}
  * size differs from what the caller expects.
  */
 export class InvalidSharedMemory extends RingError {}
+
+/**
+ * The process on the other end of a Unix socket is not one the caller allows:
+ * a server refused a client (its connection was closed and no fd was sent;
+ * the server goes on serving), or a client refused a server (for example one
+ * that squatted a stale socket path). The kernel-vouched credentials
+ * (SO_PEERCRED) of the refused peer are attached.
+ *
+ * @example Telling who was refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PeerRefused } from "./errors.ts";
+ * const err = new PeerRefused("Cannot accept as the peer is not allowed", { pid: 7, uid: 1000, gid: 100 });
+ * assert.equal(err.uid, 1000);
+ * assert.equal(err.name, "PeerRefused");
+ * ```
+ */
+export class PeerRefused extends RingError {
+  /** The refused peer's process id (when it connected or listened). */
+  readonly pid: number;
+  /** The refused peer's effective user id. */
+  readonly uid: number;
+  /** The refused peer's effective group id. */
+  readonly gid: number;
+
+  /**
+   * Creates an error for a refused peer.
+   *
+   * @param message What was refused and why, stating the peer's ids.
+   * @param peer The peer's credentials.
+   */
+  constructor(message: string, peer: { pid: number; uid: number; gid: number }) {
+    super(message);
+    this.pid = peer.pid;
+    this.uid = peer.uid;
+    this.gid = peer.gid;
+  }
+}
+
+/**
+ * A file or directory that would let others in is refused: a socket's
+ * directory (or one above it) that someone other than the caller or root owns
+ * or may write into, or a /dev/shm file that is not owned by an allowed user
+ * or is writable by group or others. The message says which.
+ *
+ * @example Telling what was refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UntrustedPath } from "./errors.ts";
+ * const err = new UntrustedPath("Cannot listen as /x is writable by others", "/x", 0, 0o40777);
+ * assert.equal(err.mode & 0o777, 0o777);
+ * ```
+ */
+export class UntrustedPath extends RingError {
+  /** The file or directory refused. */
+  readonly path: string;
+  /** Its owner's user id. */
+  readonly uid: number;
+  /** Its mode (file type and permission bits, as stat reports). */
+  readonly mode: number;
+
+  /**
+   * Creates an error for a refused path.
+   *
+   * @param message What was refused and why.
+   * @param path The file or directory refused.
+   * @param uid Its owner's user id.
+   * @param mode Its mode.
+   */
+  constructor(message: string, path: string, uid: number, mode: number) {
+    super(message);
+    this.path = path;
+    this.uid = uid;
+    this.mode = mode;
+  }
+}

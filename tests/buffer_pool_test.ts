@@ -11,7 +11,8 @@ import { payloadLength } from "./workers/pool_process.ts";
 import { SharedBufferPool } from "../src/native/buffer_pool_shared.ts";
 import { SharedRing } from "../src/native/shared_ring.ts";
 import { SharedMemory } from "../src/native/shared_memory.ts";
-import { FdServer, sendFd } from "../src/native/fd_passing.ts";
+import { sendFd } from "../src/native/fd_passing.ts";
+import { FdServer } from "../src/native/fd_server.ts";
 import { closeFd } from "../src/native/close_fd.ts";
 
 /** Byte offsets from the layout comment of src/buffer_pool.ts. */

@@ -235,7 +235,7 @@ Deno.test("FdServer removes its socket file, replaces stale ones and keeps live 
   await t.step("a stale socket file left by a dead server is replaced", () => {
     const path = socketPath("stale");
     const lib = native();
-    const fd = lib.rmpsc_unix_listen(new TextEncoder().encode(`${path}\0`), 1);
+    const fd = lib.rmpsc_unix_listen(new TextEncoder().encode(`${path}\0`), 1, 0o600);
     assert.ok(fd >= 0);
     lib.rmpsc_close(fd);
     assert.ok(Deno.lstatSync(path).isSocket);

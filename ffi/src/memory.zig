@@ -10,6 +10,7 @@ comptime {
     @export(&memfdCreate, .{ .name = "rmpsc_memfd_create" });
     @export(&truncate, .{ .name = "rmpsc_ftruncate" });
     @export(&fstatSize, .{ .name = "rmpsc_fstat_size" });
+    @export(&statOwner, .{ .name = "rmpsc_stat" });
     @export(&mapShared, .{ .name = "rmpsc_mmap" });
     @export(&unmap, .{ .name = "rmpsc_munmap" });
     @export(&openShm, .{ .name = "rmpsc_shm_open" });
@@ -38,6 +39,21 @@ fn fstatSize(fd: c_int) callconv(.c) i64 {
     const rc = linux.fstat(fd, &st);
     if (sys.signed(rc) < 0) return sys.signed(rc);
     return st.size;
+}
+
+/// Writes the device, inode, mode (type and permission bits), owner uid and
+/// owner gid of a file to `out[0..5]`: of `path` when it is not empty (not
+/// following a final symbolic link when `nofollow != 0`), else of the open
+/// file `fd`. Returns 0 or -errno.
+fn statOwner(fd: c_int, path: [*:0]const u8, nofollow: c_int, out: *align(1) [5]u64) callconv(.c) c_int {
+    var st: linux.Stat = undefined;
+    const empty = path[0] == 0;
+    var flags: u32 = if (nofollow != 0) linux.AT.SYMLINK_NOFOLLOW else 0;
+    if (empty) flags |= linux.AT.EMPTY_PATH;
+    const rc = linux.fstatat(if (empty) fd else linux.AT.FDCWD, path, &st, flags);
+    if (sys.signed(rc) < 0) return sys.int(rc);
+    out.* = .{ @intCast(st.dev), @intCast(st.ino), st.mode, st.uid, st.gid };
+    return 0;
 }
 
 /// Maps `length` bytes readable and writable. With `fd >= 0` the mapping is

@@ -1,5 +1,6 @@
-//! Process and clock shims: pidfd_open, "is this process alive", getpid,
-//! clock_gettime, and the heartbeat store of a SharedRing commit.
+//! Process and clock shims: pidfd_open, "is this process alive", getpid, the
+//! process's own credentials, clock_gettime, and the heartbeat store of a
+//! SharedRing commit.
 
 const std = @import("std");
 const linux = std.os.linux;
@@ -9,6 +10,7 @@ comptime {
     @export(&pidfdOpen, .{ .name = "rmpsc_pidfd_open" });
     @export(&processAlive, .{ .name = "rmpsc_process_alive" });
     @export(&getPid, .{ .name = "rmpsc_getpid" });
+    @export(&ownCredentials, .{ .name = "rmpsc_own_cred" });
     @export(&clockNs, .{ .name = "rmpsc_clock_ns" });
     @export(&heartbeat, .{ .name = "rmpsc_heartbeat" });
 }
@@ -53,6 +55,13 @@ fn processAlive(pid: c_int) callconv(.c) c_int {
 /// Returns the id of the calling process.
 fn getPid() callconv(.c) c_int {
     return linux.getpid();
+}
+
+/// Writes this process's pid, effective uid and effective gid to `out[0..3]`
+/// (what SO_PEERCRED reports of it to a peer). Returns 0.
+fn ownCredentials(out: *align(1) [3]i32) callconv(.c) c_int {
+    out.* = .{ linux.getpid(), @bitCast(linux.geteuid()), @bitCast(linux.getegid()) };
+    return 0;
 }
 
 /// Returns `clock` (0: CLOCK_REALTIME, 1: CLOCK_MONOTONIC) in nanoseconds.

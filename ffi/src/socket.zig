@@ -1,7 +1,9 @@
 //! AF_UNIX stream socket shims and fd passing with SCM_RIGHTS. The wire
 //! format is ringmpsc's: each passed fd rides one SCM_RIGHTS control message
 //! attached to the first byte of a caller-given payload (one byte for
-//! sendFd/recvFd). Every shim returns a value >= 0 or -errno.
+//! sendFd/recvFd). Listening sockets get an exact file mode, and either end
+//! reads the other's kernel-vouched credentials (SO_PEERCRED). Every shim
+//! returns a value >= 0 or -errno.
 
 const std = @import("std");
 const linux = std.os.linux;
@@ -14,6 +16,7 @@ comptime {
     @export(&unixConnect, .{ .name = "rmpsc_unix_connect" });
     @export(&sendFd, .{ .name = "rmpsc_send_fd" });
     @export(&recvFd, .{ .name = "rmpsc_recv_fd" });
+    @export(&peerCredentials, .{ .name = "rmpsc_peer_cred" });
 }
 
 const SCM_RIGHTS = 1;
@@ -48,22 +51,56 @@ fn streamSocket() usize {
     return linux.socket(linux.AF.UNIX, linux.SOCK.STREAM | linux.SOCK.CLOEXEC, 0);
 }
 
-/// Creates a close-on-exec AF_UNIX stream socket bound to `path` and
-/// listening with `backlog`. Returns the listening fd or -errno.
-fn unixListen(path: [*:0]const u8, backlog: c_int) callconv(.c) c_int {
+/// Creates a close-on-exec AF_UNIX stream socket bound to `path`, whose
+/// file gets exactly the permission bits `mode` (0 to 0o777) whatever the
+/// umask, and listening with `backlog`. Nobody can connect before the mode is
+/// set: listen comes last. On failure the file is removed again. Returns the
+/// listening fd or -errno.
+fn unixListen(path: [*:0]const u8, backlog: c_int, mode: c_int) callconv(.c) c_int {
+    if (mode < 0 or mode > 0o777) return sys.fail(.INVAL);
     var addr: linux.sockaddr.un = undefined;
     const len = unixAddress(path, &addr);
     if (len < 0) return @intCast(len);
     const s = streamSocket();
     if (sys.signed(s) < 0) return sys.int(s);
     const fd: i32 = @intCast(s);
-    var rc = linux.bind(fd, @ptrCast(&addr), @intCast(len));
-    if (sys.signed(rc) == 0) rc = linux.listen(fd, @intCast(@max(backlog, 1)));
+    // bind creates the file with the socket inode's mode less the umask, so
+    // the file is never wider than `mode`, not even for an instant.
+    var rc = linux.fchmod(fd, @intCast(mode));
+    if (sys.signed(rc) == 0) rc = linux.bind(fd, @ptrCast(&addr), @intCast(len));
     if (sys.signed(rc) < 0) {
         _ = linux.close(fd);
         return sys.int(rc);
     }
+    rc = exactMode(path, @intCast(mode));
+    if (sys.signed(rc) == 0) rc = linux.listen(fd, @intCast(@max(backlog, 1)));
+    if (sys.signed(rc) < 0) {
+        _ = linux.close(fd);
+        _ = linux.unlinkat(linux.AT.FDCWD, path, 0);
+        return sys.int(rc);
+    }
     return fd;
+}
+
+/// Widens the socket file at `path` to exactly `mode` where the umask took
+/// bits away. Never follows a symbolic link: the file is opened O_PATH
+/// without following one, checked to be a socket, and changed through its
+/// /proc/self/fd entry. Returns 0 or -errno (-ENOTSOCK when the path no
+/// longer names a socket).
+fn exactMode(path: [*:0]const u8, mode: linux.mode_t) usize {
+    const flags: linux.O = .{ .PATH = true, .NOFOLLOW = true, .CLOEXEC = true };
+    const opened = linux.openat(linux.AT.FDCWD, path, flags, 0);
+    if (sys.signed(opened) < 0) return opened;
+    const fd: i32 = @intCast(opened);
+    defer _ = linux.close(fd);
+    var st: linux.Stat = undefined;
+    const rc = linux.fstat(fd, &st);
+    if (sys.signed(rc) < 0) return rc;
+    if (!linux.S.ISSOCK(st.mode)) return @bitCast(@as(isize, sys.fail(.NOTSOCK)));
+    if (st.mode & 0o7777 == mode) return 0;
+    var buf: [32]u8 = undefined;
+    const proc = std.fmt.bufPrintZ(&buf, "/proc/self/fd/{d}", .{fd}) catch unreachable;
+    return linux.fchmodat(linux.AT.FDCWD, proc, mode, 0);
 }
 
 /// Accepts one connection on the listening socket `fd`, retrying after
@@ -198,4 +235,25 @@ fn recvFd(sock: c_int, fd_out: *align(1) i32, data: [*]u8, len: u32) callconv(.c
         got += rc;
     }
     return @intCast(len);
+}
+
+/// The kernel's `struct ucred`.
+const Ucred = extern struct {
+    pid: i32,
+    uid: u32,
+    gid: u32,
+};
+
+/// Writes the credentials of the peer of the connected AF_UNIX socket `sock`
+/// (SO_PEERCRED: its pid, effective uid and effective gid when it called
+/// connect or listen) to `out[0..3]`. The kernel vouches for them; the peer
+/// cannot lie. Returns 0 or -errno.
+fn peerCredentials(sock: c_int, out: *align(1) [3]i32) callconv(.c) c_int {
+    var cred: Ucred = undefined;
+    var len: linux.socklen_t = @sizeOf(Ucred);
+    const rc = linux.getsockopt(sock, linux.SOL.SOCKET, linux.SO.PEERCRED, @ptrCast(&cred), &len);
+    if (sys.signed(rc) < 0) return sys.int(rc);
+    if (len != @sizeOf(Ucred)) return sys.fail(.PROTO);
+    out.* = .{ cred.pid, @bitCast(cred.uid), @bitCast(cred.gid) };
+    return 0;
 }

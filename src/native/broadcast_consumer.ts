@@ -29,6 +29,7 @@ import type { WakeupMode } from "../broadcast/producer.ts";
 import { Closed, RingCorrupt, TimedOut } from "../errors.ts";
 import { futexParker } from "./futex.ts";
 import { connectUnix, recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
+import type { PeerPolicy } from "./peer_credentials.ts";
 import { SharedMemory } from "./shared_memory.ts";
 import { getPid } from "./process.ts";
 import { check, native } from "../../ffi/lib.ts";
@@ -51,6 +52,12 @@ export interface SharedBroadcastJoinOptions {
   readonly mode?: WakeupMode;
   /** Longest wait for the producer's reply, in ms (default 5000). */
   readonly timeoutMs?: number;
+  /**
+   * Which producer may be listening (as {@linkcode connectUnix}; default:
+   * only one running as this process's effective uid). A process that
+   * squatted the path is refused with `PeerRefused` before anything is sent.
+   */
+  readonly allow?: PeerPolicy;
 }
 
 /** Longest single sleep of a wait between looks at the producer's pidfd. */
@@ -161,6 +168,7 @@ export class SharedBroadcastConsumer {
    * @param path The producer's socket path.
    * @param options Wakeup mode and how long to wait for the producer.
    * @returns The consumer.
+   * @throws {PeerRefused} If the process listening at `path` is not an allowed producer.
    * @throws {TimedOut} If the producer does not answer in time.
    * @throws {RingCorrupt} If its answer or the ring it sends is malformed.
    * @throws {InvalidMagic} If the memfd holds no broadcast ring.
@@ -174,7 +182,7 @@ export class SharedBroadcastConsumer {
   static join(path: string, options: SharedBroadcastJoinOptions = {}): SharedBroadcastConsumer {
     const mode = checkMode(options.mode ?? "push");
     const timeoutMs = options.timeoutMs ?? 5000;
-    const socket = connectUnix(path);
+    const socket = connectUnix(path, { allow: options.allow });
     let memfd = -1;
     try {
       SharedBroadcastConsumer.#sendRequest(socket, mode);
@@ -201,6 +209,7 @@ export class SharedBroadcastConsumer {
    * @param path The producer's socket path.
    * @param options Wakeup mode and how long to wait for the producer.
    * @returns A promise of the consumer.
+   * @throws {PeerRefused} If the process listening at `path` is not an allowed producer.
    * @throws {TimedOut} If the producer does not answer in time.
    * @throws {RingCorrupt} If its answer or the ring it sends is malformed.
    * @throws {SystemError} If a socket or mapping call fails.
@@ -216,7 +225,7 @@ export class SharedBroadcastConsumer {
   ): Promise<SharedBroadcastConsumer> {
     const mode = checkMode(options.mode ?? "push");
     const timeoutMs = options.timeoutMs ?? 5000;
-    const socket = connectUnix(path);
+    const socket = connectUnix(path, { allow: options.allow });
     let memfd = -1;
     try {
       SharedBroadcastConsumer.#sendRequest(socket, mode);

@@ -27,7 +27,8 @@ import { BroadcastProducer, type BroadcastProducerOptions } from "../broadcast/p
 import type { ContiguousRun, DetachReason, MessageReservation } from "../broadcast/producer.ts";
 import { RingCorrupt, TimedOut } from "../errors.ts";
 import { futexParker } from "./futex.ts";
-import { FdServer, recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
+import { recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
+import { FdServer, type FdServerOptions } from "./fd_server.ts";
 import { SharedMemory } from "./shared_memory.ts";
 import { getPid, isProcessAlive } from "./process.ts";
 import { readTextFile } from "./_read_file.ts";
@@ -57,6 +58,13 @@ export interface SharedBroadcastProducerOptions
   readonly handshakeTimeoutMs?: number;
   /** Called once a consumer's slot is let go (after its socket and pidfd are closed). */
   readonly onDetach?: (slot: number, reason: DetachReason) => void;
+  /**
+   * How the socket listens (as {@linkcode FdServer.listen}): its file mode
+   * (default 0600), who may join (default: only this process's effective
+   * uid; others are refused with `PeerRefused` before any handshake), and
+   * whether a shared directory is accepted.
+   */
+  readonly listen?: FdServerOptions;
 }
 
 const PAGE = 4096;
@@ -154,7 +162,7 @@ export class SharedBroadcastProducer {
     const memory = SharedMemory.create(bytes, { name: options.name ?? "ringmpsc-broadcast" });
     let server: FdServer | undefined;
     try {
-      server = FdServer.listen(path);
+      server = FdServer.listen(path, options.listen);
       return new SharedBroadcastProducer(memory, server, options);
     } catch (error) {
       server?.deinit();
@@ -182,6 +190,8 @@ export class SharedBroadcastProducer {
    * Accepts one consumer and completes its handshake, blocking the thread.
    *
    * @returns The consumer's slot.
+   * @throws {PeerRefused} If the consumer's user is not allowed (it is
+   * disconnected before any handshake; the producer goes on serving).
    * @throws {TimedOut} If the consumer sends no join request in time.
    * @throws {RingCorrupt} If its join request is malformed.
    * @throws {TooManyConsumers} If every slot is taken.
@@ -202,6 +212,8 @@ export class SharedBroadcastProducer {
    * handshake.
    *
    * @returns A promise of the consumer's slot.
+   * @throws {PeerRefused} If the consumer's user is not allowed (it is
+   * disconnected before any handshake; the producer goes on serving).
    * @throws {TimedOut} If the consumer sends no join request in time.
    * @throws {RingCorrupt} If its join request is malformed.
    * @throws {TooManyConsumers} If every slot is taken.

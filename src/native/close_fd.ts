@@ -18,7 +18,8 @@ import { checkFd } from "../_validate.ts";
  * @example Closing a received fd
  * ```ts
  * import { closeFd } from "./close_fd.ts";
- * import { connectUnix, FdServer } from "./fd_passing.ts";
+ * import { connectUnix } from "./fd_passing.ts";
+ * import { FdServer } from "./fd_server.ts";
  * const path = `/tmp/ringmpsc-doc-close-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * const client = connectUnix(path);

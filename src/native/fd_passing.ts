@@ -6,8 +6,8 @@
  * a caller-sized payload instead of the single byte, for example a message
  * sequence id that tags the fd.
  *
- * A SharedRing connection is set up with {@linkcode FdServer} (listen,
- * accept) on one side and {@linkcode connectUnix} on the other, then
+ * A SharedRing connection is set up with `FdServer` (listen, accept; see
+ * fd_server.ts) on one side and {@linkcode connectUnix} on the other, then
  * `sendFd(conn, ring.getFd())` / `SharedRing.attach(recvFd(conn))`.
  *
  * Received fds are close-on-exec. A peer that passes extra fds cannot leak
@@ -19,28 +19,18 @@
 import { Closed } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { cString } from "./_args.ts";
-import { checkFd, checkInstance, checkInteger } from "../_validate.ts";
+import { checkFd, checkInstance, checkInteger, checkObject } from "../_validate.ts";
+import { socketPath } from "./_socket_path.ts";
+import type { PeerPolicy } from "./peer_credentials.ts";
+import { admitPeer, peerCheck } from "./_peer_policy.ts";
 
-/** Longest socket path in bytes (sun_path holds 108 bytes with the NUL). */
-export const MAX_SOCKET_PATH_BYTES = 107;
+export { MAX_SOCKET_PATH_BYTES } from "./_socket_path.ts";
 
 /** Largest payload {@linkcode sendFdWith} and {@linkcode recvFdWith} carry. */
 export const MAX_FD_PAYLOAD_BYTES = 65536;
 
 /** The single data byte of ringmpsc's wire format. */
 const ONE_BYTE = new Uint8Array(1);
-
-function socketPath(path: string, action: string): Uint8Array<ArrayBuffer> {
-  const bytes = cString(path, "the socket path");
-  if (bytes.length < 2 || bytes.length - 1 > MAX_SOCKET_PATH_BYTES) {
-    throw new RangeError(
-      `Cannot ${action} as the socket path must be 1 to ${MAX_SOCKET_PATH_BYTES} bytes long: ` +
-        `received ${bytes.length - 1} bytes (${JSON.stringify(path)})`,
-    );
-  }
-  return bytes;
-}
 
 function assertPayload(data: Uint8Array, action: string): void {
   checkInstance(action, "data", data, Uint8Array);
@@ -80,7 +70,8 @@ function received(rc: number | bigint, fdOut: Int32Array, socket: number): numbe
  * @example Passing an fd within one process
  * ```ts
  * import { closeFd } from "./close_fd.ts";
- * import { connectUnix, FdServer, recvFd, sendFd } from "./fd_passing.ts";
+ * import { connectUnix, recvFd, sendFd } from "./fd_passing.ts";
+ * import { FdServer } from "./fd_server.ts";
  * import { EventNotifier } from "./event_notifier.ts";
  * const path = `/tmp/ringmpsc-doc-send-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
@@ -114,7 +105,8 @@ export function sendFd(socket: number, fd: number): void {
  * @example Tagging an fd with a sequence id
  * ```ts
  * import { closeFd } from "./close_fd.ts";
- * import { connectUnix, FdServer, recvFdWith, sendFdWith } from "./fd_passing.ts";
+ * import { connectUnix, recvFdWith, sendFdWith } from "./fd_passing.ts";
+ * import { FdServer } from "./fd_server.ts";
  * import { EventNotifier } from "./event_notifier.ts";
  * const path = `/tmp/ringmpsc-doc-tag-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
@@ -236,239 +228,59 @@ export async function recvFdWithAsync(socket: number, data: Uint8Array): Promise
   return received(rc, fdOut, socket);
 }
 
+/** Options of {@linkcode connectUnix}. */
+export interface ConnectOptions {
+  /**
+   * Which server may be listening (default: only one running as this
+   * process's effective uid). Checked against the kernel-vouched credentials
+   * of the process that listens, so a server that squatted the path (a stale
+   * socket in a shared directory, say) is refused before anything is read
+   * from it or sent to it.
+   */
+  allow?: PeerPolicy;
+}
+
 /**
- * Connects to the AF_UNIX stream socket at `path` (client side).
+ * Connects to the AF_UNIX stream socket at `path` (client side) and checks
+ * who listens there: by default, only a server running as this process's
+ * effective uid is accepted.
  *
  * @param path The socket's path, at most 107 bytes.
- * @returns The connected fd (close-on-exec), owned by the caller.
- * @throws {TypeError} When `path` is not a string or contains NUL.
- * @throws {RangeError} When `path` is empty or too long.
+ * @param options Which servers are allowed.
+ * @returns The connected fd (close-on-exec), owned by the caller; the
+ * server's credentials are `peerCredentials(fd)`.
+ * @throws {TypeError} When `path` is not a string or contains NUL, or
+ * `options.allow` has the wrong shape.
+ * @throws {RangeError} When `path` is empty or too long, or an id is out of
+ * range.
+ * @throws {PeerRefused} When the server is not allowed (the connection is
+ * closed again).
  * @throws {SystemError} When connect fails (ENOENT when nothing is there,
- * ECONNREFUSED when nobody listens).
+ * ECONNREFUSED when nobody listens, EACCES when the socket file's mode keeps
+ * this user out).
  *
  * @example Connecting to a missing socket
  * ```ts
- * import { connectUnix } from "./fd_passing.ts";
- * try {
- *   connectUnix("/tmp/ringmpsc-no-such.sock");
- * } catch (error) {
- *   console.log((error as { errno: number }).errno); // 2 (ENOENT)
- * }
+ * import assert from "node:assert/strict";
+ * import { connectUnix, SystemError } from "../../native.ts";
+ * assert.throws(
+ *   () => connectUnix("/tmp/ringmpsc-no-such.sock"),
+ *   (error) => error instanceof SystemError && error.errno === 2, // ENOENT
+ * );
  * ```
  */
-export function connectUnix(path: string): number {
+export function connectUnix(path: string, options: ConnectOptions = {}): number {
   const bytes = socketPath(path, "connect");
-  return check(
+  checkObject("connect", "options", options);
+  const policy = peerCheck("connect", options.allow);
+  const socket = check(
     native().rmpsc_unix_connect(bytes),
     `Cannot connect to ${JSON.stringify(path)} as connect failed`,
   );
-}
-
-/** Options of {@linkcode FdServer.listen}. */
-export interface FdServerOptions {
-  /** The listen backlog (default 16). */
-  backlog?: number;
-}
-
-/**
- * A listening AF_UNIX stream socket for fd exchange while setting up a
- * SharedRing. {@linkcode FdServer.deinit} closes it and removes the socket
- * file.
- *
- * @example Serving one connection
- * ```ts
- * import { closeFd } from "./close_fd.ts";
- * import { connectUnix, FdServer } from "./fd_passing.ts";
- * const path = `/tmp/ringmpsc-doc-server-${Deno.pid}.sock`;
- * using server = FdServer.listen(path);
- * const client = connectUnix(path);
- * const conn = server.accept();
- * closeFd(conn);
- * closeFd(client);
- * ```
- */
-export class FdServer {
-  #fd: number;
-  #path: string;
-  #closed = false;
-  #pending = 0;
-
-  private constructor(fd: number, path: string) {
-    this.#fd = fd;
-    this.#path = path;
-  }
-
-  /**
-   * Creates a socket bound to `path` and listens on it. A stale socket file
-   * left by a dead server (nobody accepts on it) is replaced; a live one is
-   * not.
-   *
-   * @param path The socket's path, at most 107 bytes.
-   * @param options The listen backlog.
-   * @returns The listening server.
-   * @throws {TypeError} When `path` is not a string or contains NUL.
-   * @throws {RangeError} When `path` is empty or too long, or the backlog is
-   * not a positive integer.
-   * @throws {SystemError} When bind or listen fails (EADDRINUSE when a live
-   * server or another file holds the path).
-   *
-   * @example Listening
-   * ```ts
-   * import { FdServer } from "./fd_passing.ts";
-   * using server = FdServer.listen(`/tmp/ringmpsc-doc-listen-${Deno.pid}.sock`);
-   * console.log(server.fd >= 0); // true
-   * ```
-   */
-  static listen(path: string, options: FdServerOptions = {}): FdServer {
-    const bytes = socketPath(path, "listen");
-    const backlog = options.backlog ?? 16;
-    if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) {
-      throw new RangeError(
-        `Cannot listen as backlog must be an integer between 1 and 65535: received ${backlog}`,
-      );
-    }
-    const lib = native();
-    let fd = lib.rmpsc_unix_listen(bytes, backlog);
-    if (fd === -Errno.EADDRINUSE && isStaleSocket(path, bytes)) {
-      lib.rmpsc_unlink(bytes);
-      fd = lib.rmpsc_unix_listen(bytes, backlog);
-    }
-    check(fd, `Cannot listen on ${JSON.stringify(path)} as bind or listen failed`);
-    return new FdServer(fd, path);
-  }
-
-  /**
-   * The listening fd.
-   *
-   * @returns The fd.
-   */
-  get fd(): number {
-    return this.#fd;
-  }
-
-  /**
-   * The socket file's path.
-   *
-   * @returns The path.
-   */
-  get path(): string {
-    return this.#path;
-  }
-
-  /**
-   * Accepts one connection, blocking the calling thread until a client
-   * connects.
-   *
-   * @returns The connection's fd (close-on-exec), owned by the caller.
-   * @throws {Closed} When the server is closed.
-   * @throws {SystemError} When accept fails.
-   *
-   * @example See {@linkcode FdServer}.
-   * ```ts
-   * import { FdServer } from "./fd_passing.ts";
-   * console.log(typeof FdServer.prototype.accept); // "function"
-   * ```
-   */
-  accept(): number {
-    if (this.#closed) throw new Closed("Cannot accept as the server is closed");
-    return check(
-      native().rmpsc_unix_accept(this.#fd),
-      `Cannot accept on ${JSON.stringify(this.#path)} as accept failed`,
-    );
-  }
-
-  /**
-   * Like {@linkcode FdServer.accept}, without blocking the event loop (the
-   * accept runs on a worker thread). Closing the server while this is pending
-   * wakes it; it then rejects with {@linkcode Closed}.
-   *
-   * @returns A promise of the connection's fd.
-   * @throws {Closed} When the server is closed (before or while waiting).
-   * @throws {SystemError} (as a rejection) When accept fails.
-   *
-   * @example Accepting asynchronously
-   * ```ts
-   * import { closeFd } from "./close_fd.ts";
-   * import { connectUnix, FdServer } from "./fd_passing.ts";
-   * const path = `/tmp/ringmpsc-doc-accept-${Deno.pid}.sock`;
-   * using server = FdServer.listen(path);
-   * const accepted = server.acceptAsync();
-   * const client = connectUnix(path);
-   * closeFd(await accepted);
-   * closeFd(client);
-   * ```
-   */
-  async acceptAsync(): Promise<number> {
-    if (this.#closed) throw new Closed("Cannot accept as the server is closed");
-    const lib = native();
-    this.#pending++;
-    let fd: number;
-    try {
-      fd = await lib.rmpsc_unix_accept_async(this.#fd);
-    } finally {
-      this.#pending--;
-      if (this.#closed && this.#pending === 0) lib.rmpsc_close(this.#fd);
-    }
-    if (this.#closed) {
-      if (fd >= 0) lib.rmpsc_close(fd);
-      throw new Closed("Cannot accept as the server was closed while waiting");
-    }
-    return check(fd, `Cannot accept on ${JSON.stringify(this.#path)} as accept failed`);
-  }
-
-  /**
-   * Closes the listening socket and removes the socket file. Safe to call
-   * twice. Pending {@linkcode FdServer.acceptAsync} calls are woken (by a
-   * connection to the socket itself) and reject with {@linkcode Closed}.
-   *
-   * @example Removing the socket file
-   * ```ts
-   * import { FdServer } from "./fd_passing.ts";
-   * const path = `/tmp/ringmpsc-doc-deinit-${Deno.pid}.sock`;
-   * const server = FdServer.listen(path);
-   * server.deinit();
-   * server.deinit();
-   * ```
-   */
-  deinit(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    const lib = native();
-    const bytes = socketPath(this.#path, "close the server");
-    if (this.#pending > 0) {
-      for (let i = 0; i < this.#pending; i++) {
-        const wake = lib.rmpsc_unix_connect(bytes);
-        if (wake >= 0) lib.rmpsc_close(wake);
-      }
-    } else {
-      lib.rmpsc_close(this.#fd);
-    }
-    lib.rmpsc_unlink(bytes);
-  }
-
-  /** Same as {@linkcode FdServer.deinit}. */
-  close(): void {
-    this.deinit();
-  }
-
-  /** Same as {@linkcode FdServer.deinit}, for `using`. */
-  [Symbol.dispose](): void {
-    this.deinit();
-  }
-}
-
-/** True when `path` is a socket file nobody listens on. */
-function isStaleSocket(path: string, bytes: Uint8Array<ArrayBuffer>): boolean {
-  try {
-    if (!Deno.lstatSync(path).isSocket) return false;
-  } catch {
-    return false;
-  }
-  const lib = native();
-  const probe = lib.rmpsc_unix_connect(bytes);
-  if (probe >= 0) {
-    lib.rmpsc_close(probe);
-    return false;
-  }
-  return probe === -Errno.ECONNREFUSED;
+  admitPeer(
+    socket,
+    policy,
+    `Cannot connect to ${JSON.stringify(path)} as the server listening there`,
+  );
+  return socket;
 }

@@ -14,7 +14,9 @@
  * seals (adding them itself when the memfd allows it), so a peer cannot
  * truncate the file under our mapping and make an access fault (SIGBUS).
  * Files under `/dev/shm` cannot be sealed: attach by path only to peers you
- * trust not to truncate the file.
+ * trust not to truncate the file. `attachPath` therefore maps only files
+ * owned by an allowed user (by default, this one) that neither group nor
+ * others may write, unless the caller opts in.
  *
  * @module
  */
@@ -23,7 +25,10 @@ import { InvalidSharedMemory } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
 import { cString } from "./_args.ts";
-import { checkFd, checkInteger } from "../_validate.ts";
+import { checkBoolean, checkFd, checkInteger, checkObject } from "../_validate.ts";
+import { assertTrustedFile, type FileTrust } from "./_ownership.ts";
+import { checkIds } from "./_peer_policy.ts";
+import { ownCredentials } from "./peer_credentials.ts";
 
 /** memfd seal bits (F_SEAL_*), as {@linkcode SharedMemory.seals} reports them. */
 export const Seal = {
@@ -61,6 +66,20 @@ export interface SharedMemoryAttachOptions {
   requireSeals?: boolean;
 }
 
+/**
+ * Options of {@linkcode SharedMemory.attachPath} saying whose files are
+ * trusted. Anyone who may write a /dev/shm file can rewrite a ring under us
+ * or truncate it (such files cannot be sealed), so by default only files
+ * owned by this process's effective uid and not writable by group or others
+ * are attached.
+ */
+export interface SharedMemoryPathOptions {
+  /** The uids that may own the file (default: only this process's effective uid). */
+  owners?: readonly number[];
+  /** Attach a file that group or others may write, too (default `false`). */
+  allowWritableByOthers?: boolean;
+}
+
 interface Mapping {
   fd: number;
   ownsFd: boolean;
@@ -91,6 +110,19 @@ function shmPath(path: string, action: string): string {
     );
   }
   return `/dev/shm/${name}`;
+}
+
+function fileTrust(options: SharedMemoryPathOptions, action: string): FileTrust {
+  const owners = checkIds(action, "owners", options.owners) ?? [ownCredentials().uid];
+  if (owners.length === 0) {
+    throw new RangeError(`Cannot ${action} as owners must name at least one uid: received []`);
+  }
+  const allowWritableByOthers = checkBoolean(
+    action,
+    "allowWritableByOthers",
+    options.allowWritableByOthers ?? false,
+  );
+  return { owners, allowWritableByOthers };
 }
 
 function fstatSize(fd: number, action: string): number {
@@ -292,37 +324,50 @@ export class SharedMemory {
 
   /**
    * Opens and maps the existing file `path` under /dev/shm, refusing a size
-   * other than `options.size` when given. Such files cannot be sealed: a peer
+   * other than `options.size` when given, and a file that is not owned by an
+   * allowed user or that group or others may write (see
+   * {@linkcode SharedMemoryPathOptions}). Such files cannot be sealed: a peer
    * that truncates the file makes accesses beyond the new end fault.
    *
    * @param path A name or a path directly under /dev/shm.
-   * @param options The expected size.
+   * @param options The expected size, and whose files are trusted.
    * @returns The mapped region, owning the fd it opened.
-   * @throws {TypeError} When `path` is not a name or a file under /dev/shm.
-   * @throws {RangeError} When `options.size` is out of range.
+   * @throws {TypeError} When `path` is not a name or a file under /dev/shm,
+   * or an option has the wrong type.
+   * @throws {RangeError} When `options.size` or an owner is out of range.
+   * @throws {UntrustedPath} When the file's owner is not allowed, or group or
+   * others may write it; the message says which.
    * @throws {InvalidSharedMemory} When the size is 0, over 2^40 or not the
    * expected one.
    * @throws {SystemError} When open (ENOENT if missing), fstat or mmap fails.
    *
    * @example Attaching by name
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SharedMemory } from "./shared_memory.ts";
    * const name = `ringmpsc-doc-attach-${Deno.pid}`;
    * using memory = SharedMemory.createPath(name, 4096);
    * using other = SharedMemory.attachPath(name, { size: 4096 });
-   * console.log(other.size); // 4096
+   * assert.equal(other.size, 4096);
    * SharedMemory.unlinkPath(name);
    * ```
    */
-  static attachPath(path: string, options: SharedMemoryAttachOptions = {}): SharedMemory {
-    const file = shmPath(path, "attach shared memory");
-    if (options.size !== undefined) assertSize(options.size, "attach shared memory");
+  static attachPath(
+    path: string,
+    options: SharedMemoryAttachOptions & SharedMemoryPathOptions = {},
+  ): SharedMemory {
+    const action = "attach shared memory";
+    const file = shmPath(path, action);
+    checkObject(action, "options", options);
+    if (options.size !== undefined) assertSize(options.size, action);
+    const trust = fileTrust(options, action);
     const lib = native();
     const fd = check(
       lib.rmpsc_shm_open(cString(file, "the path"), 0),
       `Cannot attach shared memory "${file}" as open failed`,
     );
     try {
+      assertTrustedFile(fd, file, trust, action);
       const size = fstatSize(fd, `attach shared memory "${file}"`);
       checkAttachedSize(fd, size, options.size);
       return new SharedMemory(constructing, { fd, ownsFd: true, size, path: file });

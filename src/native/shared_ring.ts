@@ -53,7 +53,7 @@ import { WaitStrategy } from "../wait_strategy.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
 import { futexParker } from "./futex.ts";
 import { getPid } from "./process.ts";
-import { SharedMemory } from "./shared_memory.ts";
+import { SharedMemory, type SharedMemoryPathOptions } from "./shared_memory.ts";
 
 /** "RNGSHRD\0" read as a little-endian u64. */
 export const SHARED_RING_MAGIC = 0x0044524853474E52n;
@@ -348,19 +348,29 @@ export class SharedRing<V, S extends ElementStore> {
   }
 
   /**
-   * Attaches to a ring in a file under /dev/shm.
+   * Attaches to a ring in a file under /dev/shm. By default only a file owned
+   * by this process's effective uid that neither group nor others may write
+   * is attached; `options` widens that.
    *
    * @param element The element type.
    * @param path The file's path.
+   * @param options Whose files are trusted (as {@linkcode SharedMemory.attachPath}).
    * @returns The ring.
+   * @throws {UntrustedPath} When the file's owner is not allowed or others may write it.
    * @throws {InvalidMagic} {VersionMismatch} {SlotSizeMismatch} {RingCorrupt} As `attach`.
    */
   static attachPath<V, S extends ElementStore>(
     element: ElementType<V, S>,
     path: string,
+    options: SharedMemoryPathOptions = {},
   ): SharedRing<V, S> {
     SharedRing.#check(element);
-    return SharedRing.#attached(element, SharedMemory.attachPath(path));
+    checkObject("attach shared ring", "options", options);
+    const { owners, allowWritableByOthers } = options;
+    return SharedRing.#attached(
+      element,
+      SharedMemory.attachPath(path, { owners, allowWritableByOthers }),
+    );
   }
 
   /** Checks the arguments, maps fresh memory with `map`, and writes a v1 header into it. */
