@@ -42,9 +42,8 @@ export function checkIds(
   value: unknown,
 ): readonly number[] | undefined {
   if (value === undefined) return undefined;
-  const ids = checkInstance(action, name, value, Array);
-  ids.forEach((id, i) => checkInteger(action, `${name}[${i}]`, id, 0, MAX_ID));
-  return Object.freeze([...ids]);
+  const ids: unknown[] = checkInstance(action, name, value, Array);
+  return Object.freeze(ids.map((id, i) => checkInteger(action, `${name}[${i}]`, id, 0, MAX_ID)));
 }
 
 function list(name: string, values: readonly number[]): string {
