@@ -73,6 +73,12 @@ function listenInChild(
   ]);
 }
 
+/** Runs a system command (Deno's own chmod needs --allow-all for /dev/shm). */
+function run(program: string, ...args: string[]): void {
+  const { success, stderr } = new Deno.Command(program, { args, stderr: "piped" }).outputSync();
+  assert.ok(success, new TextDecoder().decode(stderr));
+}
+
 function modeOf(path: string): number {
   return Deno.lstatSync(path).mode! & 0o7777;
 }
@@ -327,7 +333,7 @@ Deno.test("attachPath refuses files others own or may write", async (t) => {
     });
     await t.step("writable by group or others", () => {
       for (const mode of [0o660, 0o606]) {
-        Deno.chmodSync(memory.path!, mode);
+        run("chmod", mode.toString(8), memory.path!);
         assert.throws(
           () => SharedMemory.attachPath(name),
           (error: unknown) =>
@@ -335,7 +341,7 @@ Deno.test("attachPath refuses files others own or may write", async (t) => {
         );
         using _view = SharedMemory.attachPath(name, { allowWritableByOthers: true });
       }
-      Deno.chmodSync(memory.path!, 0o644); // readable by others: that is not refused
+      run("chmod", "644", memory.path!); // readable by others: that is not refused
       using _view = SharedMemory.attachPath(name);
     });
     await t.step("owned by someone not allowed", () => {
@@ -351,7 +357,7 @@ Deno.test("attachPath refuses files others own or may write", async (t) => {
       name: "owned by another user (as root)",
       ignore: me.uid !== 0,
       fn: () => {
-        Deno.chownSync(memory.path!, FOREIGN_ID, FOREIGN_ID);
+        run("chown", `${FOREIGN_ID}:${FOREIGN_ID}`, memory.path!);
         assert.throws(() => SharedMemory.attachPath(name), UntrustedPath);
         using _view = SharedMemory.attachPath(name, { owners: [FOREIGN_ID] });
       },
