@@ -7,11 +7,13 @@
  *
  * @example An SPSC ring
  * ```ts
- * import { Ring, u32 } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 8 });
  * ring.send([1, 2, 3]);
  * const out = new Uint32Array(3);
- * console.log(ring.recv(out), out); // 3 Uint32Array(3) [ 1, 2, 3 ]
+ * assert.equal(ring.recv(out), 3);
+ * assert.deepEqual(out, Uint32Array.of(1, 2, 3));
  * ```
  *
  * @module

@@ -30,7 +30,8 @@
  *
  * @example Passing a sealed region to another process
  * ```ts
- * import { connectUnix, FdServer, recvFd, sendFd, SharedMemory, closeFd } from "./native.ts";
+ * import assert from "node:assert/strict";
+ * import { connectUnix, FdServer, recvFd, sendFd, SharedMemory, closeFd } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-native-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * const client = connectUnix(path); // in the other process
@@ -40,7 +41,7 @@
  * const fd = recvFd(client); // in the other process
  * using view = SharedMemory.attach(fd, { size: 4096 });
  * new Uint8Array(view.buffer)[0] = 7;
- * console.log(new Uint8Array(memory.buffer)[0]); // 7
+ * assert.equal(new Uint8Array(memory.buffer)[0], 7);
  * closeFd(fd);
  * closeFd(client);
  * closeFd(conn);

@@ -4,8 +4,10 @@
  *
  * @example Checking a SystemError's errno
  * ```ts
- * import { Errno, errnoName } from "./errno.ts";
- * console.log(Errno.ENOENT, errnoName(2)); // 2 "ENOENT"
+ * import assert from "node:assert/strict";
+ * import { Errno, errnoName } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(Errno.ENOENT, 2);
+ * assert.equal(errnoName(2), "ENOENT");
  * ```
  *
  * @module
@@ -72,8 +74,9 @@ const names: Map<number, string> = new Map(
  *
  * @example Naming an errno
  * ```ts
- * import { errnoName } from "./errno.ts";
- * console.log(errnoName(110)); // "ETIMEDOUT"
+ * import assert from "node:assert/strict";
+ * import { errnoName } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(errnoName(110), "ETIMEDOUT");
  * ```
  */
 export function errnoName(errno: number): string {

@@ -24,9 +24,10 @@
  *
  * @example Calling a shim
  * ```ts
+ * import assert from "node:assert/strict";
  * import { check, native } from "./lib.ts";
  * const pid = check(native().rmpsc_getpid(), "Cannot read the process id");
- * console.log(pid === Deno.pid); // true
+ * assert.ok(pid === Deno.pid);
  * ```
  *
  * @module
@@ -183,8 +184,9 @@ let loadedFrom: string | undefined;
  *
  * @example Reading the process id
  * ```ts
+ * import assert from "node:assert/strict";
  * import { native } from "./lib.ts";
- * console.log(native().rmpsc_getpid() === Deno.pid); // true
+ * assert.ok(native().rmpsc_getpid() === Deno.pid);
  * ```
  */
 export function native(): NativeSymbols {
@@ -201,8 +203,10 @@ export function native(): NativeSymbols {
  *
  * @example Where the helper came from
  * ```ts
- * import { nativeLibraryPath } from "./lib.ts";
- * console.log(nativeLibraryPath()); // e.g. "/home/me/.cache/ringmpsc/libringmpsc-x86_64-….so"
+ * import assert from "node:assert/strict";
+ * import { nativeLibraryPath } from "@ringmpsc/ringmpsc/native";
+ * // e.g. "/home/me/.cache/ringmpsc/libringmpsc-x86_64-0123456789abcdef.so"
+ * assert.match(nativeLibraryPath(), /libringmpsc[^/]*\.so$/);
  * ```
  */
 export function nativeLibraryPath(): string {
@@ -220,9 +224,11 @@ export function nativeLibraryPath(): string {
  *
  * @example Building an error
  * ```ts
+ * import assert from "node:assert/strict";
  * import { systemError } from "./lib.ts";
  * const err = systemError(-2, 'Cannot open "/dev/shm/x" as open failed');
- * console.log(err.errno, err.message); // 2 'Cannot open "/dev/shm/x" as open failed with ENOENT: errno 2'
+ * assert.equal(err.errno, 2);
+ * assert.equal(err.message, "Cannot open \"/dev/shm/x\" as open failed with ENOENT: errno 2");
  * ```
  */
 export function systemError(errno: number, message: string): SystemError {
@@ -241,8 +247,9 @@ export function systemError(errno: number, message: string): SystemError {
  *
  * @example Checking a result
  * ```ts
+ * import assert from "node:assert/strict";
  * import { check } from "./lib.ts";
- * console.log(check(3, "Cannot open")); // 3
+ * assert.equal(check(3, "Cannot open"), 3);
  * ```
  */
 export function check(result: number, message: string): number {

@@ -43,11 +43,12 @@ export function spinRounds(n: number): void {
  *
  * @example Retrying a full ring
  * ```ts
- * import { Backoff } from "./backoff.ts";
+ * import assert from "node:assert/strict";
+ * import { Backoff } from "@ringmpsc/ringmpsc";
  * const backoff = new Backoff();
  * let tries = 0;
  * while (++tries < 5) backoff.snooze();
- * console.log(backoff.isCompleted()); // false
+ * assert.equal(backoff.isCompleted(), false);
  * ```
  */
 export class Backoff {

@@ -33,8 +33,9 @@ export interface TimeoutBuilders {
  *
  * @example A 5 ms timeout
  * ```ts
- * import { Timeout } from "./blocking.ts";
- * console.log(Timeout.ns(5_000_000)); // { ns: 5000000 }
+ * import assert from "node:assert/strict";
+ * import { Timeout } from "@ringmpsc/ringmpsc";
+ * assert.deepEqual(Timeout.ns(5_000_000), { ns: 5000000 });
  * ```
  */
 export const Timeout: TimeoutBuilders = Object.freeze({
@@ -157,10 +158,11 @@ export function retryBlocking<R>(
  *
  * @example Send with a deadline
  * ```ts
- * import { Ring, sendBlocking, Timeout, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, sendBlocking, Timeout, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 2 });
  * sendBlocking(ring, 42, Timeout.ns(1_000_000));
- * console.log(ring.tryRecv()); // 42
+ * assert.equal(ring.tryRecv(), 42);
  * ```
  */
 export function sendBlocking<V>(
@@ -188,12 +190,13 @@ export function sendBlocking<V>(
  *
  * @example Receive with a deadline
  * ```ts
- * import { recvBlocking, Ring, Timeout, TimedOut, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { recvBlocking, Ring, Timeout, TimedOut, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 2 });
  * try {
  *   recvBlocking(ring, Timeout.ns(1_000_000));
  * } catch (err) {
- *   console.log(err instanceof TimedOut); // true
+ *   assert.ok(err instanceof TimedOut);
  * }
  * ```
  */
@@ -232,10 +235,11 @@ export interface BlockingStealer<V> {
  *
  * @example
  * ```ts
- * import { spmc, stealBlocking, Timeout, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { spmc, stealBlocking, Timeout, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new spmc.Channel(u32, { ringBits: 4 });
  * ch.send([1, 2]);
- * console.log(stealBlocking(ch.registerConsumer(), new Uint32Array(4), Timeout.ns(1e6))); // 2
+ * assert.equal(stealBlocking(ch.registerConsumer(), new Uint32Array(4), Timeout.ns(1e6)), 2);
  * ```
  */
 export function stealBlocking<V>(
@@ -307,10 +311,11 @@ async function retryAsync<R>(
  *
  * @example
  * ```ts
- * import { Ring, sendAsync, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, sendAsync, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 2 });
  * await sendAsync(ring, 9, { timeoutNs: 1e6 });
- * console.log(ring.len()); // 1
+ * assert.equal(ring.len(), 1);
  * ```
  */
 export async function sendAsync<V>(
@@ -339,10 +344,11 @@ export async function sendAsync<V>(
  *
  * @example
  * ```ts
- * import { mpsc, recvAsync, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpsc, recvAsync, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpsc.Channel(u32, { ringBits: 4 });
  * setTimeout(() => ch.register().sendOne(5), 1);
- * console.log(await recvAsync(ch)); // 5
+ * assert.equal(await recvAsync(ch), 5);
  * ```
  */
 export function recvAsync<V>(
@@ -371,11 +377,12 @@ export function recvAsync<V>(
  *
  * @example
  * ```ts
- * import { spmc, stealAsync, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { spmc, stealAsync, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new spmc.Channel(u32, { ringBits: 4 });
  * const c = ch.registerConsumer();
  * setTimeout(() => ch.send([1, 2]), 1);
- * console.log(await stealAsync(c, new Uint32Array(4))); // 2
+ * assert.equal(await stealAsync(c, new Uint32Array(4)), 2);
  * ```
  */
 export function stealAsync<V>(

@@ -168,14 +168,15 @@ function indexBitsFor(numSlabs: number): number {
  *
  * @example Passing a payload by handle
  * ```ts
- * import { BufferPool } from "./buffer_pool.ts";
+ * import assert from "node:assert/strict";
+ * import { BufferPool } from "@ringmpsc/ringmpsc";
  * const pool = new BufferPool(4096, 8);
  * const h = pool.alloc()!;
  * pool.getWritable(h).set([1, 2, 3]);
  * pool.setLen(h, 3);
- * console.log([...pool.get(h)]); // [1, 2, 3]
+ * assert.deepEqual([...pool.get(h)], [1, 2, 3]);
  * pool.free(h);
- * console.log(pool.availableCount()); // 8
+ * assert.equal(pool.availableCount(), 8);
  * ```
  */
 export class BufferPool {
@@ -246,8 +247,9 @@ export class BufferPool {
    * @throws {TypeError} If a size is not an integer.
    * @example Sizing a region
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
-   * console.log(BufferPool.requiredBytes(4096, 256) >= 4096 * 256); // true
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * assert.ok(BufferPool.requiredBytes(4096, 256) >= 4096 * 256);
    * ```
    */
   static requiredBytes(slabSize: number, numSlabs: number): number {
@@ -270,10 +272,11 @@ export class BufferPool {
    * @throws {TypeError} If an argument has the wrong type.
    * @example Formatting part of a larger buffer
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const sab = new SharedArrayBuffer(64 + BufferPool.requiredBytes(256, 4));
    * const pool = BufferPool.init(sab, 256, 4, { byteOffset: 64 });
-   * console.log(pool.capacity()); // 4
+   * assert.equal(pool.capacity(), 4);
    * ```
    */
   static init(
@@ -310,10 +313,11 @@ export class BufferPool {
    * @throws {TypeError} If an argument has the wrong type.
    * @example Attaching to a pool by its memory
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 4);
    * const again = BufferPool.attach(pool.handle().buffer);
-   * console.log(again.capacity()); // 4
+   * assert.equal(again.capacity(), 4);
    * ```
    */
   static attach(buffer: ArrayBufferLike, byteOffset = 0): BufferPool {
@@ -373,11 +377,12 @@ export class BufferPool {
    * @throws {RingCorrupt} If the pool's header is impossible.
    * @example Rebuilding a pool from its handle
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 4);
    * const same = BufferPool.fromHandle(structuredClone(pool.handle()));
    * const h = same.alloc()!;
-   * console.log(pool.availableCount()); // 3
+   * assert.equal(pool.availableCount(), 3);
    * same.free(h);
    * ```
    */
@@ -436,9 +441,11 @@ export class BufferPool {
    * @throws {RingCorrupt} If the free list in shared memory points outside the pool.
    * @example Allocating until the pool is exhausted
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 1);
-   * console.log(pool.alloc() !== null, pool.alloc()); // true null
+   * assert.ok(pool.alloc() !== null);
+   * assert.equal(pool.alloc(), null);
    * ```
    */
   alloc(): Handle | null {
@@ -489,12 +496,12 @@ export class BufferPool {
    * @throws {InvalidHandle} If the handle is stale, foreign, or already freed.
    * @example Refusing a double free
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
-   * import { InvalidHandle } from "./errors.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool, InvalidHandle } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 2);
    * const h = pool.alloc()!;
    * pool.free(h);
-   * try { pool.free(h); } catch (e) { console.log(e instanceof InvalidHandle); } // true
+   * assert.throws(() => pool.free(h), InvalidHandle);
    * ```
    */
   free(handle: Handle): void {
@@ -533,12 +540,13 @@ export class BufferPool {
    * @throws {RingCorrupt} If the slab's length word exceeds the slab size.
    * @example Reading a payload
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 1);
    * const h = pool.alloc()!;
    * pool.getWritable(h)[0] = 7;
    * pool.setLen(h, 1);
-   * console.log(pool.get(h)[0]); // 7
+   * assert.equal(pool.get(h)[0], 7);
    * ```
    */
   get(handle: Handle): Uint8Array {
@@ -559,10 +567,11 @@ export class BufferPool {
    * @throws {InvalidHandle} If the handle is stale, foreign, or freed.
    * @example Writing in place
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 1);
    * const h = pool.alloc()!;
-   * console.log(pool.getWritable(h).length); // 16
+   * assert.equal(pool.getWritable(h).length, 16);
    * ```
    */
   getWritable(handle: Handle): Uint8Array {
@@ -580,11 +589,12 @@ export class BufferPool {
    * @throws {RangeError} If `length` is out of range.
    * @example Setting a length
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 1);
    * const h = pool.alloc()!;
    * pool.setLen(h, 5);
-   * console.log(pool.lengthOf(h)); // 5
+   * assert.equal(pool.lengthOf(h), 5);
    * ```
    */
   setLen(handle: Handle, length: number): void {
@@ -607,11 +617,12 @@ export class BufferPool {
    * @throws {InvalidHandle} If the handle is stale, foreign, or freed.
    * @example Copying out without a view
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 2);
    * const h = pool.alloc()!;
    * pool.bytes[pool.offsetOf(h)] = 9;
-   * console.log(pool.getWritable(h)[0]); // 9
+   * assert.equal(pool.getWritable(h)[0], 9);
    * ```
    */
   offsetOf(handle: Handle): number {
@@ -628,10 +639,11 @@ export class BufferPool {
    * @throws {RingCorrupt} If the length word exceeds the slab size.
    * @example Reading a length
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 1);
    * const h = pool.alloc()!;
-   * console.log(pool.lengthOf(h)); // 0
+   * assert.equal(pool.lengthOf(h), 0);
    * ```
    */
   lengthOf(handle: Handle): number {
@@ -645,10 +657,11 @@ export class BufferPool {
    * @returns Slabs not allocated.
    * @example Counting
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 3);
    * pool.alloc();
-   * console.log(pool.availableCount()); // 2
+   * assert.equal(pool.availableCount(), 2);
    * ```
    */
   availableCount(): number {
@@ -665,8 +678,9 @@ export class BufferPool {
    * @returns `numSlabs`.
    * @example Capacity
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
-   * console.log(new BufferPool(16, 3).capacity()); // 3
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * assert.equal(new BufferPool(16, 3).capacity(), 3);
    * ```
    */
   capacity(): number {
@@ -679,8 +693,9 @@ export class BufferPool {
    * @returns Bytes.
    * @example Footprint
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
-   * console.log(new BufferPool(4096, 2).totalMemory()); // 8384
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * assert.equal(new BufferPool(4096, 2).totalMemory(), 8384);
    * ```
    */
   totalMemory(): number {
@@ -719,9 +734,10 @@ export class BufferPool {
    * memory travels between processes by fd, not by `postMessage`).
    * @example Sending a pool to a Worker
    * ```ts
-   * import { BufferPool } from "./buffer_pool.ts";
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const h = new BufferPool(64, 2).handle();
-   * console.log(h.buffer instanceof SharedArrayBuffer); // true
+   * assert.ok(h.buffer instanceof SharedArrayBuffer);
    * ```
    */
   handle(): BufferPoolHandle {

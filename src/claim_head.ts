@@ -42,13 +42,17 @@ const CLOSED = RING_LAYOUT.closed / 4;
  *
  * @example Two claimers share one ring
  * ```ts
- * import { ClaimHead, Ring, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { ClaimHead, Ring, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 4 });
  * ring.send([1, 2, 3]);
  * const h = ring.handle();
  * const a = new ClaimHead(u32, h.buffer, h.byteOffset, 4);
  * const b = new ClaimHead(u32, h.buffer, h.byteOffset, 4);
- * console.log(a.stealOne(), b.stealOne(), a.stealOne(), b.stealOne()); // 1 2 3 null
+ * assert.equal(a.stealOne(), 1);
+ * assert.equal(b.stealOne(), 2);
+ * assert.equal(a.stealOne(), 3);
+ * assert.equal(b.stealOne(), null);
  * ```
  */
 export class ClaimHead<V, S extends ElementStore> {

@@ -32,8 +32,9 @@ export const MAX_RING_BITS = 30;
  *
  * @example Using a preset
  * ```ts
- * import { defaultConfig } from "./config.ts";
- * console.log(2 ** defaultConfig.ringBits); // 65536
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "@ringmpsc/ringmpsc";
+ * assert.equal(2 ** defaultConfig.ringBits, 65536);
  * ```
  */
 export const defaultConfig: Config = Object.freeze({
@@ -67,8 +68,9 @@ export const ultraLowLatencyConfig: Config = Object.freeze({ ...defaultConfig, r
  *
  * @example Overriding one field
  * ```ts
- * import { makeConfig } from "./config.ts";
- * console.log(makeConfig({ ringBits: 8 }).maxProducers); // 16
+ * import assert from "node:assert/strict";
+ * import { makeConfig } from "@ringmpsc/ringmpsc";
+ * assert.equal(makeConfig({ ringBits: 8 }).maxProducers, 16);
  * ```
  */
 export function makeConfig(config: Partial<Config> = {}, what = "create ring"): Config {

@@ -390,9 +390,10 @@ class RecordElement<Schema extends RecordSchema>
  *
  * @example A tick record
  * ```ts
- * import { record } from "./element.ts";
+ * import assert from "node:assert/strict";
+ * import { record } from "@ringmpsc/ringmpsc";
  * const Tick = record({ price: "f64", qty: "u32", side: "u8" });
- * console.log(Tick.bytes); // 16
+ * assert.equal(Tick.bytes, 16);
  * ```
  */
 export function record<const Schema extends RecordSchema>(
@@ -411,8 +412,9 @@ export function record<const Schema extends RecordSchema>(
  *
  * @example Round trip
  * ```ts
- * import { elementFromSpec, f64 } from "./element.ts";
- * console.log(elementFromSpec(f64.spec) === f64); // true
+ * import assert from "node:assert/strict";
+ * import { elementFromSpec, f64 } from "@ringmpsc/ringmpsc";
+ * assert.ok(elementFromSpec(f64.spec) === f64);
  * ```
  */
 // deno-lint-ignore no-explicit-any

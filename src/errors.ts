@@ -28,9 +28,11 @@ export class RingError extends Error {
  *
  * @example Catching a timeout
  * ```ts
- * import { TimedOut } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { TimedOut } from "@ringmpsc/ringmpsc";
  * const err = new TimedOut("Cannot receive as the wait timed out after 1000000 ns");
- * console.log(err instanceof TimedOut, err.name); // true "TimedOut"
+ * assert.ok(err instanceof TimedOut);
+ * assert.equal(err.name, "TimedOut");
  * ```
  */
 export class TimedOut extends RingError {}

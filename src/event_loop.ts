@@ -46,14 +46,16 @@ export interface LoopChannel<V> {
  *
  * @example On the event loop
  * ```ts
- * import { EventLoop, mpsc, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { EventLoop, mpsc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpsc.Channel(u32, { ringBits: 4 });
  * let sum = 0;
  * const loop = new EventLoop(ch, (x) => sum += x);
  * const done = loop.spawn();
  * ch.register().send([1, 2, 3]);
  * loop.stop();
- * console.log(await done, sum); // 3 6
+ * assert.equal(await done, 3);
+ * assert.equal(sum, 6);
  * ```
  */
 export class EventLoop<V> {

@@ -44,14 +44,15 @@ function frameBytes(length: number): number {
  *
  * @example Sending and receiving messages
  * ```ts
- * import { MessageRing } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { MessageRing } from "@ringmpsc/ringmpsc";
  * const ring = new MessageRing({ ringBits: 10 }); // 1 KiB of frames
  * ring.sendMessage(new TextEncoder().encode("hello"));
  * ring.sendMessage(new Uint8Array([1, 2, 3]));
  * const m = ring.readMessage()!; // a window onto the payload, in place
- * console.log(new TextDecoder().decode(m.array.subarray(m.offset, m.offset + m.length))); // hello
+ * assert.equal(new TextDecoder().decode(m.array.subarray(m.offset, m.offset + m.length)), "hello");
  * ring.advanceMessage();
- * console.log(ring.tryRecvMessage()); // Uint8Array(3) [ 1, 2, 3 ]
+ * assert.deepEqual(ring.tryRecvMessage(), Uint8Array.of(1, 2, 3));
  * ```
  */
 export class MessageRing {

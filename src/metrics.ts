@@ -32,11 +32,12 @@ export const METRICS_BYTES = METRIC_FIELDS.length * 8;
  *
  * @example Averages
  * ```ts
- * import { Metrics } from "./metrics.ts";
+ * import assert from "node:assert/strict";
+ * import { Metrics } from "@ringmpsc/ringmpsc";
  * const m = new Metrics();
  * m.messagesReceived = 100;
  * m.batchesReceived = 4;
- * console.log(m.avgBatchSize()); // 25
+ * assert.equal(m.avgBatchSize(), 25);
  * ```
  */
 export class Metrics {

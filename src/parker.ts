@@ -55,9 +55,10 @@ function atomicsWaitAsync(
  *
  * @example Waking a sleeper
  * ```ts
- * import { atomicsParker } from "./parker.ts";
+ * import assert from "node:assert/strict";
+ * import { atomicsParker } from "@ringmpsc/ringmpsc";
  * const words = new Int32Array(new SharedArrayBuffer(4));
- * console.log(atomicsParker.wait(words, 0, 1, 0)); // "not-equal"
+ * assert.equal(atomicsParker.wait(words, 0, 1, 0), "not-equal");
  * ```
  */
 export const atomicsParker: Parker = {

@@ -30,12 +30,13 @@ let current: RingPlacement | null = null;
  *
  * @example Observing placements
  * ```ts
- * import { mpsc, setRingPlacement, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpsc, setRingPlacement, u32 } from "@ringmpsc/ringmpsc";
  * const placed: number[] = [];
  * setRingPlacement({ place: (_b, offset) => void placed.push(offset) });
  * new mpsc.Channel(u32, { ringBits: 4 }).register();
  * setRingPlacement(null);
- * console.log(placed.length); // 1
+ * assert.equal(placed.length, 1);
  * ```
  */
 export function setRingPlacement(placement: RingPlacement | null): void {

@@ -20,14 +20,15 @@ import type { ElementStore } from "./element.ts";
  *
  * @example Reading a region
  * ```ts
- * import { Ring, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 4 });
  * ring.send([7, 8, 9]);
  * const region = ring.readable()!;
  * let sum = 0;
  * for (let i = 0; i < region.length; i++) sum += region.array[region.offset + i];
  * ring.advance(region.length);
- * console.log(sum); // 24
+ * assert.equal(sum, 24);
  * ```
  */
 export class Region<S extends ElementStore> {
@@ -67,13 +68,14 @@ export class Region<S extends ElementStore> {
  *
  * @example Writing through a reservation
  * ```ts
- * import { Ring, f64 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, f64 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(f64, { ringBits: 4 });
  * const r = ring.reserve(2)!;
  * r.array[r.offset] = 1.5;
  * r.array[r.offset + 1] = 2.5;
  * ring.commit(2);
- * console.log(ring.len()); // 2
+ * assert.equal(ring.len(), 2);
  * ```
  */
 export class Reservation<S extends ElementStore> extends Region<S> {

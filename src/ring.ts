@@ -177,12 +177,14 @@ export function ringStride(ringBits: number, bytes: number): number {
  *
  * @example A ring between two Workers
  * ```ts
- * import { Ring, u32 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 10 });
  * const handle = ring.handle(); // postMessage(handle) to a Worker, which calls Ring.fromHandle
  * const consumer = Ring.fromHandle<number, Uint32Array>(handle);
  * ring.send([1, 2, 3]);
- * console.log(consumer.tryRecv(), consumer.len()); // 1 2
+ * assert.equal(consumer.tryRecv(), 1);
+ * assert.equal(consumer.len(), 2);
  * ```
  */
 export class Ring<V, S extends ElementStore> {
@@ -1128,12 +1130,14 @@ function strategyFor(timeoutNs: number | undefined): WaitStrategy {
  *
  * @example Iterate, then finish
  * ```ts
- * import { Ring, u8 } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Ring, u8 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u8, { ringBits: 3 });
  * ring.send([1, 2, 3]);
  * const it = ring.iterator();
  * for (const x of it) if (x === 2) break;
- * console.log(it.finish(), ring.len()); // 2 1
+ * assert.equal(it.finish(), 2);
+ * assert.equal(ring.len(), 1);
  * ```
  */
 export class RingIterator<V> implements IterableIterator<V> {

@@ -61,9 +61,10 @@ export interface WaitStrategyBuilders {
  *
  * @example Blocking with a deadline
  * ```ts
- * import { WaitStrategy } from "./wait_strategy.ts";
+ * import assert from "node:assert/strict";
+ * import { WaitStrategy } from "@ringmpsc/ringmpsc";
  * const s = WaitStrategy.timedBlocking(100_000_000); // 100 ms
- * console.log(s.kind); // "timedBlocking"
+ * assert.equal(s.kind, "timedBlocking");
  * ```
  */
 export const WaitStrategy: WaitStrategyBuilders = Object.freeze({

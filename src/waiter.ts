@@ -79,9 +79,7 @@ export function wakeSpot(spot: WaitSpot): void {
  *
  * @example Waiting for a flag another Worker sets
  * ```ts
- * import { atomicsParker } from "./parker.ts";
- * import { Waiter } from "./waiter.ts";
- * import { WaitStrategy } from "./wait_strategy.ts";
+ * import { atomicsParker, Waiter, WaitStrategy } from "@ringmpsc/ringmpsc";
  * const words = new Int32Array(new SharedArrayBuffer(12));
  * const spot = { words, seqIndex: 0, waitersIndex: 1, parker: atomicsParker, sliceMs: Infinity };
  * const waiter = new Waiter(WaitStrategy.timedBlocking(1_000_000));

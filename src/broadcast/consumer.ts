@@ -96,13 +96,15 @@ function strategyFor(timeoutMs: number): WaitStrategy {
  *
  * @example Receiving in order
  * ```ts
- * import { BroadcastProducer } from "./producer.ts";
- * import { BroadcastConsumer } from "./consumer.ts";
+ * import assert from "node:assert/strict";
+ * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
  * const producer = BroadcastProducer.create({ capacity: 4096 });
  * using consumer = BroadcastConsumer.fromHandle(producer.join());
  * producer.send(Uint8Array.of(1));
  * producer.send(Uint8Array.of(2));
- * console.log(consumer.recv()![0], consumer.recv()![0], consumer.recv()); // 1 2 null
+ * assert.equal(consumer.recv()![0], 1);
+ * assert.equal(consumer.recv()![0], 2);
+ * assert.equal(consumer.recv(), null);
  * ```
  */
 export class BroadcastConsumer {
@@ -223,10 +225,10 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the slot no longer belongs to this join.
    * @example In a Worker
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const h = structuredClone(BroadcastProducer.create({ capacity: 4096 }).join());
-   * console.log(BroadcastConsumer.fromHandle(h).slot); // 0
+   * assert.equal(BroadcastConsumer.fromHandle(h).slot, 0);
    * ```
    */
   static fromHandle(handle: BroadcastConsumerHandle): BroadcastConsumer {
@@ -256,11 +258,11 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the slot no longer belongs to this join.
    * @example Attaching by memory
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const { slot, epoch } = p.join();
-   * console.log(BroadcastConsumer.attach(p.buffer, slot, epoch).slot); // 0
+   * assert.equal(BroadcastConsumer.attach(p.buffer, slot, epoch).slot, 0);
    * ```
    */
   static attach(
@@ -305,13 +307,14 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Peeking without consuming
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * p.send(Uint8Array.of(42));
    * const m = c.peek()!;
-   * console.log(m.array[m.offset], m.seqId); // 42 1
+   * assert.equal(m.array[m.offset], 42);
+   * assert.equal(m.seqId, 1);
    * ```
    */
   peek(): MessageView | null {
@@ -388,8 +391,8 @@ export class BroadcastConsumer {
    *
    * @example Consuming a batch, publishing once
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * p.send(Uint8Array.of(1));
@@ -400,7 +403,7 @@ export class BroadcastConsumer {
    *   c.advance();
    * }
    * c.publish();
-   * console.log(sum); // 3
+   * assert.equal(sum, 3);
    * ```
    */
   advance(): void {
@@ -418,8 +421,7 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer (what was read since the last publish may be torn).
    * @example See {@linkcode BroadcastConsumer.advance}.
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * c.publish();
@@ -452,10 +454,10 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example See {@linkcode BroadcastConsumer}.
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
-   * console.log(BroadcastConsumer.fromHandle(p.join()).recv()); // null
+   * assert.equal(BroadcastConsumer.fromHandle(p.join()).recv(), null);
    * ```
    */
   recv(): Uint8Array | null {
@@ -474,12 +476,12 @@ export class BroadcastConsumer {
    * @returns `true` once closed.
    * @example Seeing the close
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * p.close();
-   * console.log(c.isClosed()); // true
+   * assert.ok(c.isClosed());
    * ```
    */
   isClosed(): boolean {
@@ -498,11 +500,11 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Waiting with a timeout
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
-   * console.log(c.wait(1)); // false
+   * assert.equal(c.wait(1), false);
    * ```
    */
   wait(timeoutMs = Infinity): boolean {
@@ -534,12 +536,13 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Awaiting a message
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * setTimeout(() => p.send(Uint8Array.of(5)), 1);
-   * console.log(await c.waitAsync(1000), c.recv()?.[0]); // true 5
+   * assert.ok(await c.waitAsync(1000));
+   * assert.equal(c.recv()?.[0], 5);
    * ```
    */
   async waitAsync(timeoutMs = Infinity): Promise<boolean> {
@@ -572,8 +575,7 @@ export class BroadcastConsumer {
    *
    * @example Leaving
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * import { BroadcastConsumer } from "./consumer.ts";
+   * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * c.close();

@@ -8,11 +8,12 @@
  *
  * @example Producer and consumer
  * ```ts
- * import { BroadcastConsumer, BroadcastProducer } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { BroadcastConsumer, BroadcastProducer } from "@ringmpsc/ringmpsc";
  * const producer = BroadcastProducer.create({ capacity: 4096 });
  * const consumer = BroadcastConsumer.fromHandle(producer.join());
  * producer.send(Uint8Array.of(1, 2, 3));
- * console.log(consumer.recv()); // Uint8Array(3) [ 1, 2, 3 ]
+ * assert.deepEqual(consumer.recv(), Uint8Array.of(1, 2, 3));
  * ```
  *
  * @module

@@ -253,13 +253,14 @@ let initTarget: { buffer: ArrayBufferLike; byteOffset: number } | null = null;
  *
  * @example Broadcasting to two consumers
  * ```ts
- * import { BroadcastProducer } from "./producer.ts";
- * import { BroadcastConsumer } from "./consumer.ts";
+ * import assert from "node:assert/strict";
+ * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
  * const producer = BroadcastProducer.create({ capacity: 4096 });
  * const a = BroadcastConsumer.fromHandle(producer.join());
  * const b = BroadcastConsumer.fromHandle(producer.join());
  * producer.send(new TextEncoder().encode("hello"));
- * console.log(a.recv()?.length, b.recv()?.length); // 5 5
+ * assert.equal(a.recv()?.length, 5);
+ * assert.equal(b.recv()?.length, 5);
  * ```
  */
 export class BroadcastProducer {
@@ -382,9 +383,10 @@ export class BroadcastProducer {
    * @throws {TypeError} If an option has the wrong type.
    * @example A small ring
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096, maxConsumers: 4 });
-   * console.log(p.capacity); // 4096
+   * assert.equal(p.capacity, 4096);
    * ```
    */
   static create(options: BroadcastProducerOptions = {}): BroadcastProducer {
@@ -400,8 +402,9 @@ export class BroadcastProducer {
    * @throws {RangeError} If an option is out of range.
    * @example Sizing a region
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * console.log(BroadcastProducer.requiredBytes({ capacity: 4096, maxConsumers: 1 })); // 8448
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
+   * assert.equal(BroadcastProducer.requiredBytes({ capacity: 4096, maxConsumers: 1 }), 8448);
    * ```
    */
   static requiredBytes(options: BroadcastProducerOptions = {}): number {
@@ -420,10 +423,11 @@ export class BroadcastProducer {
    * @throws {TypeError} If an argument has the wrong type.
    * @example Formatting a buffer
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const sab = new SharedArrayBuffer(BroadcastProducer.requiredBytes({ capacity: 4096 }));
    * const p = BroadcastProducer.init(sab, { capacity: 4096 });
-   * console.log(p.maxConsumers); // 16
+   * assert.equal(p.maxConsumers, 16);
    * ```
    */
   static init(buffer: ArrayBufferLike, options: BroadcastInitOptions = {}): BroadcastProducer {
@@ -497,9 +501,10 @@ export class BroadcastProducer {
    * @throws {TypeError} If an option has the wrong type.
    * @example Joining
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
-   * console.log(p.join({ mode: "pull" }).slot); // 0
+   * assert.equal(p.join({ mode: "pull" }).slot, 0);
    * ```
    */
   join(options: JoinOptions = {}): BroadcastConsumerHandle {
@@ -561,13 +566,14 @@ export class BroadcastProducer {
    * @throws {Closed} If the producer is closed.
    * @example Writing one message by hand
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const run = p.query(32);
    * p.writeHeader(run.offset, 4, 0, p.nextSeqId());
    * run.array.set([1, 2, 3, 4], run.offset + 16);
    * p.commit(32);
-   * console.log(p.head); // 32
+   * assert.equal(p.head, 32);
    * ```
    */
   query(minBytes = HEADER_BYTES): ContiguousRun {
@@ -624,7 +630,7 @@ export class BroadcastProducer {
    * @throws {RangeError} If the message does not fit the run or a value is out of range.
    * @example See {@linkcode BroadcastProducer.query}.
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * p.writeHeader(p.query().offset, 0, 0, p.nextSeqId());
    * p.commit(16);
@@ -663,12 +669,13 @@ export class BroadcastProducer {
    * @throws {Closed} If the producer is closed.
    * @example Writing a payload in place
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const r = p.reserve(3)!;
    * r.array.set([7, 8, 9], r.offset);
    * p.commit();
-   * console.log(r.seqId); // 1
+   * assert.equal(r.seqId, 1);
    * ```
    */
   reserve(payloadLength: number, fdCount = 0): MessageReservation | null {
@@ -710,12 +717,13 @@ export class BroadcastProducer {
    * @throws {Closed} If the producer is closed.
    * @example Committing reserved messages
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * p.reserve(10);
    * p.reserve(20);
    * p.commit();
-   * console.log(p.head); // 80
+   * assert.equal(p.head, 80);
    * ```
    */
   commit(writtenBytes = 0, flags = 0): void {
@@ -748,9 +756,10 @@ export class BroadcastProducer {
    * @throws {Closed} If the producer is closed.
    * @example Sending
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
-   * console.log(p.send(new Uint8Array(100))); // true
+   * assert.ok(p.send(new Uint8Array(100)));
    * ```
    */
   send(payload: Uint8Array): boolean {
@@ -767,8 +776,9 @@ export class BroadcastProducer {
    * @returns The id (ids start at 1 and grow by one).
    * @example Sequence ids
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
-   * console.log(BroadcastProducer.create({ capacity: 4096 }).nextSeqId()); // 1
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
+   * assert.equal(BroadcastProducer.create({ capacity: 4096 }).nextSeqId(), 1);
    * ```
    */
   nextSeqId(): number {
@@ -784,10 +794,11 @@ export class BroadcastProducer {
    * @returns The number of consumers evicted.
    * @example Scanning an idle ring
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * p.join();
-   * console.log(p.scan()); // 0 (caught up, so not hung)
+   * assert.equal(p.scan(), 0); // caught up, so not hung
    * ```
    */
   scan(): number {
@@ -839,10 +850,12 @@ export class BroadcastProducer {
    * @throws {RangeError} If `slot` is out of range.
    * @example Evicting by hand
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const { slot } = p.join();
-   * console.log(p.evict(slot), p.evict(slot)); // true false
+   * assert.ok(p.evict(slot));
+   * assert.equal(p.evict(slot), false);
    * ```
    */
   evict(slot: number, reason: Exclude<DetachReason, "left"> = "hung"): boolean {
@@ -863,11 +876,12 @@ export class BroadcastProducer {
    *
    * @example Closing
    * ```ts
-   * import { BroadcastProducer } from "./producer.ts";
+   * import assert from "node:assert/strict";
+   * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * p.close();
    * p.close();
-   * console.log(p.closed); // true
+   * assert.ok(p.closed);
    * ```
    */
   close(): void {

@@ -172,10 +172,12 @@ export class MpmcRing<V, S extends ElementStore> {
  *
  * @example
  * ```ts
- * import { mpmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpmc.MpmcChannel(u32, { ringBits: 4, maxProducers: 2 });
  * const p = ch.register();
- * console.log(p.send([1, 2, 3]), ch.totalPending()); // 3 3
+ * assert.equal(p.send([1, 2, 3]), 3);
+ * assert.equal(ch.totalPending(), 3);
  * ```
  */
 export class Producer<V, S extends ElementStore> {
@@ -276,11 +278,12 @@ export class Producer<V, S extends ElementStore> {
  *
  * @example
  * ```ts
- * import { mpmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpmc.MpmcChannel(u32, { ringBits: 4, maxProducers: 2, maxConsumers: 2 });
  * ch.register().send([1, 2]);
  * const c = ch.registerConsumer();
- * console.log(c.steal(new Uint32Array(8))); // 2
+ * assert.equal(c.steal(new Uint32Array(8)), 2);
  * ```
  */
 export class Consumer<V, S extends ElementStore> {
@@ -412,14 +415,15 @@ export class Consumer<V, S extends ElementStore> {
  *
  * @example
  * ```ts
- * import { mpmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpmc.MpmcChannel(u32, { ringBits: 6, maxProducers: 2, maxConsumers: 2 });
  * ch.register().send([1, 2]);
  * ch.register().send([3]);
  * const c = ch.registerConsumer();
  * let sum = 0;
  * while (c.stealBatch({ process: (x) => sum += x }) > 0);
- * console.log(sum); // 6
+ * assert.equal(sum, 6);
  * ```
  */
 export class MpmcChannel<V, S extends ElementStore> {

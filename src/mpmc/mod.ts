@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
- * import { mpmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpmc.MpmcChannel(u32, mpmc.defaultMpmcConfig);
  * ch.register().sendOne(4);
- * console.log(ch.registerConsumer().steal(new Uint32Array(1))); // 1
+ * assert.equal(ch.registerConsumer().steal(new Uint32Array(1)), 1);
  * ```
  *
  * @module

@@ -97,7 +97,8 @@ export interface ChannelStats {
  *
  * @example Two producers, one consumer
  * ```ts
- * import { mpsc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpsc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpsc.Channel(u32, { ringBits: 6, maxProducers: 2 });
  * const a = ch.register();
  * const b = ch.register();
@@ -105,7 +106,7 @@ export interface ChannelStats {
  * b.send([10]);
  * let sum = 0;
  * ch.consumeAll({ process: (x) => sum += x });
- * console.log(sum); // 13
+ * assert.equal(sum, 13);
  * ```
  */
 export class Channel<V, S extends ElementStore> {

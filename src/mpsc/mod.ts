@@ -3,10 +3,11 @@
  *
  * @example
  * ```ts
- * import { mpsc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpsc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpsc.Channel(u32, mpsc.defaultConfig);
  * ch.register().sendOne(7);
- * console.log(ch.recvOne()); // 7
+ * assert.equal(ch.recvOne(), 7);
  * ```
  *
  * @module

@@ -18,11 +18,13 @@ import { WaitStrategy } from "../wait_strategy.ts";
  *
  * @example Sending through a producer
  * ```ts
- * import { mpsc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpsc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpsc.Channel(u32, { ringBits: 4 });
  * const p = ch.register();
  * p.send([1, 2]);
- * console.log(p.sendOne(3), ch.totalPending()); // true 3
+ * assert.ok(p.sendOne(3));
+ * assert.equal(ch.totalPending(), 3);
  * ```
  */
 export class Producer<V, S extends ElementStore> {
@@ -129,10 +131,12 @@ export class Producer<V, S extends ElementStore> {
  *
  * @example Blocking batch send
  * ```ts
- * import { mpsc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mpsc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new mpsc.Channel(u32, { ringBits: 4 });
  * const p = ch.registerExt();
- * console.log(p.sendBlocking([1, 2, 3]), p.availableCapacity()); // 3 13
+ * assert.equal(p.sendBlocking([1, 2, 3]), 3);
+ * assert.equal(p.availableCapacity(), 13);
  * ```
  */
 export class ProducerExt<V, S extends ElementStore> extends Producer<V, S> {

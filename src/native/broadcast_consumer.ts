@@ -102,15 +102,15 @@ function checkMode(mode: unknown): WakeupMode {
  *
  * @example Joining and receiving (both sides in one process here)
  * ```ts
- * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
- * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
+ * import assert from "node:assert/strict";
+ * import { SharedBroadcastProducer, SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-bcc-${Deno.pid}.sock`;
  * using producer = SharedBroadcastProducer.create(path, { capacity: 4096 });
  * const joining = SharedBroadcastConsumer.joinAsync(path, { mode: "pull" });
  * await producer.acceptAsync();
  * using consumer = await joining;
  * producer.send(Uint8Array.of(9));
- * console.log(consumer.recv()?.[0]); // 9
+ * assert.equal(consumer.recv()?.[0], 9);
  * ```
  */
 export class SharedBroadcastConsumer {
@@ -175,8 +175,9 @@ export class SharedBroadcastConsumer {
    * @throws {SystemError} If a socket or mapping call fails (ENOENT: nobody listens at `path`).
    * @example See {@linkcode SharedBroadcastConsumer}.
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.join); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.join, "function");
    * ```
    */
   static join(path: string, options: SharedBroadcastJoinOptions = {}): SharedBroadcastConsumer {
@@ -215,8 +216,9 @@ export class SharedBroadcastConsumer {
    * @throws {SystemError} If a socket or mapping call fails.
    * @example See {@linkcode SharedBroadcastConsumer}.
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.joinAsync); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.joinAsync, "function");
    * ```
    */
   static async joinAsync(
@@ -287,8 +289,9 @@ export class SharedBroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Peeking
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.peek); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.peek, "function");
    * ```
    */
   peek(): MessageView | null {
@@ -309,8 +312,9 @@ export class SharedBroadcastConsumer {
    * @throws {RingCorrupt} If the producer's fd records are malformed.
    * @example Advancing
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.advance); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.advance, "function");
    * ```
    */
   advance(): void {
@@ -327,8 +331,9 @@ export class SharedBroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Publishing
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.publish); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.publish, "function");
    * ```
    */
   publish(): void {
@@ -344,8 +349,9 @@ export class SharedBroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example See {@linkcode SharedBroadcastConsumer}.
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.recv); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.recv, "function");
    * ```
    */
   recv(): Uint8Array | null {
@@ -369,8 +375,9 @@ export class SharedBroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Waiting
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.wait); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.wait, "function");
    * ```
    */
   wait(timeoutMs = Infinity): boolean {
@@ -393,8 +400,9 @@ export class SharedBroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Awaiting
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.waitAsync); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.waitAsync, "function");
    * ```
    */
   async waitAsync(timeoutMs = Infinity): Promise<boolean> {
@@ -427,8 +435,9 @@ export class SharedBroadcastConsumer {
    * @returns `true` once closed.
    * @example Checking
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.isClosed); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.isClosed, "function");
    * ```
    */
   isClosed(): boolean {
@@ -442,8 +451,9 @@ export class SharedBroadcastConsumer {
    * @returns `false` once the producer has exited.
    * @example Checking the producer
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.isProducerAlive); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.isProducerAlive, "function");
    * ```
    */
   isProducerAlive(): boolean {
@@ -465,10 +475,8 @@ export class SharedBroadcastConsumer {
    * @throws {RangeError} If `count` is not between 0 and 253.
    * @example Receiving fds with a message
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * import { SharedMemory } from "./shared_memory.ts";
-   * import { closeFd } from "./close_fd.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer, SharedBroadcastConsumer, SharedMemory, closeFd } from "@ringmpsc/ringmpsc/native";
    * const path = `/tmp/ringmpsc-doc-bfd-${Deno.pid}.sock`;
    * using producer = SharedBroadcastProducer.create(path, { capacity: 4096 });
    * const joining = SharedBroadcastConsumer.joinAsync(path);
@@ -480,7 +488,7 @@ export class SharedBroadcastConsumer {
    * const m = consumer.peek()!;
    * const [fd] = consumer.recvFds(m.seqId, m.fdCount);
    * const got = SharedMemory.attach(fd);
-   * console.log(new Uint8Array(got.buffer)[0]); // 77
+   * assert.equal(new Uint8Array(got.buffer)[0], 77);
    * got.close();
    * closeFd(fd); // received fds are the caller's to close
    * consumer.advance();
@@ -532,8 +540,9 @@ export class SharedBroadcastConsumer {
    *
    * @example Leaving
    * ```ts
-   * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
-   * console.log(typeof SharedBroadcastConsumer.prototype.close); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastConsumer.prototype.close, "function");
    * ```
    */
   close(): void {

@@ -89,15 +89,15 @@ function pidOfPidfd(pidfd: number): number {
  *
  * @example One producer, one consumer (here in the same process)
  * ```ts
- * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
- * import { SharedBroadcastConsumer } from "./broadcast_consumer.ts";
+ * import assert from "node:assert/strict";
+ * import { SharedBroadcastProducer, SharedBroadcastConsumer } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-bcast-${Deno.pid}.sock`;
  * using producer = SharedBroadcastProducer.create(path, { capacity: 4096 });
  * const joining = SharedBroadcastConsumer.joinAsync(path);
  * await producer.acceptAsync();
  * using consumer = await joining;
  * producer.send(Uint8Array.of(1, 2, 3));
- * console.log(consumer.recv()); // Uint8Array(3) [ 1, 2, 3 ]
+ * assert.deepEqual(consumer.recv(), Uint8Array.of(1, 2, 3));
  * ```
  */
 export class SharedBroadcastProducer {
@@ -143,9 +143,10 @@ export class SharedBroadcastProducer {
    * @throws {SystemError} If the memfd, its mapping or the socket cannot be made.
    * @example Creating
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * using p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-bc-${Deno.pid}.sock`, { capacity: 4096 });
-   * console.log(p.producer.capacity); // 4096
+   * assert.equal(p.producer.capacity, 4096);
    * ```
    */
   static create(
@@ -199,8 +200,9 @@ export class SharedBroadcastProducer {
    * @throws {SystemError} If a socket call fails.
    * @example See {@linkcode SharedBroadcastProducer}.
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * console.log(typeof SharedBroadcastProducer.prototype.accept); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastProducer.prototype.accept, "function");
    * ```
    */
   accept(): number {
@@ -220,8 +222,9 @@ export class SharedBroadcastProducer {
    * @throws {Closed} If the producer is closed, before or while waiting.
    * @example See {@linkcode SharedBroadcastProducer}.
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * console.log(typeof SharedBroadcastProducer.prototype.acceptAsync); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastProducer.prototype.acceptAsync, "function");
    * ```
    */
   async acceptAsync(): Promise<number> {
@@ -275,8 +278,9 @@ export class SharedBroadcastProducer {
    * @throws {SystemError} If a socket call fails.
    * @example See {@linkcode SharedBroadcastProducer.accept}.
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * console.log(typeof SharedBroadcastProducer.prototype.handshake); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastProducer.prototype.handshake, "function");
    * ```
    */
   handshake(conn: number): number {
@@ -363,8 +367,9 @@ export class SharedBroadcastProducer {
    * @throws {RangeError} If there are more than 253 fds.
    * @example See {@linkcode SharedBroadcastProducer.send}.
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * console.log(typeof SharedBroadcastProducer.prototype.broadcastFds); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastProducer.prototype.broadcastFds, "function");
    * ```
    */
   broadcastFds(seqId: number, fds: readonly number[]): void {
@@ -411,11 +416,11 @@ export class SharedBroadcastProducer {
    * @throws {Closed} If the producer is closed.
    * @example Sending with an fd
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * import { SharedMemory } from "./shared_memory.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer, SharedMemory } from "@ringmpsc/ringmpsc/native";
    * using p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-bs-${Deno.pid}.sock`, { capacity: 4096 });
    * using attachment = SharedMemory.create(4096);
-   * console.log(p.send(Uint8Array.of(1), [attachment.fd])); // true
+   * assert.ok(p.send(Uint8Array.of(1), [attachment.fd]));
    * ```
    */
   send(payload: Uint8Array, fds: readonly number[] = []): boolean {
@@ -436,7 +441,7 @@ export class SharedBroadcastProducer {
    * @throws {RangeError} If the message cannot fit or `fdCount` is out of range.
    * @example Reserving and committing
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * using p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-br-${Deno.pid}.sock`, { capacity: 4096 });
    * const r = p.reserve(2)!;
    * r.array.set([1, 2], r.offset);
@@ -455,9 +460,10 @@ export class SharedBroadcastProducer {
    * @throws {RangeError} If `minBytes` is out of range.
    * @example Querying
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * using p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-bq-${Deno.pid}.sock`, { capacity: 4096 });
-   * console.log(p.query(16).maxBytes); // 4096
+   * assert.equal(p.query(16).maxBytes, 4096);
    * ```
    */
   query(minBytes = 16): ContiguousRun {
@@ -472,8 +478,9 @@ export class SharedBroadcastProducer {
    * @throws {RangeError} If `writtenBytes` is not a multiple of 16 within the run.
    * @example See {@linkcode SharedBroadcastProducer.reserve}.
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
-   * console.log(typeof SharedBroadcastProducer.prototype.commit); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBroadcastProducer.prototype.commit, "function");
    * ```
    */
   commit(writtenBytes = 0, flags = 0): void {
@@ -486,9 +493,10 @@ export class SharedBroadcastProducer {
    * @returns How many were evicted.
    * @example Scanning
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * using p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-bsc-${Deno.pid}.sock`, { capacity: 4096 });
-   * console.log(p.scan()); // 0
+   * assert.equal(p.scan(), 0);
    * ```
    */
   scan(): number {
@@ -502,7 +510,7 @@ export class SharedBroadcastProducer {
    *
    * @example Closing
    * ```ts
-   * import { SharedBroadcastProducer } from "./broadcast_producer.ts";
+   * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * const p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-bcl-${Deno.pid}.sock`, { capacity: 4096 });
    * p.close();
    * p.close();

@@ -31,13 +31,14 @@ const PAGE = 4096;
  *
  * @example Two mappings of one pool
  * ```ts
- * import { SharedBufferPool } from "./buffer_pool_shared.ts";
+ * import assert from "node:assert/strict";
+ * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
  * using owner = SharedBufferPool.create(4096, 16);
  * using other = SharedBufferPool.attach(owner.getFd()); // in another process: the fd received by recvFd
  * const h = owner.pool.alloc()!;
  * owner.pool.getWritable(h).set([1, 2, 3]);
  * owner.pool.setLen(h, 3);
- * console.log([...other.pool.get(h)]); // [1, 2, 3]
+ * assert.deepEqual([...other.pool.get(h)], [1, 2, 3]);
  * other.pool.free(h);
  * ```
  */
@@ -64,9 +65,10 @@ export class SharedBufferPool {
    * @throws {SystemError} If the memfd cannot be made or mapped.
    * @example Creating
    * ```ts
-   * import { SharedBufferPool } from "./buffer_pool_shared.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
    * using shared = SharedBufferPool.create(1024, 8);
-   * console.log(shared.pool.capacity()); // 8
+   * assert.equal(shared.pool.capacity(), 8);
    * ```
    */
   static create(
@@ -98,8 +100,9 @@ export class SharedBufferPool {
    * @throws {SystemError} If the fd cannot be mapped.
    * @example See {@linkcode SharedBufferPool}.
    * ```ts
-   * import { SharedBufferPool } from "./buffer_pool_shared.ts";
-   * console.log(typeof SharedBufferPool.attach); // "function"
+   * import assert from "node:assert/strict";
+   * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(typeof SharedBufferPool.attach, "function");
    * ```
    */
   static attach(fd: number): SharedBufferPool {
@@ -123,9 +126,10 @@ export class SharedBufferPool {
    * @returns The fd.
    * @example Getting the fd
    * ```ts
-   * import { SharedBufferPool } from "./buffer_pool_shared.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
    * using shared = SharedBufferPool.create(64, 2);
-   * console.log(shared.getFd() >= 0); // true
+   * assert.ok(shared.getFd() >= 0);
    * ```
    */
   getFd(): number {
@@ -138,7 +142,7 @@ export class SharedBufferPool {
    *
    * @example Closing
    * ```ts
-   * import { SharedBufferPool } from "./buffer_pool_shared.ts";
+   * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
    * const shared = SharedBufferPool.create(64, 2);
    * shared.close();
    * shared.close();

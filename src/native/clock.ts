@@ -18,9 +18,10 @@ import { native, systemError } from "../../ffi/lib.ts";
  *
  * @example Agreeing with Date.now()
  * ```ts
- * import { realtimeNs } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * import { realtimeNs } from "@ringmpsc/ringmpsc/native";
  * const ms = Number(realtimeNs() / 1_000_000n);
- * console.log(Math.abs(ms - Date.now()) < 1000); // true
+ * assert.ok(Math.abs(ms - Date.now()) < 1000);
  * ```
  */
 export function realtimeNs(): bigint {
@@ -36,9 +37,10 @@ export function realtimeNs(): bigint {
  *
  * @example Time moves forward
  * ```ts
- * import { monotonicNs } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * import { monotonicNs } from "@ringmpsc/ringmpsc/native";
  * const a = monotonicNs();
- * console.log(monotonicNs() >= a); // true
+ * assert.ok(monotonicNs() >= a);
  * ```
  */
 export function monotonicNs(): number {
@@ -56,10 +58,11 @@ export function monotonicNs(): number {
  *
  * @example Stamping a heartbeat
  * ```ts
- * import { storeHeartbeat } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * import { storeHeartbeat } from "@ringmpsc/ringmpsc/native";
  * const word = new BigUint64Array(1);
  * storeHeartbeat(word);
- * console.log(word[0] > 0n); // true
+ * assert.ok(word[0] > 0n);
  * ```
  */
 export function storeHeartbeat(word: ArrayBufferView): void {

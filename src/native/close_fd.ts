@@ -17,9 +17,7 @@ import { checkFd } from "../_validate.ts";
  *
  * @example Closing a received fd
  * ```ts
- * import { closeFd } from "./close_fd.ts";
- * import { connectUnix } from "./fd_passing.ts";
- * import { FdServer } from "./fd_server.ts";
+ * import { closeFd, connectUnix, FdServer } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-close-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * const client = connectUnix(path);

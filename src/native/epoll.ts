@@ -54,14 +54,15 @@ function toTimeoutMs(timeoutMs: number): number {
  *
  * @example Watching an eventfd
  * ```ts
- * import { Epoll, EpollFlags } from "./epoll.ts";
- * import { EventNotifier } from "./event_notifier.ts";
+ * import assert from "node:assert/strict";
+ * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
  * using epoll = Epoll.create();
  * using notifier = EventNotifier.init();
  * notifier.registerEpoll(epoll);
  * notifier.signal();
  * const [event] = epoll.wait(1000);
- * console.log(event.data === notifier.fd(), (event.events & EpollFlags.IN) !== 0); // true true
+ * assert.ok(event.data === notifier.fd());
+ * assert.ok((event.events & EpollFlags.IN) !== 0);
  * ```
  */
 export class Epoll {
@@ -82,9 +83,10 @@ export class Epoll {
    *
    * @example Creating one
    * ```ts
-   * import { Epoll } from "./epoll.ts";
+   * import assert from "node:assert/strict";
+   * import { Epoll } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
-   * console.log(epoll.fd >= 0); // true
+   * assert.ok(epoll.fd >= 0);
    * ```
    */
   static create(): Epoll {
@@ -114,8 +116,7 @@ export class Epoll {
    *
    * @example Adding an fd
    * ```ts
-   * import { Epoll, EpollFlags } from "./epoll.ts";
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * epoll.add(notifier.fd(), EpollFlags.IN);
@@ -137,8 +138,7 @@ export class Epoll {
    *
    * @example Switching to edge-triggered
    * ```ts
-   * import { Epoll, EpollFlags } from "./epoll.ts";
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * epoll.add(notifier.fd(), EpollFlags.IN);
@@ -159,8 +159,7 @@ export class Epoll {
    *
    * @example Removing an fd
    * ```ts
-   * import { Epoll, EpollFlags } from "./epoll.ts";
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * epoll.add(notifier.fd(), EpollFlags.IN);
@@ -193,9 +192,10 @@ export class Epoll {
    *
    * @example Polling without waiting
    * ```ts
-   * import { Epoll } from "./epoll.ts";
+   * import assert from "node:assert/strict";
+   * import { Epoll } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
-   * console.log(epoll.wait(0).length); // 0
+   * assert.equal(epoll.wait(0).length, 0);
    * ```
    */
   wait(timeoutMs: number = Infinity): EpollEvent[] {
@@ -222,14 +222,14 @@ export class Epoll {
    *
    * @example Awaiting an event
    * ```ts
-   * import { Epoll } from "./epoll.ts";
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { Epoll, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * notifier.registerEpoll(epoll);
    * const ready = epoll.waitAsync(5000);
    * notifier.signal();
-   * console.log((await ready).length); // 1
+   * assert.equal((await ready).length, 1);
    * ```
    */
   async waitAsync(timeoutMs: number = Infinity): Promise<EpollEvent[]> {
@@ -273,7 +273,7 @@ export class Epoll {
    *
    * @example Closing
    * ```ts
-   * import { Epoll } from "./epoll.ts";
+   * import { Epoll } from "@ringmpsc/ringmpsc/native";
    * const epoll = Epoll.create();
    * epoll.close();
    * epoll.close();

@@ -37,11 +37,13 @@ function epollFd(epoll: Epoll | number, action: string): number {
  *
  * @example Signals coalesce until consumed
  * ```ts
- * import { EventNotifier } from "./event_notifier.ts";
+ * import assert from "node:assert/strict";
+ * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
  * using notifier = EventNotifier.init();
  * notifier.signal();
  * notifier.signal();
- * console.log(notifier.consume(), notifier.consume()); // 2 0
+ * assert.equal(notifier.consume(), 2);
+ * assert.equal(notifier.consume(), 0);
  * ```
  */
 export class EventNotifier {
@@ -63,7 +65,7 @@ export class EventNotifier {
    *
    * @example Creating one
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * const notifier = EventNotifier.init();
    * notifier.deinit();
    * ```
@@ -86,11 +88,12 @@ export class EventNotifier {
    *
    * @example Sharing one eventfd
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
    * const other = EventNotifier.fromFd(notifier.fd());
    * other.signal();
-   * console.log(notifier.consume()); // 1
+   * assert.equal(notifier.consume(), 1);
    * ```
    */
   static fromFd(fd: number): EventNotifier {
@@ -105,9 +108,10 @@ export class EventNotifier {
    *
    * @example Reading the fd
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
-   * console.log(notifier.fd() >= 0); // true
+   * assert.ok(notifier.fd() >= 0);
    * ```
    */
   fd(): number {
@@ -124,10 +128,11 @@ export class EventNotifier {
    *
    * @example Signalling
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
    * notifier.signal();
-   * console.log(notifier.consume()); // 1
+   * assert.equal(notifier.consume(), 1);
    * ```
    */
   signal(): void {
@@ -149,11 +154,12 @@ export class EventNotifier {
    *
    * @example Skipping the signal
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
    * const waiters = new Int32Array(new SharedArrayBuffer(4));
    * notifier.signalIfWaiting(waiters, 0);
-   * console.log(notifier.consume()); // 0
+   * assert.equal(notifier.consume(), 0);
    * ```
    */
   signalIfWaiting(waiters: Int32Array, index: number): void {
@@ -170,9 +176,10 @@ export class EventNotifier {
    *
    * @example Nothing to consume
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
-   * console.log(notifier.consume()); // 0
+   * assert.equal(notifier.consume(), 0);
    * ```
    */
   consume(): number {
@@ -194,8 +201,7 @@ export class EventNotifier {
    *
    * @example Registering
    * ```ts
-   * import { Epoll } from "./epoll.ts";
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { Epoll, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * notifier.registerEpoll(epoll);
@@ -226,8 +232,7 @@ export class EventNotifier {
    *
    * @example Unregistering twice
    * ```ts
-   * import { Epoll } from "./epoll.ts";
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { Epoll, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * notifier.registerEpoll(epoll);
@@ -252,11 +257,12 @@ export class EventNotifier {
    *
    * @example A pending signal returns at once
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
    * notifier.signal();
-   * console.log(notifier.wait(1000)); // 1
-   * console.log(notifier.wait(1)); // 0
+   * assert.equal(notifier.wait(1000), 1);
+   * assert.equal(notifier.wait(1), 0);
    * ```
    */
   wait(timeoutMs: number = Infinity): number {
@@ -280,11 +286,12 @@ export class EventNotifier {
    *
    * @example Awaiting a signal
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import assert from "node:assert/strict";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using notifier = EventNotifier.init();
    * const woken = notifier.waitAsync(5000);
    * notifier.signal();
-   * console.log(await woken); // 1
+   * assert.equal(await woken, 1);
    * ```
    */
   async waitAsync(timeoutMs: number = Infinity): Promise<number> {
@@ -311,7 +318,7 @@ export class EventNotifier {
    *
    * @example Closing twice
    * ```ts
-   * import { EventNotifier } from "./event_notifier.ts";
+   * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * const notifier = EventNotifier.init();
    * notifier.deinit();
    * notifier.deinit();

@@ -69,10 +69,8 @@ function received(rc: number | bigint, fdOut: Int32Array, socket: number): numbe
  *
  * @example Passing an fd within one process
  * ```ts
- * import { closeFd } from "./close_fd.ts";
- * import { connectUnix, recvFd, sendFd } from "./fd_passing.ts";
- * import { FdServer } from "./fd_server.ts";
- * import { EventNotifier } from "./event_notifier.ts";
+ * import assert from "node:assert/strict";
+ * import { closeFd, connectUnix, recvFd, sendFd, FdServer, EventNotifier } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-send-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * const client = connectUnix(path);
@@ -81,7 +79,7 @@ function received(rc: number | bigint, fdOut: Int32Array, socket: number): numbe
  * sendFd(client, notifier.fd());
  * using copy = EventNotifier.fromFd(recvFd(conn));
  * copy.signal();
- * console.log(notifier.consume()); // 1
+ * assert.equal(notifier.consume(), 1);
  * closeFd(client);
  * closeFd(conn);
  * ```
@@ -104,10 +102,8 @@ export function sendFd(socket: number, fd: number): void {
  *
  * @example Tagging an fd with a sequence id
  * ```ts
- * import { closeFd } from "./close_fd.ts";
- * import { connectUnix, recvFdWith, sendFdWith } from "./fd_passing.ts";
- * import { FdServer } from "./fd_server.ts";
- * import { EventNotifier } from "./event_notifier.ts";
+ * import assert from "node:assert/strict";
+ * import { closeFd, connectUnix, recvFdWith, sendFdWith, FdServer, EventNotifier } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-tag-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * const client = connectUnix(path);
@@ -116,7 +112,7 @@ export function sendFd(socket: number, fd: number): void {
  * sendFdWith(client, notifier.fd(), new Uint8Array(new BigUint64Array([42n]).buffer));
  * const tag = new Uint8Array(8);
  * closeFd(recvFdWith(conn, tag));
- * console.log(new BigUint64Array(tag.buffer)[0]); // 42n
+ * assert.equal(new BigUint64Array(tag.buffer)[0], 42n);
  * closeFd(client);
  * closeFd(conn);
  * ```
@@ -144,8 +140,9 @@ export function sendFdWith(socket: number, fd: number, data: Uint8Array): void {
  *
  * @example See {@linkcode sendFd}.
  * ```ts
- * import { recvFd } from "./fd_passing.ts";
- * console.log(typeof recvFd); // "function"
+ * import assert from "node:assert/strict";
+ * import { recvFd } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(typeof recvFd, "function");
  * ```
  */
 export function recvFd(socket: number): number {
@@ -170,8 +167,9 @@ export function recvFd(socket: number): number {
  *
  * @example See {@linkcode sendFdWith}.
  * ```ts
- * import { recvFdWith } from "./fd_passing.ts";
- * console.log(typeof recvFdWith); // "function"
+ * import assert from "node:assert/strict";
+ * import { recvFdWith } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(typeof recvFdWith, "function");
  * ```
  */
 export function recvFdWith(socket: number, data: Uint8Array): number {
@@ -193,8 +191,9 @@ export function recvFdWith(socket: number, data: Uint8Array): number {
  *
  * @example Receiving asynchronously
  * ```ts
- * import { recvFdAsync } from "./fd_passing.ts";
- * console.log(typeof recvFdAsync); // "function"
+ * import assert from "node:assert/strict";
+ * import { recvFdAsync } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(typeof recvFdAsync, "function");
  * ```
  */
 export function recvFdAsync(socket: number): Promise<number> {
@@ -216,8 +215,9 @@ export function recvFdAsync(socket: number): Promise<number> {
  *
  * @example Receiving a tagged fd asynchronously
  * ```ts
- * import { recvFdWithAsync } from "./fd_passing.ts";
- * console.log(typeof recvFdWithAsync); // "function"
+ * import assert from "node:assert/strict";
+ * import { recvFdWithAsync } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(typeof recvFdWithAsync, "function");
  * ```
  */
 export async function recvFdWithAsync(socket: number, data: Uint8Array): Promise<number> {
@@ -262,7 +262,7 @@ export interface ConnectOptions {
  * @example Connecting to a missing socket
  * ```ts
  * import assert from "node:assert/strict";
- * import { connectUnix, SystemError } from "../../native.ts";
+ * import { connectUnix, SystemError } from "@ringmpsc/ringmpsc/native";
  * assert.throws(
  *   () => connectUnix("/tmp/ringmpsc-no-such.sock"),
  *   (error) => error instanceof SystemError && error.errno === 2, // ENOENT

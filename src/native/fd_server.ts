@@ -81,7 +81,7 @@ function checkOptions(options: FdServerOptions): void {
  * @example Serving one connection without blocking the event loop
  * ```ts
  * import assert from "node:assert/strict";
- * import { closeFd, connectUnix, FdServer, peerCredentials } from "../../native.ts";
+ * import { closeFd, connectUnix, FdServer, peerCredentials } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-server-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o600);
@@ -130,7 +130,7 @@ export class FdServer {
    * @example Listening for the file's group too
    * ```ts
    * import assert from "node:assert/strict";
-   * import { FdServer } from "../../native.ts";
+   * import { FdServer } from "@ringmpsc/ringmpsc/native";
    * const path = `/tmp/ringmpsc-doc-listen-${Deno.pid}.sock`;
    * using server = FdServer.listen(path, { mode: 0o660, allow: { gids: [Deno.gid()!] } });
    * assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o660);
@@ -191,7 +191,7 @@ export class FdServer {
    * @example Accepting, blocking
    * ```ts
    * import assert from "node:assert/strict";
-   * import { closeFd, connectUnix, FdServer } from "../../native.ts";
+   * import { closeFd, connectUnix, FdServer } from "@ringmpsc/ringmpsc/native";
    * const path = `/tmp/ringmpsc-doc-accept-sync-${Deno.pid}.sock`;
    * using server = FdServer.listen(path);
    * const client = connectUnix(path); // queued in the backlog
@@ -223,7 +223,7 @@ export class FdServer {
    * @example Closing wakes a pending accept
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Closed, FdServer } from "../../native.ts";
+   * import { Closed, FdServer } from "@ringmpsc/ringmpsc/native";
    * const server = FdServer.listen(`/tmp/ringmpsc-doc-accept-${Deno.pid}.sock`);
    * const accepted = server.acceptAsync();
    * server.close();
@@ -263,7 +263,7 @@ export class FdServer {
    * @example Removing the socket file
    * ```ts
    * import assert from "node:assert/strict";
-   * import { FdServer } from "../../native.ts";
+   * import { FdServer } from "@ringmpsc/ringmpsc/native";
    * const path = `/tmp/ringmpsc-doc-deinit-${Deno.pid}.sock`;
    * const server = FdServer.listen(path);
    * server.close();

@@ -78,12 +78,12 @@ function msToNs(timeoutMs: number): number {
  *
  * @example A wait that times out
  * ```ts
- * import { futexWait } from "./futex.ts";
- * import { SharedMemory } from "./shared_memory.ts";
+ * import assert from "node:assert/strict";
+ * import { futexWait, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
  * const words = new Int32Array(memory.buffer);
- * console.log(futexWait(words, 0, 0, 1_000_000)); // "timed-out"
- * console.log(futexWait(words, 0, 7, 1_000_000)); // "not-equal"
+ * assert.equal(futexWait(words, 0, 0, 1_000_000), "timed-out");
+ * assert.equal(futexWait(words, 0, 7, 1_000_000), "not-equal");
  * ```
  */
 export function futexWait(
@@ -114,8 +114,8 @@ export function futexWait(
  *
  * @example Waking an asynchronous waiter
  * ```ts
- * import { futexWaitAsync, futexWake } from "./futex.ts";
- * import { SharedMemory } from "./shared_memory.ts";
+ * import assert from "node:assert/strict";
+ * import { futexWaitAsync, futexWake, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
  * const words = new Int32Array(memory.buffer);
  * const result = futexWaitAsync(words, 0, 0, 5e9);
@@ -123,7 +123,7 @@ export function futexWait(
  *   Atomics.store(words, 0, 1);
  *   futexWake(words, 0);
  * }, 1);
- * console.log(await result); // "ok" (or "not-equal" if the store came first)
+ * assert.ok(["ok", "not-equal"].includes(await result)); // "not-equal" if the store came first
  * clearInterval(timer);
  * ```
  */
@@ -154,10 +154,10 @@ export function futexWaitAsync(
  *
  * @example Waking nobody
  * ```ts
- * import { futexWake } from "./futex.ts";
- * import { SharedMemory } from "./shared_memory.ts";
+ * import assert from "node:assert/strict";
+ * import { futexWake, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
- * console.log(futexWake(new Int32Array(memory.buffer), 0)); // 0
+ * assert.equal(futexWake(new Int32Array(memory.buffer), 0), 0);
  * ```
  */
 export function futexWake(words: Int32Array, index: number, count: number = WAKE_ALL): number {
@@ -180,11 +180,11 @@ export function futexWake(words: Int32Array, index: number, count: number = WAKE
  *
  * @example Parking on a region's word
  * ```ts
- * import { futexParker } from "./futex.ts";
- * import { SharedMemory } from "./shared_memory.ts";
+ * import assert from "node:assert/strict";
+ * import { futexParker, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
  * const words = new Int32Array(memory.buffer);
- * console.log(futexParker.wait(words, 1, 0, 1)); // "timed-out"
+ * assert.equal(futexParker.wait(words, 1, 0, 1), "timed-out");
  * futexParker.notify(words, 1);
  * ```
  */

@@ -6,8 +6,9 @@
  *
  * @example Both spellings
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as platform from "./platform.ts";
- * console.log(platform.numa.NumaTopology === platform.NumaTopology); // true
+ * assert.ok(platform.numa.NumaTopology === platform.NumaTopology);
  * ```
  *
  * @module

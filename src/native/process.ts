@@ -23,8 +23,9 @@ import { check, native } from "../../ffi/lib.ts";
  *
  * @example This process is alive
  * ```ts
- * import { isProcessAlive } from "./process.ts";
- * console.log(isProcessAlive(Deno.pid)); // true
+ * import assert from "node:assert/strict";
+ * import { isProcessAlive } from "@ringmpsc/ringmpsc/native";
+ * assert.ok(isProcessAlive(Deno.pid));
  * ```
  */
 export function isProcessAlive(pid: number): boolean {
@@ -47,8 +48,9 @@ export function isProcessAlive(pid: number): boolean {
  *
  * @example Agreeing with Deno
  * ```ts
- * import { getPid } from "./process.ts";
- * console.log(getPid() === Deno.pid); // true
+ * import assert from "node:assert/strict";
+ * import { getPid } from "@ringmpsc/ringmpsc/native";
+ * assert.ok(getPid() === Deno.pid);
  * ```
  */
 export function getPid(): number {

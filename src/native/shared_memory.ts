@@ -141,11 +141,12 @@ function fstatSize(fd: number, action: string): number {
  *
  * @example A sealed region shared by fd
  * ```ts
- * import { SharedMemory } from "./shared_memory.ts";
+ * import assert from "node:assert/strict";
+ * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
  * new Uint32Array(memory.buffer)[0] = 42;
  * using view = SharedMemory.attach(memory.fd);
- * console.log(new Uint32Array(view.buffer)[0]); // 42
+ * assert.equal(new Uint32Array(view.buffer)[0], 42);
  * ```
  */
 export class SharedMemory {
@@ -200,9 +201,11 @@ export class SharedMemory {
    *
    * @example Creating a region
    * ```ts
-   * import { Seal, SharedMemory } from "./shared_memory.ts";
+   * import assert from "node:assert/strict";
+   * import { Seal, SharedMemory } from "@ringmpsc/ringmpsc/native";
    * using memory = SharedMemory.create(8192, { name: "demo" });
-   * console.log(memory.size, (memory.seals & Seal.GROW) !== 0); // 8192 true
+   * assert.equal(memory.size, 8192);
+   * assert.equal((memory.seals & Seal.GROW) !== 0, true);
    * ```
    */
   static create(size: number, options: SharedMemoryCreateOptions = {}): SharedMemory {
@@ -246,10 +249,11 @@ export class SharedMemory {
    *
    * @example Attaching by fd
    * ```ts
-   * import { SharedMemory } from "./shared_memory.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
    * using memory = SharedMemory.create(4096);
    * using view = SharedMemory.attach(memory.fd, { size: 4096 });
-   * console.log(view.size); // 4096
+   * assert.equal(view.size, 4096);
    * ```
    */
   static attach(fd: number, options: SharedMemoryAttachOptions = {}): SharedMemory {
@@ -294,10 +298,11 @@ export class SharedMemory {
    *
    * @example Creating a named region
    * ```ts
-   * import { SharedMemory } from "./shared_memory.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
    * const name = `ringmpsc-doc-${Deno.pid}`;
    * using memory = SharedMemory.createPath(name, 4096);
-   * console.log(memory.path); // "/dev/shm/ringmpsc-doc-…"
+   * assert.equal(memory.path, `/dev/shm/${name}`);
    * SharedMemory.unlinkPath(name);
    * ```
    */
@@ -344,7 +349,7 @@ export class SharedMemory {
    * @example Attaching by name
    * ```ts
    * import assert from "node:assert/strict";
-   * import { SharedMemory } from "./shared_memory.ts";
+   * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
    * const name = `ringmpsc-doc-attach-${Deno.pid}`;
    * using memory = SharedMemory.createPath(name, 4096);
    * using other = SharedMemory.attachPath(name, { size: 4096 });
@@ -386,7 +391,7 @@ export class SharedMemory {
    *
    * @example Removing a name
    * ```ts
-   * import { SharedMemory } from "./shared_memory.ts";
+   * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
    * const name = `ringmpsc-doc-unlink-${Deno.pid}`;
    * SharedMemory.createPath(name, 4096).close();
    * SharedMemory.unlinkPath(name);
@@ -475,11 +480,12 @@ export class SharedMemory {
    *
    * @example Closing twice
    * ```ts
-   * import { SharedMemory } from "./shared_memory.ts";
+   * import assert from "node:assert/strict";
+   * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
    * const memory = SharedMemory.create(4096);
    * memory.close();
    * memory.close();
-   * console.log(memory.buffer.byteLength); // 0
+   * assert.equal(memory.buffer.byteLength, 0);
    * ```
    */
   close(): void {

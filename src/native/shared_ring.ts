@@ -211,13 +211,15 @@ export interface SharedRingCreateOptions {
  *
  * @example Create, send, attach and receive (both sides in one process here)
  * ```ts
- * import { u64 } from "../../mod.ts";
- * import { SharedRing } from "./shared_ring.ts";
+ * import assert from "node:assert/strict";
+ * import { u64 } from "@ringmpsc/ringmpsc";
+ * import { SharedRing } from "@ringmpsc/ringmpsc/native";
  * using producer = SharedRing.create(u64, 12);
  * producer.send([1n, 2n, 3n]);
  * using consumer = SharedRing.attach(u64, producer.getFd());
  * const region = consumer.readable()!;
- * console.log(region.length, region.array[region.offset]); // 3 1n
+ * assert.equal(region.length, 3);
+ * assert.equal(region.array[region.offset], 1n);
  * consumer.advance(region.length);
  * ```
  */

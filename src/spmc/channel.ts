@@ -60,11 +60,13 @@ export interface SpmcHandle {
  *
  * @example
  * ```ts
- * import { spmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { spmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new spmc.Channel(u32, { ringBits: 4 });
  * ch.send([5, 6]);
  * const c = ch.registerConsumer();
- * console.log(c.stealOne(), c.steal(new Uint32Array(4))); // 5 1
+ * assert.equal(c.stealOne(), 5);
+ * assert.equal(c.steal(new Uint32Array(4)), 1);
  * ```
  */
 export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
@@ -90,14 +92,16 @@ export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
  *
  * @example Work sharing between consumers
  * ```ts
- * import { spmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { spmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new spmc.Channel(u32, { ringBits: 6, maxConsumers: 2 });
  * ch.send([1, 2, 3, 4]);
  * const [a, b] = [ch.registerConsumer(), ch.registerConsumer()];
  * let sum = 0;
  * a.consumeBatch({ process: (x) => sum += x }, 2);
  * b.consumeBatch({ process: (x) => sum += x });
- * console.log(sum, ch.isEmpty()); // 10 true
+ * assert.equal(sum, 10);
+ * assert.ok(ch.isEmpty());
  * ```
  */
 export class Channel<V, S extends ElementStore> {

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
- * import { spmc, u32 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { spmc, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new spmc.Channel(u32, spmc.defaultConfig);
  * ch.sendOne(1);
- * console.log(ch.registerConsumer().stealOne()); // 1
+ * assert.equal(ch.registerConsumer().stealOne(), 1);
  * ```
  *
  * @module

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
- * import { spsc, u64 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { spsc, u64 } from "@ringmpsc/ringmpsc";
  * const ch = new spsc.Channel(u64, spsc.defaultConfig);
  * ch.send([1n, 2n, 3n]);
- * console.log(ch.len()); // 3
+ * assert.equal(ch.len(), 3);
  * ```
  *
  * @module

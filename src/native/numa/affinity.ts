@@ -24,8 +24,9 @@ const MASK_BYTES = MAX_CPUS / 8;
  *
  * @example Every CPU is allowed by default
  * ```ts
- * import { getAffinity } from "./affinity.ts";
- * console.log(getAffinity().length >= 1); // true
+ * import assert from "node:assert/strict";
+ * import { getAffinity } from "@ringmpsc/ringmpsc/native";
+ * assert.ok(getAffinity().length >= 1);
  * ```
  */
 export function getAffinity(): number[] {
@@ -55,7 +56,7 @@ export function getAffinity(): number[] {
  *
  * @example Restoring the CPU set
  * ```ts
- * import { getAffinity, setAffinity } from "./affinity.ts";
+ * import { getAffinity, setAffinity } from "@ringmpsc/ringmpsc/native";
  * const cpus = getAffinity();
  * setAffinity(cpus);
  * ```
@@ -88,10 +89,11 @@ export function setAffinity(cpus: readonly number[]): void {
  *
  * @example Pinning and restoring
  * ```ts
- * import { bindToCpu, currentCpu, getAffinity, setAffinity } from "./affinity.ts";
+ * import assert from "node:assert/strict";
+ * import { bindToCpu, currentCpu, getAffinity, setAffinity } from "@ringmpsc/ringmpsc/native";
  * const before = getAffinity();
  * bindToCpu(before[0]);
- * console.log(currentCpu() === before[0]); // true
+ * assert.ok(currentCpu() === before[0]);
  * setAffinity(before);
  * ```
  */
@@ -116,8 +118,7 @@ export function bindToCpu(cpu: number): void {
  *
  * @example Pinning to node 0
  * ```ts
- * import { bindToNode, getAffinity, setAffinity } from "./affinity.ts";
- * import { NumaTopology } from "./topology.ts";
+ * import { bindToNode, getAffinity, setAffinity, NumaTopology } from "@ringmpsc/ringmpsc/native";
  * const before = getAffinity();
  * bindToNode(0, NumaTopology.init());
  * setAffinity(before);
@@ -147,8 +148,9 @@ export function bindToNode(nodeId: number, topology: NumaTopology): void {
  *
  * @example Reading the CPU
  * ```ts
- * import { currentCpu } from "./affinity.ts";
- * console.log(typeof currentCpu()); // "number"
+ * import assert from "node:assert/strict";
+ * import { currentCpu } from "@ringmpsc/ringmpsc/native";
+ * assert.equal(typeof currentCpu(), "number");
  * ```
  */
 export function currentCpu(): number | null {
@@ -165,9 +167,9 @@ export function currentCpu(): number | null {
  *
  * @example Reading the node
  * ```ts
- * import { currentNode } from "./affinity.ts";
- * import { NumaTopology } from "./topology.ts";
- * console.log(currentNode(NumaTopology.init()) >= 0); // true
+ * import assert from "node:assert/strict";
+ * import { currentNode, NumaTopology } from "@ringmpsc/ringmpsc/native";
+ * assert.ok(currentNode(NumaTopology.init()) >= 0);
  * ```
  */
 export function currentNode(topology: NumaTopology): number {

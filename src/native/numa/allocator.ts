@@ -31,10 +31,10 @@ export interface MappedMemory {
  *
  * @example Binding a region to node 0
  * ```ts
- * import { bindMemoryToNode } from "./allocator.ts";
- * import { SharedMemory } from "../shared_memory.ts";
+ * import assert from "node:assert/strict";
+ * import { bindMemoryToNode, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(1 << 16);
- * console.log(bindMemoryToNode(memory, 0)); // true on Linux with NUMA support
+ * assert.equal(typeof bindMemoryToNode(memory, 0), "boolean"); // true on Linux with NUMA support
  * ```
  */
 export function bindMemoryToNode(memory: MappedMemory, node: number): boolean {
@@ -51,11 +51,11 @@ export function bindMemoryToNode(memory: MappedMemory, node: number): boolean {
  *
  * @example Allocating for a CPU
  * ```ts
- * import { NumaAllocator } from "./allocator.ts";
- * import { NumaTopology } from "./topology.ts";
+ * import assert from "node:assert/strict";
+ * import { NumaAllocator, NumaTopology } from "@ringmpsc/ringmpsc/native";
  * const allocator = NumaAllocator.init(NumaTopology.init());
  * const memory = allocator.allocForCpu(4096, 0);
- * console.log(memory.size); // 4096
+ * assert.equal(memory.size, 4096);
  * allocator.deinit();
  * ```
  */
@@ -75,8 +75,7 @@ export class NumaAllocator {
    *
    * @example Creating one
    * ```ts
-   * import { NumaAllocator } from "./allocator.ts";
-   * import { NumaTopology } from "./topology.ts";
+   * import { NumaAllocator, NumaTopology } from "@ringmpsc/ringmpsc/native";
    * NumaAllocator.init(NumaTopology.init()).deinit();
    * ```
    */
@@ -97,10 +96,10 @@ export class NumaAllocator {
    *
    * @example Allocating on node 0
    * ```ts
-   * import { NumaAllocator } from "./allocator.ts";
-   * import { NumaTopology } from "./topology.ts";
+   * import assert from "node:assert/strict";
+   * import { NumaAllocator, NumaTopology } from "@ringmpsc/ringmpsc/native";
    * const allocator = NumaAllocator.init(NumaTopology.init());
-   * console.log(allocator.allocOnNode(4096, 0).size); // 4096
+   * assert.equal(allocator.allocOnNode(4096, 0).size, 4096);
    * allocator.deinit();
    * ```
    */
@@ -128,10 +127,10 @@ export class NumaAllocator {
    *
    * @example Allocating for CPU 0
    * ```ts
-   * import { NumaAllocator } from "./allocator.ts";
-   * import { NumaTopology } from "./topology.ts";
+   * import assert from "node:assert/strict";
+   * import { NumaAllocator, NumaTopology } from "@ringmpsc/ringmpsc/native";
    * const allocator = NumaAllocator.init(NumaTopology.init());
-   * console.log(allocator.allocForCpu(4096, 0).size); // 4096
+   * assert.equal(allocator.allocForCpu(4096, 0).size, 4096);
    * allocator.deinit();
    * ```
    */
@@ -144,12 +143,12 @@ export class NumaAllocator {
    *
    * @example Freeing everything
    * ```ts
-   * import { NumaAllocator } from "./allocator.ts";
-   * import { NumaTopology } from "./topology.ts";
+   * import assert from "node:assert/strict";
+   * import { NumaAllocator, NumaTopology } from "@ringmpsc/ringmpsc/native";
    * const allocator = NumaAllocator.init(NumaTopology.init());
    * const memory = allocator.allocOnNode(4096, 0);
    * allocator.deinit();
-   * console.log(memory.closed); // true
+   * assert.ok(memory.closed);
    * ```
    */
   deinit(): void {

@@ -4,7 +4,7 @@
  *
  * @example Pinning to the node of CPU 0
  * ```ts
- * import { bindToNode, getAffinity, NumaTopology, setAffinity } from "./mod.ts";
+ * import { bindToNode, getAffinity, NumaTopology, setAffinity } from "@ringmpsc/ringmpsc/native";
  * const topology = NumaTopology.init();
  * const before = getAffinity();
  * bindToNode(topology.nodeOfCpu(0), topology);

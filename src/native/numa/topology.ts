@@ -66,9 +66,11 @@ function uniformNode(): NumaNode {
  *
  * @example Reading the machine's layout
  * ```ts
- * import { NumaTopology } from "./topology.ts";
+ * import assert from "node:assert/strict";
+ * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
  * const topology = NumaTopology.init();
- * console.log(topology.nodes.length >= 1, topology.nodeOfCpu(0)); // true 0 (usually)
+ * assert.ok(topology.nodes.length >= 1);
+ * assert.ok(topology.node(topology.nodeOfCpu(0)) !== undefined); // usually node 0
  * ```
  */
 export class NumaTopology {
@@ -104,9 +106,11 @@ export class NumaTopology {
    *
    * @example A fixture tree
    * ```ts
-   * import { NumaTopology } from "./topology.ts";
+   * import assert from "node:assert/strict";
+   * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
    * const topology = NumaTopology.init({ root: "/nonexistent" });
-   * console.log(topology.isNuma(), topology.nodes[0].id); // false 0
+   * assert.equal(topology.isNuma(), false);
+   * assert.equal(topology.nodes[0].id, 0);
    * ```
    */
   static init(options: NumaTopologyOptions = {}): NumaTopology {
@@ -144,8 +148,9 @@ export class NumaTopology {
    *
    * @example Looking up node 0
    * ```ts
-   * import { NumaTopology } from "./topology.ts";
-   * console.log(NumaTopology.init().node(0)?.id); // 0
+   * import assert from "node:assert/strict";
+   * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(NumaTopology.init().node(0)?.id, 0);
    * ```
    */
   node(id: number): NumaNode | undefined {
@@ -165,8 +170,9 @@ export class NumaTopology {
    *
    * @example CPU 0
    * ```ts
-   * import { NumaTopology } from "./topology.ts";
-   * console.log(NumaTopology.init({ root: "/nonexistent" }).nodeOfCpu(0)); // 0
+   * import assert from "node:assert/strict";
+   * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(NumaTopology.init({ root: "/nonexistent" }).nodeOfCpu(0), 0);
    * ```
    */
   nodeOfCpu(cpu: number): number {
@@ -190,8 +196,9 @@ export class NumaTopology {
    *
    * @example A single node is its own nearest
    * ```ts
-   * import { NumaTopology } from "./topology.ts";
-   * console.log(NumaTopology.init({ root: "/nonexistent" }).nearestNode(0)); // 0
+   * import assert from "node:assert/strict";
+   * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(NumaTopology.init({ root: "/nonexistent" }).nearestNode(0), 0);
    * ```
    */
   nearestNode(from: number): number {
@@ -226,8 +233,9 @@ export class NumaTopology {
    *
    * @example A uniform machine
    * ```ts
-   * import { NumaTopology } from "./topology.ts";
-   * console.log(NumaTopology.init({ root: "/nonexistent" }).isNuma()); // false
+   * import assert from "node:assert/strict";
+   * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
+   * assert.equal(NumaTopology.init({ root: "/nonexistent" }).isNuma(), false);
    * ```
    */
   isNuma(): boolean {
@@ -241,7 +249,7 @@ export class NumaTopology {
    *
    * @example Releasing
    * ```ts
-   * import { NumaTopology } from "./topology.ts";
+   * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
    * const topology = NumaTopology.init();
    * topology.deinit();
    * topology.deinit();
