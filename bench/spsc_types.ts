@@ -482,7 +482,7 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "the tail and one Atomics.load of a waiters word per commit, head stored per run) and " +
       "nothing else (bench/workers/_limit_ring.ts): what V8 allows for this protocol. The " +
       "'Wasm atomics' rows are the same ring publishing through WebAssembly atomics " +
-      "(bench/_wasm_atomics.ts) on the same shared memory.",
+      "(src/wasm_atomics.ts) on the same shared memory.",
       "1 KiB rows use MessageRing (one frame per message, 128 f64 fields, every field " +
       "checked); MessageRing publishes once per message, so they are compared with " +
       "ringbuf.js pushing one message at a time. No native build carries 1 KiB records.",

@@ -17,7 +17,7 @@ import { formatReport, formatSection, type Section, type SuiteReport } from "../
 import { consumeMessages, consumeRing } from "../bench/workers/spsc_types_worker.ts";
 import { echoRings, initiateRings } from "../bench/workers/pingpong_worker.ts";
 import { consumeLimit, produceLimit } from "../bench/workers/_limit_ring.ts";
-import { WASM_ATOMICS_BYTES, wasmAtomics } from "../bench/_wasm_atomics.ts";
+import { WASM_ATOMICS_BYTES, wasmAtomics } from "../src/wasm_atomics.ts";
 import { hasPython } from "./_toolchain.ts";
 
 /**

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { wasmAtomics } from "../_wasm_atomics.ts";
+import { wasmAtomics } from "../../src/wasm_atomics.ts";
 
 const TAIL = 0;
 const HEAD = 128;

@@ -1,7 +1,7 @@
-;; The tiny module behind bench/_wasm_atomics.ts: sequentially consistent
+;; The tiny module behind src/wasm_atomics.ts: sequentially consistent
 ;; 32-bit atomic load and store on an imported shared memory, called from
 ;; JavaScript in place of Atomics.load / Atomics.store. Its bytes are written
-;; out by hand in bench/_wasm_atomics.ts (WASM_ATOMICS_BYTES), one commented
+;; out by hand in src/wasm_atomics.ts (WASM_ATOMICS_BYTES), one commented
 ;; line per section; tests/bench_suite_test.ts checks that they validate, import
 ;; and export exactly this, and that a store is seen by Atomics and vice versa.
 (module
