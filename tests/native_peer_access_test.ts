@@ -16,7 +16,9 @@ import {
   peerCredentials,
   PeerRefused,
   recvFd,
+  recvFdWith,
   sendFd,
+  sendFdWith,
   SharedBroadcastConsumer,
   SharedBroadcastProducer,
   SharedMemory,
@@ -24,6 +26,15 @@ import {
   UntrustedPath,
 } from "../native.ts";
 import { Errno } from "../ffi/errno.ts";
+import { native } from "../ffi/lib.ts";
+import {
+  REPLY_BYTES,
+  REPLY_MAGIC,
+  REQUEST_BYTES,
+  REQUEST_MAGIC,
+  WIRE_VERSION,
+  words,
+} from "../src/native/broadcast_wire.ts";
 import { Child, uniqueName } from "./fixtures/_child.ts";
 import {
   FOREIGN_ID,
@@ -376,6 +387,42 @@ Deno.test("attachPath refuses files others own or may write", async (t) => {
   } finally {
     SharedMemory.unlinkPath(name);
   }
+});
+
+Deno.test("the broadcast handshake believes the kernel, not the pids in its messages", async (t) => {
+  await t.step("a join request naming another process is refused", async () => {
+    const path = `/tmp/${uniqueName("bcast-pid")}.sock`;
+    using producer = SharedBroadcastProducer.create(path, { capacity: 4096 });
+    const accepting = producer.acceptAsync();
+    const sock = connectUnix(path);
+    const pidfd = native().rmpsc_pidfd_open(Deno.pid);
+    const request = new Uint8Array(REQUEST_BYTES);
+    const w = words(request);
+    w.setUint32(0, REQUEST_MAGIC, true);
+    w.setUint32(4, WIRE_VERSION, true);
+    w.setInt32(12, 1, true); // claims to be init
+    sendFdWith(sock, pidfd, request);
+    closeFd(pidfd);
+    await assert.rejects(accepting, /process \d+ connected: received pid 1/);
+    closeFd(sock);
+    assert.equal(producer.producer.consumerCount, 0);
+  });
+  await t.step("a reply naming another producer process is refused", async () => {
+    const path = `/tmp/${uniqueName("bcast-reply")}.sock`;
+    using server = FdServer.listen(path);
+    const joining = SharedBroadcastConsumer.joinAsync(path);
+    const conn = await server.acceptAsync();
+    closeFd(recvFdWith(conn, new Uint8Array(REQUEST_BYTES)));
+    const reply = new Uint8Array(REPLY_BYTES);
+    const w = words(reply);
+    w.setUint32(0, REPLY_MAGIC, true);
+    w.setUint32(4, WIRE_VERSION, true);
+    w.setInt32(20, 1, true); // names init as the producer
+    using memory = SharedMemory.create(4096);
+    sendFdWith(conn, memory.fd, reply);
+    await assert.rejects(joining, /process \d+ listens: received producer pid 1/);
+    closeFd(conn);
+  });
 });
 
 Deno.test({

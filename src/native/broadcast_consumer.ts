@@ -29,7 +29,7 @@ import type { WakeupMode } from "../broadcast/producer.ts";
 import { Closed, RingCorrupt, TimedOut } from "../errors.ts";
 import { futexParker } from "./futex.ts";
 import { connectUnix, recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
-import type { PeerPolicy } from "./peer_credentials.ts";
+import { peerCredentials, type PeerPolicy } from "./peer_credentials.ts";
 import { SharedMemory } from "./shared_memory.ts";
 import { getPid } from "./process.ts";
 import { check, native } from "../../ffi/lib.ts";
@@ -144,6 +144,13 @@ export class SharedBroadcastConsumer {
     const slot = w.getUint32(8, true);
     const epoch = w.getUint32(12, true);
     const producerPid = w.getInt32(20, true);
+    // The kernel says which process listens; the reply must agree.
+    const listening = peerCredentials(socket).pid;
+    if (producerPid !== listening) {
+      throw new RingCorrupt(
+        `Cannot join broadcast ring as process ${listening} listens: received producer pid ${producerPid}`,
+      );
+    }
     const memory = SharedMemory.attach(memfd);
     try {
       this.#consumer = BroadcastConsumer.attach(memory.buffer, slot, epoch, {
@@ -157,7 +164,7 @@ export class SharedBroadcastConsumer {
     this.#socket = socket;
     this.#memory = memory;
     this.#producerPid = producerPid;
-    this.#producerPidfd = producerPid > 0 ? native().rmpsc_pidfd_open(producerPid) : -1;
+    this.#producerPidfd = native().rmpsc_pidfd_open(producerPid);
   }
 
   /**

@@ -29,6 +29,7 @@ import { RingCorrupt, TimedOut } from "../errors.ts";
 import { futexParker } from "./futex.ts";
 import { recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
 import { FdServer, type FdServerOptions } from "./fd_server.ts";
+import { peerCredentials } from "./peer_credentials.ts";
 import { SharedMemory } from "./shared_memory.ts";
 import { getPid, isProcessAlive } from "./process.ts";
 import { readTextFile } from "./_read_file.ts";
@@ -315,21 +316,20 @@ export class SharedBroadcastProducer {
           }, version ${version}, mode ${mode}`,
         );
       }
-      const actual = pidOfPidfd(pidfd);
-      if (actual === 0 && claimed <= 0) {
+      // The kernel says which process connected; the request and the pidfd must agree.
+      const connected = peerCredentials(conn).pid;
+      if (claimed !== connected) {
         throw new RingCorrupt(
-          `Cannot accept consumer as it sent no pidfd of a live process: received pid ${claimed}`,
+          `Cannot accept consumer as process ${connected} connected: received pid ${claimed}`,
         );
       }
+      const actual = pidOfPidfd(pidfd);
       if (actual > 0 && claimed !== actual) {
         throw new RingCorrupt(
           `Cannot accept consumer as its pidfd names process ${actual}: received pid ${claimed}`,
         );
       }
-      const handle = this.#producer.join({
-        mode: mode === 0 ? "push" : "pull",
-        pid: actual > 0 ? actual : claimed,
-      });
+      const handle = this.#producer.join({ mode: mode === 0 ? "push" : "pull", pid: connected });
       slot = handle.slot;
       this.#sockets[slot] = conn;
       this.#pidfds[slot] = pidfd;
