@@ -126,7 +126,7 @@ function runWorker(): void {
     if (method === "atomics") {
       waitLoop(v, samples, (expected) => void Atomics.wait(v.control, SEQ, expected, 5000));
     } else {
-      waitLoop(v, samples, (expected) => void futexWait(v.control, SEQ, expected, 5e9));
+      waitLoop(v, samples, (expected) => void futexWait(v.control, SEQ, expected, 5000));
     }
     scope.postMessage("done");
     scope.close();
@@ -140,7 +140,7 @@ function runChild(method: string, shm: string, socket: string, samples: number):
   const v = views(memory.buffer, samples);
   if (method === "futex") {
     console.log("ready");
-    waitLoop(v, samples, (expected) => void futexWait(v.control, SEQ, expected, 5e9));
+    waitLoop(v, samples, (expected) => void futexWait(v.control, SEQ, expected, 5000));
   } else {
     const conn = connectUnix(socket);
     using notifier = EventNotifier.fromFd(recvFd(conn));

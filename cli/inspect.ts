@@ -8,7 +8,12 @@
  * @module
  */
 import * as bc from "../src/broadcast/_layout.ts";
-import { SHARED_RING_HEADER_SIZE, SHARED_RING_MAGIC } from "../src/native/shared_ring.ts";
+import { SHARED_RING_MAGIC } from "../src/native/shared_ring.ts";
+import {
+  SHARED_RING_HEADER as H,
+  SHARED_RING_HEADER_SIZE,
+  SHARED_RING_LAYOUT as L,
+} from "../src/layout.ts";
 
 /** What `inspect` found, as printed. */
 export interface InspectReport {
@@ -48,7 +53,7 @@ export async function inspect(target: string): Promise<InspectReport> {
   const first = await readStart(file, SHARED_RING_HEADER_SIZE);
   if (first.length >= 4 && new DataView(first.buffer).getUint32(0, true) === bc.MAGIC) {
     const maxConsumers = Math.min(
-      new DataView(first.buffer).getUint32(0x0c, true),
+      new DataView(first.buffer).getUint32(bc.C_MAX_CONSUMERS * 4, true),
       bc.MAX_CONSUMERS,
     );
     const control = await readStart(file, bc.CONTROL_BYTES + maxConsumers * bc.PAGE_BYTES);
@@ -79,35 +84,37 @@ function describeSharedRing(source: string, size: number, bytes: Uint8Array): In
   const v = new DataView(header.buffer);
   const u64 = (o: number) => v.getBigUint64(o, true);
   const u32 = (o: number) => v.getUint32(o, true);
-  const magic = u64(0);
+  const magic = u64(H.magic);
   if (magic !== SHARED_RING_MAGIC) problems.push(`magic 0x${magic.toString(16)} is not RNGSHRD`);
-  const capacity = u64(0x10);
-  const tail = u64(0x80);
-  const head = u64(0x100);
+  const capacity = u64(H.capacity);
+  const tail = u64(L.tail);
+  const head = u64(L.head);
   const fill = tail - head;
   if (fill < 0n || fill > capacity) problems.push(`tail − head = ${fill} is outside 0…${capacity}`);
-  if (capacity !== 1n << BigInt(u32(0x0c))) problems.push("capacity is not 2^ring_bits");
-  if (u64(0x28) !== BigInt(size)) problems.push(`total_size ${u64(0x28)} ≠ file size ${size}`);
-  const beat = u64(0x90);
+  if (capacity !== 1n << BigInt(u32(H.ringBits))) problems.push("capacity is not 2^ring_bits");
+  if (u64(H.totalSize) !== BigInt(size)) {
+    problems.push(`total_size ${u64(H.totalSize)} ≠ file size ${size}`);
+  }
+  const beat = u64(H.heartbeat);
   const ageMs = beat === 0n
     ? "never"
     : `${Number(BigInt(Date.now()) * 1_000_000n - beat) / 1e6} ms ago`;
   const fields: [string, string][] = [
     ["magic", `0x${magic.toString(16)}`],
-    ["version", `${u32(0x08)}`],
-    ["ring_bits", `${u32(0x0c)}`],
+    ["version", `${u32(H.version)}`],
+    ["ring_bits", `${u32(H.ringBits)}`],
     ["capacity", `${capacity}`],
-    ["slot_size", `${u32(0x20)} bytes`],
-    ["total_size", `${u64(0x28)} bytes (file ${size})`],
-    ["creator_pid", `${u32(0x30)}`],
-    ["generation", `${u32(0x34)}`],
+    ["slot_size", `${u32(H.slotSize)} bytes`],
+    ["total_size", `${u64(H.totalSize)} bytes (file ${size})`],
+    ["creator_pid", `${u32(H.creatorPid)}`],
+    ["generation", `${u32(H.generation)}`],
     ["tail", `${tail}`],
     ["head", `${head}`],
     ["fill", capacity > 0n ? `${fill} (${Number(fill * 1000n / capacity) / 10} %)` : `${fill}`],
     ["heartbeat", ageMs],
-    ["consumer_waiters", `${u32(0x180)}`],
-    ["producer_waiters", `${u32(0x184)}`],
-    ["closed", u32(0x188) ? "yes" : "no"],
+    ["consumer_waiters", `${u32(L.consumerWaiters)}`],
+    ["producer_waiters", `${u32(L.producerWaiters)}`],
+    ["closed", u32(L.closed) ? "yes" : "no"],
   ];
   return { kind: "SharedRing", source, fields, problems };
 }
@@ -118,10 +125,10 @@ function describeBroadcast(source: string, size: number, bytes: Uint8Array): Ins
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const word = (o: number) => (o + 4 <= bytes.length ? v.getUint32(o, true) : 0);
   const problems: string[] = [];
-  const capacity = word(0x08);
-  const maxConsumers = word(0x0c);
-  const head = word(0x40);
-  const baseline = word(0x20) + word(0x24) * 2 ** 32;
+  const capacity = word(bc.C_CAPACITY * 4);
+  const maxConsumers = word(bc.C_MAX_CONSUMERS * 4);
+  const head = word(bc.C_HEAD * 4);
+  const baseline = word(bc.C_BASE_LO * 4) + word(bc.C_BASE_HI * 4) * 2 ** 32;
   const nowMs = (Date.now() - baseline) >>> 0;
   if (bytes.length < bc.CONTROL_BYTES + maxConsumers * bc.PAGE_BYTES) {
     problems.push(`only ${bytes.length} bytes: too short for ${maxConsumers} consumer pages`);
@@ -133,19 +140,19 @@ function describeBroadcast(source: string, size: number, bytes: Uint8Array): Ins
   }
   const fields: [string, string][] = [
     ["magic", `0x${word(0).toString(16)} (BCST)`],
-    ["version", `${word(0x04)}`],
+    ["version", `${word(bc.C_VERSION * 4)}`],
     ["capacity", `${capacity} bytes`],
     ["max consumers", `${maxConsumers}`],
-    ["stall timeout", `${word(0x10)} ms`],
-    ["producer pid", `${v.getInt32(0x18, true)}`],
+    ["stall timeout", `${word(bc.C_STALL_MS * 4)} ms`],
+    ["producer pid", `${v.getInt32(bc.C_PID * 4, true)}`],
     ["head", `${head}`],
-    ["waiters", `${v.getInt32(0x84, true)}`],
-    ["closed", word(0x88) ? "yes" : "no"],
+    ["waiters", `${v.getInt32(bc.C_WAITERS * 4, true)}`],
+    ["closed", word(bc.C_CLOSED * 4) ? "yes" : "no"],
   ];
   for (let i = 0; i < maxConsumers; i++) {
     const page = bc.CONTROL_BYTES + i * bc.PAGE_BYTES;
     if (page + bc.PAGE_BYTES > bytes.length) break;
-    const slot = word(page + 0x08);
+    const slot = word(page + bc.P_SLOT * 4);
     if ((slot & 3) === bc.FREE) continue;
     const lag = (head - word(page)) >>> 0;
     if ((slot & 3) === bc.ACTIVE && lag > capacity) {
@@ -153,9 +160,10 @@ function describeBroadcast(source: string, size: number, bytes: Uint8Array): Ins
     }
     fields.push([
       `consumer ${i}`,
-      `${STATES[slot & 3]}, pid ${v.getInt32(page + 0x0c, true)}, ${
-        word(page + 0x10) ? "pull" : "push"
-      }, ${lag} bytes behind, last progress ${((nowMs - word(page + 0x04)) >>> 0)} ms ago`,
+      `${STATES[slot & 3]}, pid ${v.getInt32(page + bc.P_PID * 4, true)}, ${
+        word(page + bc.P_MODE * 4) ? "pull" : "push"
+      }, ${lag} bytes behind, last progress ${((nowMs - word(page + bc.P_PROGRESS * 4)) >>>
+        0)} ms ago`,
     ]);
   }
   return { kind: "broadcast ring", source, fields, problems };

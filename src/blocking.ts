@@ -14,18 +14,21 @@
 
 import { Backoff, SPIN_LIMIT } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
-import type { AsyncWaitOptions } from "./waiter.ts";
+import { checkWaitOptions, type WaitOptions } from "./waiter.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
-/** How long a blocking call may wait: forever, or a number of nanoseconds. */
-export type Timeout = "unlimited" | { readonly ns: number };
+/**
+ * How long a blocking call may wait: the library's {@linkcode WaitOptions}
+ * (`timeoutMs`, `signal`). The seed's `Timeout` union, in milliseconds.
+ */
+export type Timeout = WaitOptions;
 
 /** The builders of {@linkcode Timeout}. */
 export interface TimeoutBuilders {
   /** Block forever. */
   readonly unlimited: Timeout;
-  /** Block at most `ns` nanoseconds. */
-  ns(ns: number): Timeout;
+  /** Block at most `ms` milliseconds. */
+  ms(ms: number): Timeout;
 }
 
 /**
@@ -35,23 +38,24 @@ export interface TimeoutBuilders {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Timeout } from "@ringmpsc/ringmpsc";
- * assert.deepEqual(Timeout.ns(5_000_000), { ns: 5000000 });
+ * assert.deepEqual(Timeout.ms(5), { timeoutMs: 5 });
  * ```
  */
 export const Timeout: TimeoutBuilders = Object.freeze({
   /** Block forever. */
-  unlimited: "unlimited" as Timeout,
+  unlimited: Object.freeze({}) as Timeout,
   /**
-   * Block at most `ns` nanoseconds.
+   * Block at most `ms` milliseconds.
    *
-   * @param ns The limit.
+   * @param ms The limit (fractions allowed; `Infinity` for none).
    * @returns The timeout.
+   * @throws {RangeError} If `ms` is NaN or negative.
+   * @throws {TypeError} If `ms` is not a number.
    */
-  ns(ns: number): Timeout {
-    if (!Number.isFinite(ns) || ns < 0) {
-      throw new RangeError(`Cannot make timeout as ns must be a finite number ≥ 0: received ${ns}`);
-    }
-    return Object.freeze({ ns });
+  ms(ms: number): Timeout {
+    const timeout = Object.freeze({ timeoutMs: ms });
+    checkWaitOptions(timeout, "make timeout");
+    return timeout;
   },
 });
 
@@ -77,14 +81,16 @@ export interface BlockingReceiver<V> {
   waitReadable?(strategy: WaitStrategy): void;
 }
 
-function deadlineOf(timeout: Timeout): number {
-  return timeout === "unlimited" ? Infinity : performance.now() + timeout.ns / 1e6;
+function deadlineOf(timeout: Timeout, what: string): number {
+  const strategy = checkWaitOptions(timeout, what);
+  timeout.signal?.throwIfAborted();
+  return strategy.kind === "timedBlocking" ? performance.now() + strategy.timeoutMs : Infinity;
 }
 
 function remainingStrategy(deadline: number, what: string): WaitStrategy {
   const left = deadline - performance.now();
   if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
-  return deadline === Infinity ? WaitStrategy.blocking : WaitStrategy.timedBlocking(left * 1e6);
+  return deadline === Infinity ? WaitStrategy.blocking : WaitStrategy.timedBlocking(left);
 }
 
 const tick = new Int32Array(new SharedArrayBuffer(4));
@@ -121,7 +127,7 @@ export function retryBlocking<R>(
   timeout: Timeout,
   what: string,
 ): R {
-  const deadline = deadlineOf(timeout);
+  const deadline = deadlineOf(timeout, what);
   const backoff = new Backoff();
   for (;;) {
     const r = attempt();
@@ -161,7 +167,7 @@ export function retryBlocking<R>(
  * import assert from "node:assert/strict";
  * import { Ring, sendBlocking, Timeout, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 2 });
- * sendBlocking(ring, 42, Timeout.ns(1_000_000));
+ * sendBlocking(ring, 42, Timeout.ms(1));
  * assert.equal(ring.tryRecv(), 42);
  * ```
  */
@@ -194,7 +200,7 @@ export function sendBlocking<V>(
  * import { recvBlocking, Ring, Timeout, TimedOut, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 2 });
  * try {
- *   recvBlocking(ring, Timeout.ns(1_000_000));
+ *   recvBlocking(ring, Timeout.ms(1));
  * } catch (err) {
  *   assert.ok(err instanceof TimedOut);
  * }
@@ -239,7 +245,7 @@ export interface BlockingStealer<V> {
  * import { spmc, stealBlocking, Timeout, u32 } from "@ringmpsc/ringmpsc";
  * const ch = new spmc.Channel(u32, { ringBits: 4 });
  * ch.send([1, 2]);
- * assert.equal(stealBlocking(ch.registerConsumer(), new Uint32Array(4), Timeout.ns(1e6)), 2);
+ * assert.equal(stealBlocking(ch.registerConsumer(), new Uint32Array(4), Timeout.ms(1)), 2);
  * ```
  */
 export function stealBlocking<V>(
@@ -259,9 +265,9 @@ export function stealBlocking<V>(
 /** What the async wrappers can await on a target (each optional). */
 export interface AsyncWaits {
   /** Resolves once something is readable. */
-  readableAsync?(options?: AsyncWaitOptions): Promise<void>;
+  readableAsync?(options?: WaitOptions): Promise<void>;
   /** Resolves once `n` slots are free. */
-  writableAsync?(n: number, options?: AsyncWaitOptions): Promise<void>;
+  writableAsync?(n: number, options?: WaitOptions): Promise<void>;
 }
 
 /**
@@ -272,13 +278,11 @@ export interface AsyncWaits {
 async function retryAsync<R>(
   attempt: () => R | null,
   isClosed: () => boolean,
-  park: ((options: AsyncWaitOptions) => Promise<void>) | undefined,
-  options: AsyncWaitOptions,
+  park: ((options: WaitOptions) => Promise<void>) | undefined,
+  options: WaitOptions,
   what: string,
 ): Promise<R> {
-  const deadline = options.timeoutNs === undefined
-    ? Infinity
-    : performance.now() + options.timeoutNs / 1e6;
+  const deadline = deadlineOf(options, what);
   for (;;) {
     options.signal?.throwIfAborted();
     const r = attempt();
@@ -290,7 +294,7 @@ async function retryAsync<R>(
     }
     const left = deadline - performance.now();
     if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
-    const wait = { signal: options.signal, timeoutNs: left === Infinity ? undefined : left * 1e6 };
+    const wait = { signal: options.signal, timeoutMs: left };
     try {
       await (park?.(wait) ?? new Promise((resolve) => setTimeout(resolve, 1)));
     } catch (err) {
@@ -305,7 +309,7 @@ async function retryAsync<R>(
  * @param sender A ring, producer or anything with `sendOne` and `isClosed`
  * (and, for a wait without polling, `writableAsync`).
  * @param item The item.
- * @param options Timeout (ns) and abort signal.
+ * @param options Timeout (ms) and abort signal.
  * @throws {Closed} If the target is closed.
  * @throws {TimedOut} If the timeout passes.
  *
@@ -314,14 +318,14 @@ async function retryAsync<R>(
  * import assert from "node:assert/strict";
  * import { Ring, sendAsync, u32 } from "@ringmpsc/ringmpsc";
  * const ring = new Ring(u32, { ringBits: 2 });
- * await sendAsync(ring, 9, { timeoutNs: 1e6 });
+ * await sendAsync(ring, 9, { timeoutMs: 1 });
  * assert.equal(ring.len(), 1);
  * ```
  */
 export async function sendAsync<V>(
   sender: BlockingSender<V> & AsyncWaits,
   item: V,
-  options: AsyncWaitOptions = {},
+  options: WaitOptions = {},
 ): Promise<void> {
   await retryAsync(
     sendAttempt(sender, item),
@@ -337,7 +341,7 @@ export async function sendAsync<V>(
  *
  * @param receiver A ring, channel or anything with `tryRecv`/`recvOne` and
  * `isClosed` (and, for a wait without polling, `readableAsync`).
- * @param options Timeout (ns) and abort signal.
+ * @param options Timeout (ms) and abort signal.
  * @returns The item.
  * @throws {Closed} If the source is closed and drained.
  * @throws {TimedOut} If the timeout passes.
@@ -353,7 +357,7 @@ export async function sendAsync<V>(
  */
 export function recvAsync<V>(
   receiver: BlockingReceiver<V> & AsyncWaits,
-  options: AsyncWaitOptions = {},
+  options: WaitOptions = {},
 ): Promise<V> {
   return retryAsync(
     recvAttempt(receiver),
@@ -370,7 +374,7 @@ export function recvAsync<V>(
  *
  * @param consumer A consumer with `steal` and `isClosed` (and `readableAsync`).
  * @param out Where the items go.
- * @param options Timeout (ns) and abort signal.
+ * @param options Timeout (ms) and abort signal.
  * @returns Items stolen (at least 1).
  * @throws {Closed} If the source is closed and drained.
  * @throws {TimedOut} If the timeout passes.
@@ -388,7 +392,7 @@ export function recvAsync<V>(
 export function stealAsync<V>(
   consumer: BlockingStealer<V> & AsyncWaits,
   out: { length: number; [i: number]: V },
-  options: AsyncWaitOptions = {},
+  options: WaitOptions = {},
 ): Promise<number> {
   return retryAsync(
     stealAttempt(consumer, out),

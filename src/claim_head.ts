@@ -19,12 +19,13 @@
 
 import type { ElementStore, ElementType } from "./element.ts";
 import { RingCorrupt } from "./errors.ts";
-import { type Handler, RING_LAYOUT } from "./ring.ts";
+import type { Handler } from "./ring.ts";
+import { RING_LAYOUT } from "./layout.ts";
 import {
-  type AsyncWaitOptions,
   makeSpot,
   waitForItems,
   waitForItemsAsync,
+  type WaitOptions,
   type WaitSpot,
   wakeSpot,
 } from "./waiter.ts";
@@ -228,7 +229,7 @@ export class ClaimHead<V, S extends ElementStore> {
    * @throws {Closed} If the ring is closed and drained.
    * @throws {TimedOut} If the timeout passes.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return waitForItemsAsync(this.#consumerSpot, options, this.#hasItems, this.#isClosed, "claim");
   }
 

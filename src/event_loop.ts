@@ -19,7 +19,7 @@
 
 import { Closed, TimedOut } from "./errors.ts";
 import type { Handler } from "./ring.ts";
-import type { AsyncWaitOptions } from "./waiter.ts";
+import type { WaitOptions } from "./waiter.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** Busy sweeps `spawn()` runs before giving timers and I/O a turn. */
@@ -38,7 +38,7 @@ export interface LoopChannel<V> {
   /** Sleeps until something is readable. */
   waitReadable(strategy: WaitStrategy): void;
   /** Resolves when something is readable. */
-  readableAsync(options?: AsyncWaitOptions): Promise<void>;
+  readableAsync(options?: WaitOptions): Promise<void>;
 }
 
 /**

@@ -27,7 +27,9 @@ import { RingCorrupt } from "./errors.ts";
 import { checkInteger } from "./_validate.ts";
 import { u8 } from "./element.ts";
 import { Region } from "./reservation.ts";
-import { type AsyncWaitOptions, Ring, type RingHandle } from "./ring.ts";
+import { Ring, type RingHandle } from "./ring.ts";
+import type { WaitOptions } from "./waiter.ts";
+import { RING_LAYOUT } from "./layout.ts";
 import type { Config } from "./config.ts";
 
 /** Bytes of a frame header. */
@@ -85,7 +87,7 @@ export class MessageRing {
     this.#ring = ring ?? new Ring(u8, config);
     this.#capacity = this.#ring.capacity();
     const h = this.#ring.handle();
-    const data = h.byteOffset + 384;
+    const data = h.byteOffset + RING_LAYOUT.data;
     this.#bytes = new Uint8Array(h.buffer, data, this.#capacity);
     this.#words = new Uint32Array(h.buffer, data, this.#capacity / 4);
     this.#write = new Region(this.#bytes);
@@ -264,7 +266,7 @@ export class MessageRing {
    * @param options Timeout and abort signal.
    * @throws {Closed} If closed and drained.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return this.#ring.readableAsync(options);
   }
 

@@ -8,24 +8,7 @@
  * @module
  */
 
-/** The counter fields, in their shared-memory order (one f64 each). */
-export const METRIC_FIELDS = [
-  "messagesSent",
-  "messagesReceived",
-  "batchesSent",
-  "batchesReceived",
-  "reserveSpins",
-  "reserveFailures",
-  "totalWaitNs",
-  "maxBatchSize",
-  "latencySumNs",
-  "latencyCount",
-  "latencyMinNs",
-  "latencyMaxNs",
-] as const;
-
-/** Bytes the counters take in shared memory. */
-export const METRICS_BYTES = METRIC_FIELDS.length * 8;
+import { METRIC_FIELDS } from "./layout.ts";
 
 /**
  * A snapshot of a ring's or channel's counters.

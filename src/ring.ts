@@ -1,21 +1,11 @@
 /**
  * `Ring`: the seed's lock-free SPSC ring buffer, in shared memory.
  *
- * Layout of a ring in a `SharedArrayBuffer` (`RING_LAYOUT`, byte offsets;
- * positions are free-running u64, little-endian):
- *
- * ```text
- *   0  [producer hot] tail u64        written by the producer only (release on commit)
- * 128  [consumer hot] head u64        written by the consumer only (release on advance)
- * 256  [cold]         active u32      1 while a producer owns the ring (MPSC)
- * 260                 closed u32      0 → 1 once, by close()
- * 264                 consumerWaiters u32   consumers sleeping for data
- * 268                 producerWaiters u32   producers sleeping for room
- * 272                 consumerSeq u32 bumped by a commit that found consumerWaiters > 0
- * 276                 producerSeq u32 bumped by an advance that found producerWaiters > 0
- * 280                 metrics 12 × f64 (only with enableMetrics), each counter one writer
- * 384  [data]         capacity × element bytes, 64-byte aligned
- * ```
+ * The ring's words are laid out as `RING_LAYOUT` (src/layout.ts draws it), or
+ * as another `RingLayout` over given memory (SharedRing's). This file holds
+ * the protocol only — reserve → commit, readable → advance and their
+ * helpers; the waits (blocking, async, the async iterator) are in
+ * src/ring_waits.ts, over the wait engine.
  *
  * Roles: the producer writes slots in `[tail, head + capacity)` and then
  * `tail`; the consumer reads slots in `[head, tail)` and then `head`.
@@ -41,70 +31,31 @@ import {
   type ElementStore,
   type ElementType,
 } from "./element.ts";
-import { Closed, RingCorrupt } from "./errors.ts";
-import { Metrics, METRICS_BYTES } from "./metrics.ts";
+import { RingCorrupt } from "./errors.ts";
+import {
+  M_BATCHES_RECEIVED,
+  M_BATCHES_SENT,
+  M_LATENCY_COUNT,
+  M_LATENCY_MAX_NS,
+  M_LATENCY_MIN_NS,
+  M_LATENCY_SUM_NS,
+  M_MAX_BATCH_SIZE,
+  M_MESSAGES_RECEIVED,
+  M_MESSAGES_SENT,
+  M_RESERVE_FAILURES,
+  M_RESERVE_SPINS,
+  M_TOTAL_WAIT_NS,
+  METRICS_BYTES,
+  RING_LAYOUT,
+  type RingLayout,
+} from "./layout.ts";
+import { Metrics } from "./metrics.ts";
 import { atomicsParker, type Parker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
-import {
-  type AsyncWaitOptions,
-  makeSpot,
-  Waiter,
-  waitForItems,
-  waitForItemsAsync,
-  type WaitSpot,
-  wakeSpot,
-} from "./waiter.ts";
-
-export type { AsyncWaitOptions };
+import { RingIterator } from "./ring_iterator.ts";
+import { RingWaits } from "./ring_waits.ts";
+import { makeSpot, type WaitOptions, type WaitSpot, wakeSpot } from "./waiter.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
-
-/** Byte offsets of a ring's shared words; each a multiple of 8 (u64) or 4 (u32). */
-export interface RingLayout {
-  /** u64 tail, written by the producer. */
-  readonly tail: number;
-  /** u64 head, written by the consumer. */
-  readonly head: number;
-  /** u32 active flag (MPSC producer ownership); -1 when the layout has none. */
-  readonly active: number;
-  /** u32 closed flag. */
-  readonly closed: number;
-  /** u32 count of sleeping consumers. */
-  readonly consumerWaiters: number;
-  /** u32 count of sleeping producers. */
-  readonly producerWaiters: number;
-  /** u32 sequence consumers sleep on. */
-  readonly consumerSeq: number;
-  /** u32 sequence producers sleep on. */
-  readonly producerSeq: number;
-  /** 12 f64 metric counters; -1 when the layout has none. */
-  readonly metrics: number;
-  /** First byte of the data region; a multiple of 64. */
-  readonly data: number;
-  /** Longest single sleep in ms (finite where foreign peers wake other words). */
-  readonly sliceMs: number;
-  /**
-   * Whether peers may be foreign processes that read and write all 64 bits of
-   * the positions: each reload of the other side's position then also checks
-   * the high words, so `tail − head` is verified in full.
-   */
-  readonly wide: boolean;
-}
-
-/** The layout of a ring in a `SharedArrayBuffer`, as drawn at the top of this file. */
-export const RING_LAYOUT: RingLayout = Object.freeze({
-  tail: 0,
-  head: 128,
-  active: 256,
-  closed: 260,
-  consumerWaiters: 264,
-  producerWaiters: 268,
-  consumerSeq: 272,
-  producerSeq: 276,
-  metrics: 280,
-  data: 384,
-  sliceMs: Infinity,
-  wide: false,
-});
 
 /** A structured-cloneable description of a ring, for rebuilding it in another Worker. */
 export interface RingHandle {
@@ -212,6 +163,7 @@ export class Ring<V, S extends ElementStore> {
   readonly #region: Region<S>;
   readonly #peekRegion: Region<S>;
   readonly #dataBytes: number;
+  readonly #waits: RingWaits<V, S>;
   /** Producer: our own tail (we are its only writer; reloaded whenever head is). */
   #tail = 0;
   /** Producer: the consumer's head as last loaded; may be stale (behind). */
@@ -308,6 +260,20 @@ export class Ring<V, S extends ElementStore> {
     this.#reservation = new Reservation(this.#data);
     this.#region = new Region(this.#data);
     this.#peekRegion = new Region(this.#data);
+    this.#waits = new RingWaits(
+      this,
+      {
+        hasItems: () => this.#available() !== 0,
+        hasRoom: (n) => this.#freeFor(n) >= n,
+        waited: (startedMs) => {
+          if (this.#counters !== null) {
+            this.#counters[M_TOTAL_WAIT_NS] += (performance.now() - startedMs) * 1e6;
+          }
+        },
+      },
+      this.#consumerSpot,
+      this.#producerSpot,
+    );
     if (memory?.initialize) this.#words.fill(0);
     this.#loadPositions();
   }
@@ -410,7 +376,7 @@ export class Ring<V, S extends ElementStore> {
       this.#cachedHead = head;
       free = this.#capacity - used;
       if (this.#counters !== null && this.#config.trackContention && free < n) {
-        this.#counters[4]++; // reserveSpins
+        this.#counters[M_RESERVE_SPINS]++;
       }
     }
     return free;
@@ -482,7 +448,9 @@ export class Ring<V, S extends ElementStore> {
   reserve(n: number): Reservation<S> | null {
     if (!(n >= 1 && n <= this.#capacity && (n | 0) === n)) this.#checkCount("reserve", n);
     if (this.#freeFor(n) < n) {
-      if (this.#counters !== null && this.#config.trackContention) this.#counters[5]++; // reserveFailures
+      if (this.#counters !== null && this.#config.trackContention) {
+        this.#counters[M_RESERVE_FAILURES]++;
+      }
       return null;
     }
     const index = this.#tail & this.#mask;
@@ -522,75 +490,9 @@ export class Ring<V, S extends ElementStore> {
     }
     if (this.#notifier !== null) this.#notifier.signal();
     if (this.#counters !== null) {
-      this.#counters[0] += n; // messagesSent
-      this.#counters[2]++; // batchesSent
+      this.#counters[M_MESSAGES_SENT] += n;
+      this.#counters[M_BATCHES_SENT]++;
     }
-  }
-
-  /**
-   * Reserves with adaptive backoff (spin, then yield), giving up when the
-   * backoff completes.
-   *
-   * @param n Slots wanted.
-   * @returns The window, or `null` if the ring stayed full.
-   */
-  reserveWithBackoff(n: number): Reservation<S> | null {
-    const waiter = new Waiter(WaitStrategy.yielding);
-    for (let round = 0; round < 12; round++) {
-      const r = this.reserve(n);
-      if (r !== null) return r;
-      waiter.wait(this.#producerSpot, () => true);
-    }
-    return this.reserve(n);
-  }
-
-  /**
-   * Reserves, waiting as `strategy` says while fewer than `n` slots are free.
-   * Blocking strategies sleep on the ring's futex word.
-   *
-   * @param n Slots wanted.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
-   * @returns The window.
-   * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
-   */
-  reserveBlocking(n: number, strategy: WaitStrategy = WaitStrategy.blocking): Reservation<S> {
-    this.#checkCount("reserve", n);
-    if (this.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
-    const first = this.reserve(n);
-    if (first !== null) return first;
-    const waiter = new Waiter(strategy);
-    const ready = () => this.isClosed() || this.#freeFor(n) >= n;
-    const started = performance.now();
-    try {
-      for (;;) {
-        waiter.wait(this.#producerSpot, ready);
-        if (this.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
-        const r = this.reserve(n);
-        if (r !== null) return r;
-      }
-    } finally {
-      this.#addWaitNs(started);
-    }
-  }
-
-  /** Adds a blocking wait to totalWaitNs (either side may add: approximate under a race). */
-  #addWaitNs(startedMs: number): void {
-    if (this.#counters !== null) this.#counters[6] += (performance.now() - startedMs) * 1e6;
-  }
-
-  /**
-   * Sends one item, waiting as `strategy` says while the ring is full.
-   *
-   * @param item The item.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
-   * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
-   */
-  sendOneBlocking(item: V, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    const r = this.reserveBlocking(1, strategy);
-    this.#element.write(this.#data, r.offset, item);
-    this.commit(1);
   }
 
   /**
@@ -678,9 +580,9 @@ export class Ring<V, S extends ElementStore> {
     if (Atomics.load(this.#words, this.#producerWaitersIndex) !== 0) wakeSpot(this.#producerSpot);
     if (this.#counters !== null) {
       const c = this.#counters;
-      c[1] += n; // messagesReceived
-      c[3]++; // batchesReceived
-      if (n > c[7]) c[7] = n; // maxBatchSize
+      c[M_MESSAGES_RECEIVED] += n;
+      c[M_BATCHES_RECEIVED]++;
+      if (n > c[M_MAX_BATCH_SIZE]) c[M_MAX_BATCH_SIZE] = n;
     }
   }
 
@@ -740,10 +642,10 @@ export class Ring<V, S extends ElementStore> {
   #recordLatency(startMs: number): void {
     const c = this.#counters!;
     const ns = (performance.now() - startMs) * 1e6;
-    c[8] += ns; // latencySumNs
-    c[10] = c[9] === 0 ? ns : Math.min(c[10], ns); // latencyMinNs
-    c[9]++; // latencyCount
-    if (ns > c[11]) c[11] = ns; // latencyMaxNs
+    c[M_LATENCY_SUM_NS] += ns;
+    c[M_LATENCY_MIN_NS] = c[M_LATENCY_COUNT] === 0 ? ns : Math.min(c[M_LATENCY_MIN_NS], ns);
+    c[M_LATENCY_COUNT]++;
+    if (ns > c[M_LATENCY_MAX_NS]) c[M_LATENCY_MAX_NS] = ns;
   }
 
   /**
@@ -755,56 +657,6 @@ export class Ring<V, S extends ElementStore> {
     const n = this.#available();
     this.#publishHead(n);
     return n;
-  }
-
-  /**
-   * Consumes a batch, waiting as `strategy` says while the ring is empty.
-   *
-   * @param handler Gets each item.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
-   * @returns Items consumed (at least 1).
-   * @throws {Closed} If the ring is closed and drained.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
-   */
-  consumeBatchBlocking(
-    handler: Handler<V>,
-    strategy: WaitStrategy = WaitStrategy.blocking,
-  ): number {
-    this.waitReadable(strategy);
-    return this.consumeBatch(handler);
-  }
-
-  /**
-   * Waits as `strategy` says until an item is readable.
-   *
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
-   * @throws {Closed} If the ring is closed and drained.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
-   */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    if (this.#available() !== 0) return;
-    const started = performance.now();
-    try {
-      waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "receive");
-    } finally {
-      this.#addWaitNs(started);
-    }
-  }
-
-  readonly #hasItems = (): boolean => this.#available() !== 0;
-  readonly #isClosed = (): boolean => this.isClosed();
-
-  /**
-   * Waits as `strategy` says until `n` slots are free.
-   *
-   * @param n Slots wanted.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
-   * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
-   */
-  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.reserveBlocking(n, strategy);
-    this.#reserved = 0;
   }
 
   /**
@@ -904,95 +756,6 @@ export class Ring<V, S extends ElementStore> {
       (i) => this.#element.read(this.#data, (this.#head + i) & this.#mask),
       (n) => this.#publishHead(n),
     );
-  }
-
-  // ── Event loop ──────────────────────────────────────────────────────────
-
-  /**
-   * Resolves once an item is readable, without blocking the event loop.
-   *
-   * @param options Timeout and abort signal.
-   * @throws {Closed} If the ring is closed and drained.
-   * @throws {TimedOut} If the timeout passes.
-   */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
-    return waitForItemsAsync(
-      this.#consumerSpot,
-      options,
-      this.#hasItems,
-      this.#isClosed,
-      "receive",
-    );
-  }
-
-  /**
-   * Resolves once `n` slots are free, without blocking the event loop.
-   *
-   * @param n Slots wanted.
-   * @param options Timeout and abort signal.
-   * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If the timeout passes.
-   */
-  async writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
-    this.#checkCount("wait for room", n);
-    const waiter = new Waiter(strategyFor(options.timeoutNs));
-    const ready = () => this.isClosed() || this.#freeFor(n) >= n;
-    for (;;) {
-      if (this.isClosed()) throw new Closed("Cannot send as the ring is closed");
-      if (this.#freeFor(n) >= n) return;
-      await waiter.waitAsync(this.#producerSpot, ready, options.signal);
-    }
-  }
-
-  /**
-   * Sends one item, awaiting room without blocking the event loop.
-   *
-   * @param item The item.
-   * @param options Timeout and abort signal.
-   * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If the timeout passes.
-   */
-  async sendOneAsync(item: V, options: AsyncWaitOptions = {}): Promise<void> {
-    if (this.isClosed()) throw new Closed("Cannot send as the ring is closed");
-    while (!this.sendOne(item)) await this.writableAsync(1, options);
-  }
-
-  /**
-   * Receives one item, awaiting data without blocking the event loop.
-   *
-   * @param options Timeout and abort signal.
-   * @returns The item.
-   * @throws {Closed} If the ring is closed and drained.
-   * @throws {TimedOut} If the timeout passes.
-   */
-  async recvAsync(options: AsyncWaitOptions = {}): Promise<V> {
-    for (;;) {
-      const item = this.tryRecv();
-      if (item !== null) return item;
-      await this.readableAsync(options);
-    }
-  }
-
-  /**
-   * Yields every item until the ring is closed and drained:
-   * `for await (const x of ring) …`. Records arrive as fresh objects.
-   *
-   * @returns An async iterator over the items.
-   */
-  async *[Symbol.asyncIterator](): AsyncGenerator<V, void, undefined> {
-    for (;;) {
-      const item = this.tryRecv();
-      if (item !== null) {
-        yield item;
-        continue;
-      }
-      try {
-        await this.readableAsync();
-      } catch (err) {
-        if (err instanceof Closed) return;
-        throw err;
-      }
-    }
   }
 
   // ── Lifecycle and status ────────────────────────────────────────────────
@@ -1118,76 +881,148 @@ export class Ring<V, S extends ElementStore> {
   bufferMemory(): number {
     return this.#dataBytes;
   }
-}
 
-function strategyFor(timeoutNs: number | undefined): WaitStrategy {
-  return timeoutNs === undefined ? WaitStrategy.blocking : WaitStrategy.timedBlocking(timeoutNs);
-}
-
-/**
- * Iterates a ring's readable items without consuming them; `finish()`
- * consumes everything yielded so far with one head update.
- *
- * @example Iterate, then finish
- * ```ts
- * import assert from "node:assert/strict";
- * import { Ring, u8 } from "@ringmpsc/ringmpsc";
- * const ring = new Ring(u8, { ringBits: 3 });
- * ring.send([1, 2, 3]);
- * const it = ring.iterator();
- * for (const x of it) if (x === 2) break;
- * assert.equal(it.finish(), 2);
- * assert.equal(ring.len(), 1);
- * ```
- */
-export class RingIterator<V> implements IterableIterator<V> {
-  readonly #available: number;
-  readonly #read: (i: number) => V;
-  readonly #consume: (n: number) => void;
-  #yielded = 0;
-  #finished = false;
+  // ── Waiting (src/ring_waits.ts) ─────────────────────────────────────────
 
   /**
-   * Made by {@linkcode Ring.iterator}.
+   * Reserves, waiting as `strategy` says while fewer than `n` slots are free.
+   * Blocking strategies sleep on the ring's futex word.
    *
-   * @param available Items readable when the iterator was made.
-   * @param read Reads the i-th readable item.
-   * @param consume Publishes the head past n items.
+   * @param n Slots wanted.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @returns The window.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
    */
-  constructor(available: number, read: (i: number) => V, consume: (n: number) => void) {
-    this.#available = available;
-    this.#read = read;
-    this.#consume = consume;
+  reserveBlocking(n: number, strategy: WaitStrategy = WaitStrategy.blocking): Reservation<S> {
+    this.#checkCount("reserve", n);
+    return this.#waits.reserve(n, strategy);
   }
 
   /**
-   * The next item, consumed only by `finish()`.
+   * Reserves with adaptive backoff (spin, then yield), giving up when the
+   * backoff completes.
    *
-   * @returns The iterator result.
+   * @param n Slots wanted.
+   * @returns The window, or `null` if the ring stayed full.
    */
-  next(): IteratorResult<V> {
-    if (this.#finished || this.#yielded >= this.#available) return { done: true, value: undefined };
-    return { done: false, value: this.#read(this.#yielded++) };
+  reserveWithBackoff(n: number): Reservation<S> | null {
+    this.#checkCount("reserve", n);
+    return this.#waits.reserveWithBackoff(n);
   }
 
   /**
-   * Consumes every item yielded so far; later calls do nothing.
+   * Sends one item, waiting as `strategy` says while the ring is full.
    *
-   * @returns Items consumed.
+   * @param item The item.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
    */
-  finish(): number {
-    if (this.#finished) return 0;
-    this.#finished = true;
-    this.#consume(this.#yielded);
-    return this.#yielded;
+  sendOneBlocking(item: V, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    const r = this.#waits.reserve(1, strategy);
+    this.#element.write(this.#data, r.offset, item);
+    this.commit(1);
   }
 
   /**
-   * Itself, so it works with `for … of`.
+   * Waits as `strategy` says until `n` slots are free.
    *
-   * @returns This iterator.
+   * @param n Slots wanted.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
    */
-  [Symbol.iterator](): this {
-    return this;
+  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.#checkCount("wait for room", n);
+    this.#waits.writable(n, strategy);
+  }
+
+  /**
+   * Consumes a batch, waiting as `strategy` says while the ring is empty.
+   *
+   * @param handler Gets each item.
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @returns Items consumed (at least 1).
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  consumeBatchBlocking(
+    handler: Handler<V>,
+    strategy: WaitStrategy = WaitStrategy.blocking,
+  ): number {
+    this.#waits.readable(strategy);
+    return this.consumeBatch(handler);
+  }
+
+  /**
+   * Waits as `strategy` says until an item is readable.
+   *
+   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+    this.#waits.readable(strategy);
+  }
+
+  /**
+   * Resolves once an item is readable, without blocking the event loop.
+   *
+   * @param options Timeout (ms) and abort signal.
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If the timeout passes.
+   * @throws {RangeError} If the timeout is not a number ≥ 0.
+   */
+  readableAsync(options: WaitOptions = {}): Promise<void> {
+    return this.#waits.readableAsync(options);
+  }
+
+  /**
+   * Resolves once `n` slots are free, without blocking the event loop.
+   *
+   * @param n Slots wanted.
+   * @param options Timeout (ms) and abort signal.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If the timeout passes.
+   * @throws {RangeError} If `n` or the timeout is out of range.
+   */
+  async writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
+    this.#checkCount("wait for room", n);
+    await this.#waits.writableAsync(n, options);
+  }
+
+  /**
+   * Sends one item, awaiting room without blocking the event loop.
+   *
+   * @param item The item.
+   * @param options Timeout (ms) and abort signal.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  sendOneAsync(item: V, options: WaitOptions = {}): Promise<void> {
+    return this.#waits.sendOneAsync(item, options);
+  }
+
+  /**
+   * Receives one item, awaiting data without blocking the event loop.
+   *
+   * @param options Timeout (ms) and abort signal.
+   * @returns The item.
+   * @throws {Closed} If the ring is closed and drained.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  recvAsync(options: WaitOptions = {}): Promise<V> {
+    return this.#waits.recvAsync(options);
+  }
+
+  /**
+   * Yields every item until the ring is closed and drained:
+   * `for await (const x of ring) …`. Records arrive as fresh objects.
+   *
+   * @returns An async iterator over the items.
+   */
+  [Symbol.asyncIterator](): AsyncGenerator<V, void, undefined> {
+    return this.#waits.items();
   }
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { checkTimeoutMs } from "./_validate.ts";
+
 /**
  * One of the seed's six strategies. Blocking strategies sleep on a futex word
  * (`Atomics.wait`, or the native futex across processes) after spinning and
@@ -13,19 +15,20 @@
 export type WaitStrategy =
   | { readonly kind: "busySpin" }
   | { readonly kind: "yielding" }
-  | { readonly kind: "sleeping"; readonly sleepNs: number }
+  | { readonly kind: "sleeping"; readonly sleepMs: number }
   | { readonly kind: "blocking" }
-  | { readonly kind: "timedBlocking"; readonly timeoutNs: number }
+  | { readonly kind: "timedBlocking"; readonly timeoutMs: number }
   | {
     readonly kind: "phasedBackoff";
     readonly spinIterations: number;
     readonly yieldIterations: number;
   };
 
-function checkNs(what: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) {
+function checkMs(what: string, value: number, infinite: boolean): number {
+  checkTimeoutMs("make wait strategy", value, what);
+  if (!infinite && value === Infinity) {
     throw new RangeError(
-      `Cannot make wait strategy as ${what} must be a finite number ≥ 0: received ${value}`,
+      `Cannot make wait strategy as ${what} must be a finite number of milliseconds ≥ 0: received ${value}`,
     );
   }
   return value;
@@ -48,10 +51,10 @@ export interface WaitStrategyBuilders {
   readonly yielding: WaitStrategy;
   /** Spin, yield, then block on the futex word. */
   readonly blocking: WaitStrategy;
-  /** Spin, yield, then sleep `sleepNs` per round. */
-  sleeping(sleepNs: number): WaitStrategy;
-  /** Blocking with a deadline of `timeoutNs`. */
-  timedBlocking(timeoutNs: number): WaitStrategy;
+  /** Spin, yield, then sleep `sleepMs` per round. */
+  sleeping(sleepMs: number): WaitStrategy;
+  /** Blocking with a deadline of `timeoutMs`. */
+  timedBlocking(timeoutMs: number): WaitStrategy;
   /** Spin `spinIterations` rounds, yield `yieldIterations` rounds, then block. */
   phasedBackoff(spinIterations: number, yieldIterations: number): WaitStrategy;
 }
@@ -61,10 +64,10 @@ export interface WaitStrategyBuilders {
  *
  * @example Blocking with a deadline
  * ```ts
+ * import { WaitStrategy } from "./wait_strategy.ts";
  * import assert from "node:assert/strict";
- * import { WaitStrategy } from "@ringmpsc/ringmpsc";
- * const s = WaitStrategy.timedBlocking(100_000_000); // 100 ms
- * assert.equal(s.kind, "timedBlocking");
+ * const s = WaitStrategy.timedBlocking(100); // 100 ms
+ * assert.deepEqual(s, { kind: "timedBlocking", timeoutMs: 100 });
  * ```
  */
 export const WaitStrategy: WaitStrategyBuilders = Object.freeze({
@@ -75,21 +78,26 @@ export const WaitStrategy: WaitStrategyBuilders = Object.freeze({
   /** Spin, yield, then block on the futex word: no CPU when idle. */
   blocking: Object.freeze({ kind: "blocking" }) as WaitStrategy,
   /**
-   * Spin, yield, then sleep `sleepNs` per round.
+   * Spin, yield, then sleep `sleepMs` per round.
    *
-   * @param sleepNs Nanoseconds to sleep per round.
+   * @param sleepMs Milliseconds to sleep per round (fractions allowed).
    * @returns The strategy.
+   * @throws {RangeError} If `sleepMs` is NaN, negative or infinite.
+   * @throws {TypeError} If `sleepMs` is not a number.
    */
-  sleeping: (sleepNs: number): WaitStrategy =>
-    Object.freeze({ kind: "sleeping", sleepNs: checkNs("sleepNs", sleepNs) }),
+  sleeping: (sleepMs: number): WaitStrategy =>
+    Object.freeze({ kind: "sleeping", sleepMs: checkMs("sleepMs", sleepMs, false) }),
   /**
-   * Blocking with a deadline: the wait throws `TimedOut` after `timeoutNs`.
+   * Blocking with a deadline: the wait throws `TimedOut` after `timeoutMs`.
    *
-   * @param timeoutNs The deadline, in nanoseconds from the start of the wait.
+   * @param timeoutMs The deadline, in milliseconds from the start of the wait
+   * (`Infinity` for none).
    * @returns The strategy.
+   * @throws {RangeError} If `timeoutMs` is NaN or negative.
+   * @throws {TypeError} If `timeoutMs` is not a number.
    */
-  timedBlocking: (timeoutNs: number): WaitStrategy =>
-    Object.freeze({ kind: "timedBlocking", timeoutNs: checkNs("timeoutNs", timeoutNs) }),
+  timedBlocking: (timeoutMs: number): WaitStrategy =>
+    Object.freeze({ kind: "timedBlocking", timeoutMs: checkMs("timeoutMs", timeoutMs, true) }),
   /**
    * Spin `spinIterations` rounds, yield `yieldIterations` rounds, then block.
    *

@@ -18,6 +18,7 @@ import { spinRounds, yieldThread } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
 import { atomicsParker, type Parker } from "./parker.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
+import { checkInstance, checkObject, checkTimeoutMs } from "./_validate.ts";
 
 /** Spin steps (1, 2 … 64 rounds) before yielding. */
 const SPIN_STEPS = 7;
@@ -80,9 +81,10 @@ export function wakeSpot(spot: WaitSpot): void {
  * @example Waiting for a flag another Worker sets
  * ```ts
  * import { atomicsParker, Waiter, WaitStrategy } from "@ringmpsc/ringmpsc";
+import { checkInstance, checkObject, checkTimeoutMs } from "./_validate.ts";
  * const words = new Int32Array(new SharedArrayBuffer(12));
  * const spot = { words, seqIndex: 0, waitersIndex: 1, parker: atomicsParker, sliceMs: Infinity };
- * const waiter = new Waiter(WaitStrategy.timedBlocking(1_000_000));
+ * const waiter = new Waiter(WaitStrategy.timedBlocking(1000));
  * Atomics.store(words, 2, 1); // the flag
  * while (Atomics.load(words, 2) === 0) waiter.wait(spot, () => Atomics.load(words, 2) !== 0);
  * ```
@@ -106,7 +108,7 @@ export class Waiter {
   reset(): void {
     this.#step = 0;
     const s = this.#strategy;
-    this.#deadline = s.kind === "timedBlocking" ? performance.now() + s.timeoutNs / 1e6 : Infinity;
+    this.#deadline = s.kind === "timedBlocking" ? performance.now() + s.timeoutMs : Infinity;
   }
 
   /**
@@ -120,8 +122,8 @@ export class Waiter {
   wait(spot: WaitSpot, ready: () => boolean): void {
     const remaining = this.#deadline - performance.now();
     if (remaining <= 0) {
-      const ns = (this.#strategy as { timeoutNs: number }).timeoutNs;
-      throw new TimedOut(`Cannot go on waiting as the deadline of ${ns} ns has passed`);
+      const ms = (this.#strategy as { timeoutMs: number }).timeoutMs;
+      throw new TimedOut(`Cannot go on waiting as the deadline of ${ms} ms has passed`);
     }
     const step = this.#step++;
     const s = this.#strategy;
@@ -133,7 +135,7 @@ export class Waiter {
       case "sleeping":
         if (step < SPIN_STEPS) return spinRounds(1 << step);
         if (step < SPIN_STEPS + YIELD_STEPS) return yieldThread();
-        return void Atomics.wait(sleepWord, 0, 0, s.sleepNs / 1e6);
+        return void Atomics.wait(sleepWord, 0, 0, s.sleepMs);
       case "phasedBackoff":
         if (step < s.spinIterations) return spinRounds(64);
         if (step < s.spinIterations + s.yieldIterations) return yieldThread();
@@ -160,8 +162,8 @@ export class Waiter {
     signal?.throwIfAborted();
     const remaining = this.#deadline - performance.now();
     if (remaining <= 0) {
-      const ns = (this.#strategy as { timeoutNs: number }).timeoutNs;
-      throw new TimedOut(`Cannot go on waiting as the deadline of ${ns} ns has passed`);
+      const ms = (this.#strategy as { timeoutMs: number }).timeoutMs;
+      throw new TimedOut(`Cannot go on waiting as the deadline of ${ms} ms has passed`);
     }
     const seq = Atomics.load(spot.words, spot.seqIndex);
     Atomics.add(spot.words, spot.waitersIndex, 1);
@@ -200,12 +202,33 @@ function park(spot: WaitSpot, ready: () => boolean, remainingMs: number): void {
   }
 }
 
-/** Options of the Promise-returning waits. */
-export interface AsyncWaitOptions {
-  /** Give up with `TimedOut` after this many nanoseconds. */
-  readonly timeoutNs?: number;
+/** How long a wait may take, and what may cancel it: the library's one timeout convention. */
+export interface WaitOptions {
+  /**
+   * Give up with `TimedOut` after this many milliseconds (fractions allowed;
+   * default `Infinity`, no limit). NaN or negative values are a `RangeError`,
+   * a non-number a `TypeError`.
+   */
+  readonly timeoutMs?: number;
   /** Give up with the signal's reason when it aborts. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * Checks a wait's options and turns them into the strategy that waits that long.
+ *
+ * @param options The options.
+ * @param action What waits, for error messages ("receive").
+ * @returns `blocking`, or `timedBlocking(timeoutMs)`.
+ * @throws {RangeError} If `timeoutMs` is NaN or negative.
+ * @throws {TypeError} If `timeoutMs` is not a number or `signal` not an `AbortSignal`.
+ */
+export function checkWaitOptions(options: WaitOptions, action: string): WaitStrategy {
+  checkObject(action, "options", options);
+  const { timeoutMs, signal } = options;
+  if (signal !== undefined) checkInstance(action, "signal", signal, AbortSignal);
+  if (timeoutMs === undefined || timeoutMs === Infinity) return WaitStrategy.blocking;
+  return WaitStrategy.timedBlocking(checkTimeoutMs(action, timeoutMs));
 }
 
 function closedAndDrained(hasItems: () => boolean, isClosed: () => boolean, what: string): boolean {
@@ -243,7 +266,7 @@ export function waitForItems(
  * Resolves once `hasItems()` holds, without blocking the event loop.
  *
  * @param spot Where to sleep.
- * @param options Timeout and abort signal.
+ * @param options Timeout (ms) and abort signal.
  * @param hasItems The condition waited for.
  * @param isClosed Whether nothing more can arrive.
  * @param what The operation, for error messages.
@@ -252,16 +275,13 @@ export function waitForItems(
  */
 export async function waitForItemsAsync(
   spot: WaitSpot,
-  options: AsyncWaitOptions,
+  options: WaitOptions,
   hasItems: () => boolean,
   isClosed: () => boolean,
   what: string,
 ): Promise<void> {
+  const waiter = new Waiter(checkWaitOptions(options, what));
   if (closedAndDrained(hasItems, isClosed, what)) return;
-  const strategy: WaitStrategy = options.timeoutNs === undefined
-    ? { kind: "blocking" }
-    : WaitStrategy.timedBlocking(options.timeoutNs); // checks the value: RangeError if bad
-  const waiter = new Waiter(strategy);
   const ready = () => isClosed() || hasItems();
   while (!closedAndDrained(hasItems, isClosed, what)) {
     await waiter.waitAsync(spot, ready, options.signal);

@@ -133,9 +133,9 @@ Deno.test("stealAsync on spmc and mpmc consumers: all items once across consumer
 
 Deno.test("async wrappers: TimedOut, AbortSignal and Closed are typed", async () => {
   const ring = new Ring(u32, { ringBits: 1 });
-  await assert.rejects(recvAsync(ring, { timeoutNs: 2e6 }), TimedOut);
+  await assert.rejects(recvAsync(ring, { timeoutMs: 2 }), TimedOut);
   ring.send([1, 2]);
-  await assert.rejects(sendAsync(ring, 3, { timeoutNs: 2e6 }), TimedOut);
+  await assert.rejects(sendAsync(ring, 3, { timeoutMs: 2 }), TimedOut);
   const controller = new AbortController();
   const pending = sendAsync(ring, 3, { signal: controller.signal });
   controller.abort(new Error("stop"));
@@ -148,5 +148,5 @@ Deno.test("async wrappers: TimedOut, AbortSignal and Closed are typed", async ()
   const channel = new mpsc.Channel(u32, { ringBits: 1 });
   const p = channel.register();
   p.send([1, 2]);
-  assert.throws(() => sendBlocking(p, 3, Timeout.ns(2e6)), TimedOut); // sleeps on the ring's futex
+  assert.throws(() => sendBlocking(p, 3, Timeout.ms(2)), TimedOut); // sleeps on the ring's futex
 });

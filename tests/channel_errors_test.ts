@@ -55,7 +55,7 @@ Deno.test("spsc.Channel is the Ring itself, from a producer Worker", async () =>
       checker.processArray(out, n);
       if (n > 0) continue;
       try {
-        ch.waitReadable(WaitStrategy.timedBlocking(50_000_000));
+        ch.waitReadable(WaitStrategy.timedBlocking(50));
       } catch (err) {
         if (err instanceof Closed) break;
         if (!(err instanceof TimedOut)) throw err;
@@ -107,8 +107,8 @@ Deno.test("channel configs out of range or of the wrong shape", () => {
   ) {
     assert.throws(() => new mpmc.MpmcChannel(u32, bad), RangeError, JSON.stringify(bad));
   }
-  assert.throws(() => Timeout.ns(-1), RangeError);
-  assert.throws(() => Timeout.ns(NaN), RangeError);
+  assert.throws(() => Timeout.ms(-1), RangeError);
+  assert.throws(() => Timeout.ms(NaN), RangeError);
   assert.throws(() => WaitStrategy.timedBlocking(-1), RangeError);
   assert.throws(() => WaitStrategy.sleeping(Infinity), RangeError);
 });
@@ -180,11 +180,11 @@ Deno.test("reserve and commit misuse on a producer", async () => {
 Deno.test("blocking and async waits: TimedOut, Closed and abort", async () => {
   const ch = new mpsc.Channel(u32, { ringBits: 2 });
   const p = ch.registerExt();
-  assert.throws(() => recvBlocking(ch, Timeout.ns(1_000_000)), TimedOut);
+  assert.throws(() => recvBlocking(ch, Timeout.ms(1)), TimedOut);
   assert.equal(p.sendBlocking([1, 2, 3, 4]), 4);
-  assert.throws(() => sendBlocking(p, 5, Timeout.ns(1_000_000)), TimedOut);
-  assert.equal(recvBlocking(ch, Timeout.ns(1_000_000)), 1);
-  sendBlocking(p, 5, Timeout.ns(1_000_000));
+  assert.throws(() => sendBlocking(p, 5, Timeout.ms(1)), TimedOut);
+  assert.equal(recvBlocking(ch, Timeout.ms(1)), 1);
+  sendBlocking(p, 5, Timeout.ms(1));
   ch.close();
   assert.throws(() => sendBlocking(p, 6), Closed);
   // closed but not drained: what is left still comes out, then Closed
@@ -194,8 +194,8 @@ Deno.test("blocking and async waits: TimedOut, Closed and abort", async () => {
 
   const sp = new spmc.Channel(u32, { ringBits: 2 });
   const sc = sp.registerConsumer();
-  assert.throws(() => stealBlocking(sc, new Uint32Array(2), Timeout.ns(1_000_000)), TimedOut);
-  await assert.rejects(sc.readableAsync({ timeoutNs: 1_000_000 }), TimedOut);
+  assert.throws(() => stealBlocking(sc, new Uint32Array(2), Timeout.ms(1)), TimedOut);
+  await assert.rejects(sc.readableAsync({ timeoutMs: 1 }), TimedOut);
   const spAbort = new AbortController();
   const spWaiting = sc.readableAsync({ signal: spAbort.signal });
   spAbort.abort(new Error("spmc abort"));
@@ -206,8 +206,8 @@ Deno.test("blocking and async waits: TimedOut, Closed and abort", async () => {
   const mp = new mpmc.MpmcChannel(u32, { ringBits: 2, maxProducers: 1, maxConsumers: 1 });
   mp.register();
   const mc = mp.registerConsumer();
-  assert.throws(() => stealBlocking(mc, new Uint32Array(2), Timeout.ns(1_000_000)), TimedOut);
-  await assert.rejects(mc.readableAsync({ timeoutNs: 1_000_000 }), TimedOut);
+  assert.throws(() => stealBlocking(mc, new Uint32Array(2), Timeout.ms(1)), TimedOut);
+  await assert.rejects(mc.readableAsync({ timeoutMs: 1 }), TimedOut);
   const mpAbort = new AbortController();
   mpAbort.abort(new Error("already aborted"));
   await assert.rejects(mc.readableAsync({ signal: mpAbort.signal }), /already aborted/);
@@ -257,7 +257,7 @@ Deno.test("hostile shared memory written by another Worker", async (t) => {
       assert.throws(() => c.stealOne(), RingCorrupt);
       assert.throws(() => c.consumeBatch({ process() {} }), RingCorrupt);
       assert.throws(() => c.available(), RingCorrupt);
-      assert.throws(() => stealBlocking(c, new Uint32Array(4), Timeout.ns(1e6)), RingCorrupt);
+      assert.throws(() => stealBlocking(c, new Uint32Array(4), Timeout.ms(1)), RingCorrupt);
     });
 
     await t.step(

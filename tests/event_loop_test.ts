@@ -119,8 +119,8 @@ Deno.test("EventLoop: run() in a Worker with each wait strategy", async (t) => {
       ["blocking", WaitStrategy.blocking],
       ["busySpin", WaitStrategy.busySpin],
       ["yielding", WaitStrategy.yielding],
-      ["sleeping", WaitStrategy.sleeping(50_000)],
-      ["timedBlocking", WaitStrategy.timedBlocking(2_000_000)],
+      ["sleeping", WaitStrategy.sleeping(0.05)],
+      ["timedBlocking", WaitStrategy.timedBlocking(2)],
       ["phasedBackoff", WaitStrategy.phasedBackoff(10, 10)],
     ];
     for (const [name, strategy] of strategies) {

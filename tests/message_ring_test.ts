@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { MessageRing, RingCorrupt } from "../mod.ts";
+import { MessageRing, RING_LAYOUT, RingCorrupt } from "../mod.ts";
 
 function payload(seq: number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -67,7 +67,7 @@ Deno.test("message ring: zero-copy reserve/commit and read/advance; payloads 8-b
 Deno.test("message ring: forged lengths and skip markers are RingCorrupt, never an out-of-range read", () => {
   const ring = new MessageRing({ ringBits: 6 });
   const h = ring.handle();
-  const words = new Uint32Array(h.buffer, 384, 16);
+  const words = new Uint32Array(h.buffer, RING_LAYOUT.data, 16);
   ring.sendMessage(new Uint8Array(8));
   words[0] = 1000; // a lying producer: the frame claims more than was published
   assert.throws(() => ring.readMessage(), RingCorrupt);

@@ -180,9 +180,9 @@ Deno.test("mpmc: registration limits and close", async () => {
     // what was committed before close is still delivered, then Closed
     const out = new Uint32Array(8);
     let got = 0;
-    while (got < 4) got += stealBlocking(c, out.subarray(got), Timeout.ns(50_000_000));
+    while (got < 4) got += stealBlocking(c, out.subarray(got), Timeout.ms(50));
     assert.deepEqual(Array.from(out.subarray(0, 4)).toSorted((a, b) => a - b), [1, 2, 3, 1 << 24]);
-    assert.throws(() => stealBlocking(c, out, Timeout.ns(50_000_000)), Closed);
+    assert.throws(() => stealBlocking(c, out, Timeout.ms(50)), Closed);
     assert.ok(open.isEmpty());
   } finally {
     stopPeers(peers);
@@ -247,7 +247,7 @@ Deno.test("mpmc: steal and stealBatch before any producer registers return 0", (
   const c = ch.registerConsumer();
   assert.equal(c.steal(new Uint32Array(4)), 0);
   assert.equal(c.stealBatch({ process: () => assert.fail("nothing to process") }), 0);
-  assert.throws(() => stealBlocking(c, new Uint32Array(4), Timeout.ns(1_000_000)), TimedOut);
+  assert.throws(() => stealBlocking(c, new Uint32Array(4), Timeout.ms(1)), TimedOut);
 });
 
 Deno.test("mpmc: stealBlocking across Workers", async (t) => {
@@ -274,11 +274,11 @@ Deno.test("mpmc: stealBlocking across Workers", async (t) => {
       await rejectsNamed(waiting, "Closed");
     });
 
-    await t.step("Timeout.ns on an empty channel: TimedOut", async () => {
+    await t.step("Timeout.ms on an empty channel: TimedOut", async () => {
       const ch = channel();
       ch.register();
       await rejectsNamed(
-        consumer.call({ op: "mpmcStealBlocking", handle: ch.handle(), timeoutNs: 2_000_000 }),
+        consumer.call({ op: "mpmcStealBlocking", handle: ch.handle(), timeoutMs: 2 }),
         "TimedOut",
       );
     });

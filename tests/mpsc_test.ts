@@ -110,7 +110,7 @@ Deno.test("mpsc: record items {producer, seq} from Workers", async () => {
       if (ch.consumeAll(checker) === 0) {
         assert.ok(performance.now() < deadline, "hang guard");
         try {
-          ch.waitReadable(WaitStrategy.timedBlocking(50_000_000));
+          ch.waitReadable(WaitStrategy.timedBlocking(50));
         } catch (err) {
           if (!(err instanceof TimedOut)) throw err;
         }
@@ -382,12 +382,12 @@ Deno.test("mpsc: Producer and ProducerExt API from a Worker", async () => {
     assert.equal(await call("reserveWithBackoff", [0], 1), null);
     assert.equal(await call("reserveCommit", [0], 1), null);
     assert.equal(await call("sendOne", [0]), false);
-    await rejectsNamed(call("blockingSend", [0], 2_000_000), "TimedOut");
+    await rejectsNamed(call("blockingSend", [0], 2), "TimedOut");
     const checker = new SeqChecker();
     assert.equal(ch.consumeAll(checker), 16);
     assert.equal(checker.firstError, null);
     assert.equal(await call("availableCapacity"), 16);
-    assert.equal(await call("blockingSend", seqs(1), 2_000_000), true);
+    assert.equal(await call("blockingSend", seqs(1), 2), true);
     assert.equal(ch.recvOne(), next - 1);
   } finally {
     stopPeers([a]);
@@ -437,14 +437,14 @@ Deno.test("mpsc: a blocked consumer is woken by a producer in another Worker", a
     await t.step("timeouts and abort", async () => {
       const ch = channel();
       await rejectsNamed(
-        waiter.call({ op: "mpscWait", handle: ch.handle(), how: "blocking", timeoutNs: 2e6 }),
+        waiter.call({ op: "mpscWait", handle: ch.handle(), how: "blocking", timeoutMs: 2 }),
         "TimedOut",
       );
       await rejectsNamed(
-        waiter.call({ op: "mpscWait", handle: ch.handle(), how: "async", timeoutNs: 2e6 }),
+        waiter.call({ op: "mpscWait", handle: ch.handle(), how: "async", timeoutMs: 2 }),
         "TimedOut",
       );
-      await assert.rejects(ch.readableAsync({ timeoutNs: 2e6 }), TimedOut);
+      await assert.rejects(ch.readableAsync({ timeoutMs: 2 }), TimedOut);
       const controller = new AbortController();
       const waiting = ch.readableAsync({ signal: controller.signal });
       const reason = new Error("stop waiting");

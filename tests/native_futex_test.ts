@@ -6,8 +6,8 @@ Deno.test("futexWait returns not-equal and timed-out without a waker", () => {
   using memory = SharedMemory.create(4096);
   const words = new Int32Array(memory.buffer);
   Atomics.store(words, 2, -7);
-  assert.equal(futexWait(words, 2, 0, 1_000_000), "not-equal");
-  assert.equal(futexWait(words, 2, -7, 1_000_000), "timed-out");
+  assert.equal(futexWait(words, 2, 0, 1), "not-equal");
+  assert.equal(futexWait(words, 2, -7, 1), "timed-out");
   assert.equal(futexWait(words, 2, -7, 0), "timed-out");
   assert.equal(futexWake(words, 2), 0);
   // The parker speaks milliseconds, as Atomics.wait does.
@@ -18,8 +18,8 @@ Deno.test("futexWait returns not-equal and timed-out without a waker", () => {
 Deno.test("futexWake(count = 1) wakes exactly one of two waiters", async () => {
   using memory = SharedMemory.create(4096);
   const words = new Int32Array(memory.buffer);
-  const first = futexWaitAsync(words, 5, 0, 10e9);
-  const second = futexWaitAsync(words, 5, 0, 10e9);
+  const first = futexWaitAsync(words, 5, 0, 10_000);
+  const second = futexWaitAsync(words, 5, 0, 10_000);
   let woken = 0;
   // The waits start on worker threads; wake until both have been met.
   for (let attempt = 0; attempt < 2000 && woken < 2; attempt++) {
@@ -88,7 +88,7 @@ Deno.test("this process's waiter is woken by another process", async () => {
   using memory = SharedMemory.createPath(name, 4096);
   try {
     const words = new Int32Array(memory.buffer);
-    const waiting = futexWaitAsync(words, 7, 0, 20e9);
+    const waiting = futexWaitAsync(words, 7, 0, 20_000);
     const child = Child.spawn("futex-wake-until", name, "7");
     assert.deepEqual(await child.next(), { woken: 1 });
     assert.equal(await waiting, "ok");

@@ -29,7 +29,7 @@ const PEER = new URL("./workers/ring_peer.ts", import.meta.url);
 const CONSUMER_WAITERS = RING_LAYOUT.consumerWaiters / 4;
 const PRODUCER_WAITERS = RING_LAYOUT.producerWaiters / 4;
 /** A deadline long enough never to pass in a passing run; it only stops a hung one. */
-const SAFETY_NS = 20e9;
+const SAFETY_MS = 20_000;
 
 function makeRing(ringBits = 3, config: Record<string, unknown> = {}): U32Ring {
   return new Ring(u32, { ringBits, ...config });
@@ -322,7 +322,7 @@ Deno.test("Ring: send, sendOne, reserveWithBackoff, reserveBlocking, sendOneBloc
 
   await t.step("reserveBlocking returns at once when there is room", () => {
     const ring = makeRing(2);
-    const r = ring.reserveBlocking(2, WaitStrategy.timedBlocking(1e6));
+    const r = ring.reserveBlocking(2, WaitStrategy.timedBlocking(1));
     assert.equal(r.length, 2);
     ring.commit(2);
     assert.equal(ring.len(), 2);
@@ -331,7 +331,7 @@ Deno.test("Ring: send, sendOne, reserveWithBackoff, reserveBlocking, sendOneBloc
   await t.step("reserveBlocking on a full ring times out, and refuses a closed ring", () => {
     const ring = makeRing(2);
     ring.send([1, 2, 3, 4]);
-    assert.throws(() => ring.reserveBlocking(1, WaitStrategy.timedBlocking(2e6)), TimedOut);
+    assert.throws(() => ring.reserveBlocking(1, WaitStrategy.timedBlocking(2)), TimedOut);
     assert.throws(() => ring.reserveBlocking(1, WaitStrategy.timedBlocking(0)), TimedOut);
     assert.equal(words(ring)[PRODUCER_WAITERS], 0, "no sleeper is left registered");
     assert.throws(() => ring.reserveBlocking(0), RangeError);
@@ -347,7 +347,7 @@ Deno.test("Ring: send, sendOne, reserveWithBackoff, reserveBlocking, sendOneBloc
     const ring = makeRing(1);
     ring.sendOneBlocking(10);
     ring.sendOneBlocking(11, WaitStrategy.busySpin);
-    assert.throws(() => ring.sendOneBlocking(12, WaitStrategy.timedBlocking(1e6)), TimedOut);
+    assert.throws(() => ring.sendOneBlocking(12, WaitStrategy.timedBlocking(1)), TimedOut);
     assert.deepEqual(takeAll(ring), [10, 11]);
     ring.close();
     assert.throws(() => ring.sendOneBlocking(13), Closed);
@@ -466,8 +466,8 @@ Deno.test("Ring: readable, advance and the consume family", async (t) => {
     const ring = makeRing(3);
     ring.send([1, 2]);
     const c = collector();
-    assert.equal(ring.consumeBatchBlocking(c, WaitStrategy.timedBlocking(1e6)), 2);
-    assert.throws(() => ring.consumeBatchBlocking(c, WaitStrategy.timedBlocking(1e6)), TimedOut);
+    assert.equal(ring.consumeBatchBlocking(c, WaitStrategy.timedBlocking(1)), 2);
+    assert.throws(() => ring.consumeBatchBlocking(c, WaitStrategy.timedBlocking(1)), TimedOut);
     assert.equal(words(ring)[CONSUMER_WAITERS], 0);
     ring.send([3]);
     ring.close();
@@ -776,19 +776,19 @@ Deno.test("Ring: setEventNotifier signals on every publishing commit", () => {
 Deno.test("Ring: waitReadable and waitWritable", async (t) => {
   await t.step("return at once when the condition holds", () => {
     const ring = makeRing(2);
-    ring.waitWritable(4, WaitStrategy.timedBlocking(1e6));
+    ring.waitWritable(4, WaitStrategy.timedBlocking(1));
     assert.throws(() => ring.commit(1), RangeError, "waitWritable leaves no reservation");
     ring.send([1]);
-    ring.waitReadable(WaitStrategy.timedBlocking(1e6));
+    ring.waitReadable(WaitStrategy.timedBlocking(1));
     assert.equal(ring.len(), 1);
   });
 
   await t.step("time out with timedBlocking", () => {
     const ring = makeRing(2);
-    assert.throws(() => ring.waitReadable(WaitStrategy.timedBlocking(1e6)), TimedOut);
+    assert.throws(() => ring.waitReadable(WaitStrategy.timedBlocking(1)), TimedOut);
     ring.send([1, 2, 3]);
-    assert.throws(() => ring.waitWritable(2, WaitStrategy.timedBlocking(1e6)), TimedOut);
-    ring.waitWritable(1, WaitStrategy.timedBlocking(1e6));
+    assert.throws(() => ring.waitWritable(2, WaitStrategy.timedBlocking(1)), TimedOut);
+    ring.waitWritable(1, WaitStrategy.timedBlocking(1));
     const w = words(ring);
     assert.equal(w[CONSUMER_WAITERS], 0);
     assert.equal(w[PRODUCER_WAITERS], 0);
@@ -841,15 +841,15 @@ Deno.test("Ring: Promise-returning waits", async (t) => {
     assert.equal(await receiving, 4);
   });
 
-  await t.step("timeoutNs rejects with TimedOut", async () => {
+  await t.step("timeoutMs rejects with TimedOut", async () => {
     const ring = makeRing(1);
-    await assert.rejects(ring.readableAsync({ timeoutNs: 2e6 }), TimedOut);
-    await assert.rejects(ring.recvAsync({ timeoutNs: 1e6 }), TimedOut);
+    await assert.rejects(ring.readableAsync({ timeoutMs: 2 }), TimedOut);
+    await assert.rejects(ring.recvAsync({ timeoutMs: 1 }), TimedOut);
     ring.send([1, 2]);
-    await assert.rejects(ring.writableAsync(1, { timeoutNs: 1e6 }), TimedOut);
-    await assert.rejects(ring.sendOneAsync(3, { timeoutNs: 0 }), TimedOut);
+    await assert.rejects(ring.writableAsync(1, { timeoutMs: 1 }), TimedOut);
+    await assert.rejects(ring.sendOneAsync(3, { timeoutMs: 0 }), TimedOut);
     assert.deepEqual(takeAll(ring), [1, 2]);
-    await assert.rejects(ring.readableAsync({ timeoutNs: -1 }), RangeError);
+    await assert.rejects(ring.readableAsync({ timeoutMs: -1 }), RangeError);
   });
 
   await t.step("a closed ring rejects with Closed once drained; sends are refused", async () => {
@@ -976,7 +976,7 @@ Deno.test("Ring: a producer blocked in reserveBlocking in a Worker is released b
     handle: ring.handle(),
     n: 2,
     values: [5, 6],
-    timeoutNs: SAFETY_NS,
+    timeoutMs: SAFETY_MS,
   });
   try {
     await sleeperOn(ring, PRODUCER_WAITERS);
@@ -999,7 +999,7 @@ Deno.test("Ring: a Worker blocked in consumeBatchBlocking is released by commit"
     job: "consumeBlocking",
     handle: ring.handle(),
     want: 5,
-    timeoutNs: SAFETY_NS,
+    timeoutMs: SAFETY_MS,
   });
   try {
     await sleeperOn(ring, CONSUMER_WAITERS);
@@ -1025,7 +1025,7 @@ Deno.test("Ring: a Worker blocked in consumeBatchBlocking is released by close",
     job: "consumeBlocking",
     handle: ring.handle(),
     want: 3,
-    timeoutNs: SAFETY_NS,
+    timeoutMs: SAFETY_MS,
   });
   try {
     ring.send([1]);
@@ -1049,7 +1049,7 @@ Deno.test("Ring: this thread blocks in reserveBlocking until a Worker advances",
   });
   try {
     // Blocks this thread (Atomics.wait) until the Worker sees the sleeper and advances.
-    const r = ring.reserveBlocking(3, WaitStrategy.timedBlocking(SAFETY_NS));
+    const r = ring.reserveBlocking(3, WaitStrategy.timedBlocking(SAFETY_MS));
     assert.equal(r.length, 3);
     for (let i = 0; i < 3; i++) r.array[r.offset + i] = 5 + i;
     ring.commit(r.length);
@@ -1072,7 +1072,7 @@ Deno.test("Ring: this thread blocks in consumeBatchBlocking until a Worker commi
   });
   try {
     const c = collector();
-    const n = ring.consumeBatchBlocking(c, WaitStrategy.timedBlocking(SAFETY_NS));
+    const n = ring.consumeBatchBlocking(c, WaitStrategy.timedBlocking(SAFETY_MS));
     const done = await report;
     assert.equal(done.error, null);
     assert.equal(done.count, 3);

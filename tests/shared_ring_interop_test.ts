@@ -28,7 +28,7 @@ const ITEMS = 200_000;
 /** The peers pause 5 ms after every this many items, so the other side must sleep. */
 const PAUSE_EVERY = 20_000;
 /** A wait longer than this means the peer is gone: fail instead of hanging. */
-const HANG_GUARD = WaitStrategy.timedBlocking(15e9);
+const HANG_GUARD = WaitStrategy.timedBlocking(15_000);
 const root = new URL("..", import.meta.url).pathname;
 
 /** The JSON line the C peer prints when it succeeds. */
@@ -290,7 +290,7 @@ Deno.test({ name: "SharedRing v1 interop with a native C peer", ignore: !hasPyth
         assert.equal(ring.isEmpty(), true);
         assert.equal(ring.isClosed(), true);
         // Its heartbeat is CLOCK_REALTIME nanoseconds, as this side reads it.
-        assert.equal(ring.isProducerAlive(600e9), true);
+        assert.equal(ring.isProducerAlive(600_000), true);
         const r = await peer.result();
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(

@@ -225,10 +225,10 @@ Deno.test("spmc: stealBlocking across Workers", async (t) => {
       await rejectsNamed(waiting, "Closed");
     });
 
-    await t.step("Timeout.ns on an empty channel: TimedOut", async () => {
+    await t.step("Timeout.ms on an empty channel: TimedOut", async () => {
       const ch = channel();
       await rejectsNamed(
-        consumer.call({ op: "spmcStealBlocking", handle: ch.handle(), timeoutNs: 2_000_000 }),
+        consumer.call({ op: "spmcStealBlocking", handle: ch.handle(), timeoutMs: 2 }),
         "TimedOut",
       );
     });

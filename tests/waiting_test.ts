@@ -92,26 +92,34 @@ Deno.test("WaitStrategy: builders and bad values", () => {
   assert.deepEqual(WaitStrategy.busySpin, { kind: "busySpin" });
   assert.deepEqual(WaitStrategy.yielding, { kind: "yielding" });
   assert.deepEqual(WaitStrategy.blocking, { kind: "blocking" });
-  assert.deepEqual(WaitStrategy.sleeping(5000), { kind: "sleeping", sleepNs: 5000 });
-  assert.deepEqual(WaitStrategy.timedBlocking(1e8), { kind: "timedBlocking", timeoutNs: 1e8 });
+  assert.deepEqual(WaitStrategy.sleeping(0.005), { kind: "sleeping", sleepMs: 0.005 });
+  assert.deepEqual(WaitStrategy.timedBlocking(Infinity), {
+    kind: "timedBlocking",
+    timeoutMs: Infinity,
+  });
+  assert.deepEqual(WaitStrategy.timedBlocking(100), { kind: "timedBlocking", timeoutMs: 100 });
   assert.deepEqual(WaitStrategy.phasedBackoff(10, 3), {
     kind: "phasedBackoff",
     spinIterations: 10,
     yieldIterations: 3,
   });
-  assert.deepEqual(WaitStrategy.timedBlocking(0), { kind: "timedBlocking", timeoutNs: 0 });
-  assert.ok(Object.isFrozen(WaitStrategy.sleeping(1)));
+  assert.deepEqual(WaitStrategy.timedBlocking(0), { kind: "timedBlocking", timeoutMs: 0 });
+  assert.ok(Object.isFrozen(WaitStrategy.sleeping(1e-06)));
   assert.ok(Object.isFrozen(WaitStrategy));
 
-  for (const bad of [-1, NaN, Infinity, -Infinity]) {
+  for (const bad of [-1, NaN, Infinity, -Infinity, "5" as unknown as number]) {
     assert.throws(() => WaitStrategy.sleeping(bad), {
       name: "RangeError",
-      message: `Cannot make wait strategy as sleepNs must be a finite number ≥ 0: received ${bad}`,
+      message:
+        `Cannot make wait strategy as sleepMs must be a finite number of milliseconds ≥ 0: received ${bad}`,
     });
-    assert.throws(() => WaitStrategy.timedBlocking(bad), {
-      name: "RangeError",
-      message: new RegExp(`timeoutNs must be a finite number ≥ 0: received ${bad}$`),
-    });
+    if (bad !== Infinity) {
+      assert.throws(() => WaitStrategy.timedBlocking(bad), {
+        name: "RangeError",
+        message:
+          `Cannot make wait strategy as timeoutMs must be a number of milliseconds ≥ 0: received ${bad}`,
+      });
+    }
     assert.throws(() => WaitStrategy.phasedBackoff(bad, 1), {
       name: "RangeError",
       message: new RegExp(`spinIterations .*received ${bad}$`),
@@ -127,10 +135,10 @@ Deno.test("Waiter: every strategy", async (t) => {
   const strategies: [string, WaitStrategy, boolean][] = [
     ["busySpin", WaitStrategy.busySpin, false],
     ["yielding", WaitStrategy.yielding, false],
-    ["sleeping", WaitStrategy.sleeping(1000), false],
+    ["sleeping", WaitStrategy.sleeping(0.001), false],
     ["sleeping(0)", WaitStrategy.sleeping(0), false],
     ["blocking", WaitStrategy.blocking, true],
-    ["timedBlocking", WaitStrategy.timedBlocking(60e9), true],
+    ["timedBlocking", WaitStrategy.timedBlocking(60_000), true],
     ["phasedBackoff", WaitStrategy.phasedBackoff(3, 2), true],
   ];
   for (const [name, strategy, parks] of strategies) {
@@ -175,12 +183,12 @@ Deno.test("Waiter: every strategy", async (t) => {
 
   await t.step("timedBlocking throws TimedOut once its deadline passes", () => {
     const spot = makeSpot();
-    const waiter = new Waiter(WaitStrategy.timedBlocking(2e6));
+    const waiter = new Waiter(WaitStrategy.timedBlocking(2));
     assert.throws(
       () => {
         for (;;) waiter.wait(spot, () => false);
       },
-      { name: "TimedOut", message: /deadline of 2000000 ns has passed/ },
+      { name: "TimedOut", message: /deadline of 2 ms has passed/ },
     );
     assert.equal(Atomics.load(spot.words, 1), 0);
     assert.throws(() => new Waiter(WaitStrategy.timedBlocking(0)).wait(spot, () => true), TimedOut);
@@ -188,7 +196,7 @@ Deno.test("Waiter: every strategy", async (t) => {
 
   await t.step("reset gives a timed waiter a fresh deadline", () => {
     const spot = makeSpot();
-    const waiter = new Waiter(WaitStrategy.timedBlocking(200e6));
+    const waiter = new Waiter(WaitStrategy.timedBlocking(200));
     assert.throws(() => {
       for (;;) waiter.wait(spot, () => false);
     }, TimedOut);
@@ -230,7 +238,7 @@ Deno.test("Waiter: the sleep/wake protocol on a spot", async (t) => {
     assert.equal(Atomics.load(spot.words, 1), 0);
     // The same on this thread: were the wake lost, the park would sleep until
     // the (far) deadline and the loop would end in TimedOut.
-    const waiter = new Waiter(WaitStrategy.timedBlocking(20e9));
+    const waiter = new Waiter(WaitStrategy.timedBlocking(20_000));
     let checks = 0;
     while (checks === 0) {
       waiter.wait(spot, () => {
@@ -259,7 +267,7 @@ Deno.test("Waiter: the sleep/wake protocol on a spot", async (t) => {
 
   await t.step("an async timed wait ends in TimedOut", async () => {
     const spot = makeSpot();
-    const waiter = new Waiter(WaitStrategy.timedBlocking(2e6));
+    const waiter = new Waiter(WaitStrategy.timedBlocking(2));
     await assert.rejects(async () => {
       for (;;) await waiter.waitAsync(spot, () => false);
     }, TimedOut);
@@ -268,16 +276,19 @@ Deno.test("Waiter: the sleep/wake protocol on a spot", async (t) => {
 });
 
 Deno.test("Timeout: builders", () => {
-  assert.equal(Timeout.unlimited, "unlimited");
-  assert.deepEqual(Timeout.ns(5_000_000), { ns: 5_000_000 });
-  assert.deepEqual(Timeout.ns(0), { ns: 0 });
-  assert.ok(Object.isFrozen(Timeout.ns(1)));
-  for (const bad of [-1, NaN, Infinity]) {
-    assert.throws(() => Timeout.ns(bad), {
+  assert.deepEqual(Timeout.unlimited, {});
+  assert.deepEqual(Timeout.ms(5), { timeoutMs: 5 });
+  assert.deepEqual(Timeout.ms(0), { timeoutMs: 0 });
+  assert.deepEqual(Timeout.ms(Infinity), { timeoutMs: Infinity });
+  assert.ok(Object.isFrozen(Timeout.ms(1e-06)));
+  for (const bad of [-1, NaN, -Infinity]) {
+    assert.throws(() => Timeout.ms(bad), {
       name: "RangeError",
-      message: `Cannot make timeout as ns must be a finite number ≥ 0: received ${bad}`,
+      message:
+        `Cannot make timeout as timeoutMs must be a number of milliseconds ≥ 0 or Infinity: received ${bad}`,
     });
   }
+  assert.throws(() => Timeout.ms("1" as unknown as number), TypeError);
 });
 
 Deno.test("sendBlocking and recvBlocking on a ring", async (t) => {
@@ -285,24 +296,24 @@ Deno.test("sendBlocking and recvBlocking on a ring", async (t) => {
     const ring = new Ring(u32, { ringBits: 2 });
     sendBlocking(ring, 1);
     sendBlocking(ring, 2, Timeout.unlimited);
-    sendBlocking(ring, 3, Timeout.ns(1e6));
+    sendBlocking(ring, 3, Timeout.ms(1));
     assert.equal(recvBlocking(ring), 1);
     assert.equal(recvBlocking(ring, Timeout.unlimited), 2);
-    assert.equal(recvBlocking(ring, Timeout.ns(1e6)), 3);
+    assert.equal(recvBlocking(ring, Timeout.ms(1)), 3);
     assert.ok(ring.isEmpty());
   });
 
   await t.step("TimedOut on an empty ring, and on a full one", () => {
     const ring = new Ring(u32, { ringBits: 1 });
-    assert.throws(() => recvBlocking(ring, Timeout.ns(2e6)), TimedOut);
-    assert.throws(() => recvBlocking(ring, Timeout.ns(0)), TimedOut);
+    assert.throws(() => recvBlocking(ring, Timeout.ms(2)), TimedOut);
+    assert.throws(() => recvBlocking(ring, Timeout.ms(0)), TimedOut);
     ring.send([1, 2]);
-    assert.throws(() => sendBlocking(ring, 3, Timeout.ns(2e6)), TimedOut);
+    assert.throws(() => sendBlocking(ring, 3, Timeout.ms(2)), TimedOut);
     assert.equal(ring.len(), 2, "a timed-out send sends nothing");
     const w = new Int32Array(ring.handle().buffer, 0, RING_LAYOUT.data / 4);
     assert.equal(w[RING_LAYOUT.consumerWaiters / 4], 0);
     assert.equal(w[RING_LAYOUT.producerWaiters / 4], 0);
-    assert.equal(recvBlocking(ring, Timeout.ns(1e6)), 1);
+    assert.equal(recvBlocking(ring, Timeout.ms(1)), 1);
   });
 
   await t.step("Closed on a closed ring: receives drain first, sends are refused", () => {
@@ -311,9 +322,9 @@ Deno.test("sendBlocking and recvBlocking on a ring", async (t) => {
     ring.close();
     assert.throws(() => sendBlocking(ring, 9), { name: "Closed", message: /^Cannot send as/ });
     assert.equal(recvBlocking(ring, Timeout.unlimited), 7);
-    assert.equal(recvBlocking(ring, Timeout.ns(1e6)), 8);
+    assert.equal(recvBlocking(ring, Timeout.ms(1)), 8);
     assert.throws(() => recvBlocking(ring, Timeout.unlimited), Closed);
-    assert.throws(() => recvBlocking(ring, Timeout.ns(1e6)), {
+    assert.throws(() => recvBlocking(ring, Timeout.ms(1)), {
       name: "Closed",
       message: /^Cannot receive as/,
     });
@@ -325,9 +336,9 @@ Deno.test("sendBlocking and recvBlocking on duck-typed targets", async (t) => {
     const queue: number[] = [1, 2];
     let closed = false;
     const receiver = { recvOne: () => queue.shift() ?? null, isClosed: () => closed };
-    assert.equal(recvBlocking(receiver, Timeout.ns(1e6)), 1);
+    assert.equal(recvBlocking(receiver, Timeout.ms(1)), 1);
     assert.equal(recvBlocking(receiver), 2);
-    assert.throws(() => recvBlocking(receiver, Timeout.ns(2e6)), TimedOut);
+    assert.throws(() => recvBlocking(receiver, Timeout.ms(2)), TimedOut);
     queue.push(3);
     closed = true;
     assert.equal(recvBlocking(receiver), 3, "what arrived before close is still received");
@@ -369,7 +380,7 @@ Deno.test("sendBlocking and recvBlocking on duck-typed targets", async (t) => {
     };
     sendBlocking(sender, 1);
     room = false;
-    sendBlocking(sender, 1, Timeout.ns(60e9));
+    sendBlocking(sender, 1, Timeout.ms(60_000));
     assert.deepEqual(kinds, ["blocking", "timedBlocking"]);
   });
 
@@ -413,7 +424,7 @@ Deno.test("blocking wrappers: this thread is released by a Worker", async (t) =>
       const done = await report;
       assert.equal(done.error, null);
       assert.equal(recvBlocking(ring, Timeout.unlimited), 32);
-      assert.equal(recvBlocking(ring, Timeout.ns(1e6)), 33);
+      assert.equal(recvBlocking(ring, Timeout.ms(1)), 33);
     } finally {
       worker.terminate();
     }

@@ -24,8 +24,13 @@
 
 import { atomicsParker, type Parker } from "../parker.ts";
 import { Closed, Evicted, RingCorrupt, TimedOut } from "../errors.ts";
-import { makeSpot, waitForItems, waitForItemsAsync, type WaitSpot } from "../waiter.ts";
-import { WaitStrategy } from "../wait_strategy.ts";
+import {
+  checkWaitOptions,
+  makeSpot,
+  waitForItems,
+  waitForItemsAsync,
+  type WaitSpot,
+} from "../waiter.ts";
 import {
   ACTIVE,
   align16,
@@ -85,11 +90,6 @@ const pullScratch = new Int32Array(new SharedArrayBuffer(4));
 const notClosed = (): boolean => false;
 
 /** A push wait of at most `timeoutMs` (Infinity: no limit). */
-function strategyFor(timeoutMs: number): WaitStrategy {
-  return timeoutMs === Infinity
-    ? WaitStrategy.blocking
-    : WaitStrategy.timedBlocking(Math.max(0, timeoutMs) * 1e6);
-}
 
 /**
  * One consumer of a broadcast ring. Not thread-safe: one thread reads.
@@ -508,6 +508,7 @@ export class BroadcastConsumer {
    * ```
    */
   wait(timeoutMs = Infinity): boolean {
+    const strategy = checkWaitOptions({ timeoutMs }, "wait");
     if (this.#spin()) return true;
     if (this.#mode === "pull") {
       const deadline = performance.now() + timeoutMs;
@@ -519,7 +520,7 @@ export class BroadcastConsumer {
       }
     }
     try {
-      waitForItems(this.#token, strategyFor(timeoutMs), this.#hasMessage, notClosed, "receive");
+      waitForItems(this.#token, strategy, this.#hasMessage, notClosed, "receive");
       return true;
     } catch (err) {
       if (err instanceof TimedOut) return false;
@@ -546,6 +547,7 @@ export class BroadcastConsumer {
    * ```
    */
   async waitAsync(timeoutMs = Infinity): Promise<boolean> {
+    checkWaitOptions({ timeoutMs }, "wait");
     if (this.#spin()) return true;
     if (this.#mode === "pull") {
       const deadline = performance.now() + timeoutMs;
@@ -556,9 +558,8 @@ export class BroadcastConsumer {
         await new Promise((resolve) => setTimeout(resolve, Math.min(sleepMs, left)));
       }
     }
-    const timeoutNs = timeoutMs === Infinity ? undefined : Math.max(0, timeoutMs) * 1e6;
     try {
-      await waitForItemsAsync(this.#token, { timeoutNs }, this.#hasMessage, notClosed, "receive");
+      await waitForItemsAsync(this.#token, { timeoutMs }, this.#hasMessage, notClosed, "receive");
       return true;
     } catch (err) {
       if (err instanceof TimedOut) return false;

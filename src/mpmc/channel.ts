@@ -2,7 +2,7 @@
  * The MPMC channel (the seed's `mpmc.MpmcChannel`): one `MpmcRing` per
  * producer, consumers that steal in three phases.
  *
- * Layout (one `SharedArrayBuffer`, byte offsets):
+ * Layout (one `SharedArrayBuffer`, byte offsets; the constants are in src/layout.ts):
  *
  * ```text
  *   0  producers u32        registered producers; only grows, ≤ maxProducers
@@ -33,24 +33,32 @@ import {
 import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
 import { atomicsParker } from "../parker.ts";
 import type { Reservation } from "../reservation.ts";
-import { type Handler, Ring, RING_LAYOUT, ringStride } from "../ring.ts";
+import { type Handler, Ring, ringStride } from "../ring.ts";
 import {
-  type AsyncWaitOptions,
   makeSpot,
   waitForItems,
   waitForItemsAsync,
+  type WaitOptions,
   type WaitSpot,
   wakeSpot,
 } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
+import {
+  CHANNEL_DOORBELL_SEQ,
+  CHANNEL_DOORBELL_WAITERS,
+  CHANNEL_HEADER_BYTES,
+  MPMC_CLOSED,
+  MPMC_CONSUMERS,
+  MPMC_HOTNESS,
+  MPMC_PRODUCERS,
+  RING_LAYOUT,
+} from "../layout.ts";
 
-const PRODUCERS = 0;
-const CONSUMERS = 1;
-const CLOSED = 2;
-const DOORBELL_SEQ = 4;
-const DOORBELL_WAITERS = 5;
-const HEADER_BYTES = 128;
-const HOTNESS = 376 / 4;
+const PRODUCERS = MPMC_PRODUCERS;
+const CONSUMERS = MPMC_CONSUMERS;
+const CLOSED = MPMC_CLOSED;
+const HEADER_BYTES = CHANNEL_HEADER_BYTES;
+const HOTNESS = MPMC_HOTNESS / 4;
 
 /** Configuration of an MPMC channel (the seed's `MpmcConfig`). */
 export interface MpmcConfig {
@@ -258,7 +266,7 @@ export class Producer<V, S extends ElementStore> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If the channel is closed.
    */
-  writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+  writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
     return this.#ring.ring.writableAsync(n, options);
   }
 
@@ -403,7 +411,7 @@ export class Consumer<V, S extends ElementStore> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If the channel is closed and drained.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return this.#channel.readableAsync(options);
   }
 }
@@ -455,7 +463,7 @@ export class MpmcChannel<V, S extends ElementStore> {
     }
     this.#buffer = handle?.buffer ?? new SharedArrayBuffer(bytes);
     this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
-    this.#doorbell = makeSpot(this.#header, DOORBELL_SEQ, DOORBELL_WAITERS);
+    this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
   }
 
   /**
@@ -591,7 +599,7 @@ export class MpmcChannel<V, S extends ElementStore> {
    * @throws {Closed} If the channel is closed and drained.
    * @throws {TimedOut} If the timeout passes.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return waitForItemsAsync(this.#doorbell, options, this.#hasItems, this.#isClosed, "steal");
   }
 

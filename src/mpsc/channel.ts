@@ -2,7 +2,8 @@
  * The MPSC channel (the seed's `mpsc.Channel`): one SPSC ring per producer,
  * one consumer that sweeps them with adaptive skip.
  *
- * Layout (one growable `SharedArrayBuffer`, byte offsets):
+ * Layout (one growable `SharedArrayBuffer`, byte offsets; the constants are in
+ * src/layout.ts):
  *
  * ```text
  *   0  lock u32            registration spin lock: 0 free, 1 held (register/close only)
@@ -38,12 +39,21 @@ import {
 import { Closed, TooManyProducers } from "../errors.ts";
 import { Metrics } from "../metrics.ts";
 import { atomicsParker } from "../parker.ts";
-import { type Handler, Ring, RING_LAYOUT, ringStride } from "../ring.ts";
+import { type Handler, Ring, ringStride } from "../ring.ts";
 import {
-  type AsyncWaitOptions,
+  CHANNEL_DOORBELL_SEQ,
+  CHANNEL_DOORBELL_WAITERS,
+  CHANNEL_HEADER_BYTES,
+  MPSC_CLOSED,
+  MPSC_LOCK,
+  MPSC_RINGS,
+  RING_LAYOUT,
+} from "../layout.ts";
+import {
   makeSpot,
   waitForItems,
   waitForItemsAsync,
+  type WaitOptions,
   type WaitSpot,
   wakeSpot,
 } from "../waiter.ts";
@@ -52,12 +62,10 @@ import { Producer, ProducerExt } from "./producer.ts";
 import { yieldThread } from "../backoff.ts";
 import { ringPlacement } from "../placement.ts";
 
-const LOCK = 0;
-const CLOSED = 1;
-const RINGS = 2;
-const DOORBELL_SEQ = 4;
-const DOORBELL_WAITERS = 5;
-const HEADER_BYTES = 128;
+const LOCK = MPSC_LOCK;
+const CLOSED = MPSC_CLOSED;
+const RINGS = MPSC_RINGS;
+const HEADER_BYTES = CHANNEL_HEADER_BYTES;
 /** The most rings a channel grows to. */
 export const MAX_RINGS = 4096;
 /** The adaptive skip's longest pause for an empty ring, in sweeps. */
@@ -147,7 +155,7 @@ export class Channel<V, S extends ElementStore> {
       { maxByteLength: HEADER_BYTES + maxRings * this.#stride },
     );
     this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
-    this.#doorbell = makeSpot(this.#header, DOORBELL_SEQ, DOORBELL_WAITERS);
+    this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
   }
 
   /**
@@ -460,7 +468,7 @@ export class Channel<V, S extends ElementStore> {
    * @throws {Closed} If the channel is closed and drained.
    * @throws {TimedOut} If the timeout passes.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return waitForItemsAsync(this.#doorbell, options, this.#hasItems, this.#isClosed, "receive");
   }
 

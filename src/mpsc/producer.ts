@@ -10,7 +10,8 @@
 import { Backoff } from "../backoff.ts";
 import type { ElementStore } from "../element.ts";
 import type { Reservation } from "../reservation.ts";
-import type { AsyncWaitOptions, Ring } from "../ring.ts";
+import type { Ring } from "../ring.ts";
+import type { WaitOptions } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 
 /**
@@ -112,7 +113,7 @@ export class Producer<V, S extends ElementStore> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If the ring is closed.
    */
-  writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+  writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
     return this.ring.writableAsync(n, options);
   }
 

@@ -21,7 +21,7 @@
 import type { Parker, WaitResult } from "../parker.ts";
 import { native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { checkIndex, checkInstance } from "../_validate.ts";
+import { checkIndex, checkInstance, checkTimeoutMs } from "../_validate.ts";
 
 /** Wake count meaning "every waiter". */
 const WAKE_ALL = 0x7fffffff;
@@ -31,17 +31,6 @@ function assertWord(words: Int32Array, index: number, action: string): void {
   checkIndex(action, "index", index, words.length);
 }
 
-function toTimeoutNs(timeoutNs: number, action: string): number {
-  if (timeoutNs === Infinity || timeoutNs === -1) return -1;
-  if (!(timeoutNs >= 0) || !Number.isFinite(timeoutNs)) {
-    throw new RangeError(
-      `Cannot ${action} as timeoutNs must be -1, Infinity or a non-negative number: ` +
-        `received ${timeoutNs}`,
-    );
-  }
-  return Math.min(Math.floor(timeoutNs), Number.MAX_SAFE_INTEGER);
-}
-
 function toResult(rc: number, action: string): WaitResult {
   if (rc === 0 || rc === -Errno.EINTR) return "ok";
   if (rc === -Errno.EAGAIN) return "not-equal";
@@ -49,15 +38,15 @@ function toResult(rc: number, action: string): WaitResult {
   throw systemError(rc, `Cannot ${action} as FUTEX_WAIT failed`);
 }
 
-/** Turns `Parker`'s milliseconds (`Infinity`: no limit) into nanoseconds. */
+/** Turns milliseconds (`Infinity`: no limit) into the helper's nanoseconds (-1: no limit). */
 function msToNs(timeoutMs: number): number {
-  if (Number.isNaN(timeoutMs) || timeoutMs === Infinity) return -1;
+  if (timeoutMs === Infinity) return -1;
   if (timeoutMs <= 0) return 0;
   return Math.min(Math.ceil(timeoutMs * 1e6), Number.MAX_SAFE_INTEGER);
 }
 
 /**
- * Sleeps while `words[index] === expected`, at most `timeoutNs` nanoseconds,
+ * Sleeps while `words[index] === expected`, at most `timeoutMs` milliseconds,
  * blocking the calling thread (use {@linkcode futexWaitAsync} on an event
  * loop that must keep running). The arguments mirror `Atomics.wait`. A wake
  * may be spurious: callers re-check the word in a loop.
@@ -67,12 +56,12 @@ function msToNs(timeoutMs: number): number {
  * @param index The word's index within `words`.
  * @param expected The value the caller saw; the call returns at once if the
  * word holds another.
- * @param timeoutNs The most nanoseconds to sleep; `-1` or `Infinity` (the
- * default) for no limit.
+ * @param timeoutMs The most milliseconds to sleep (fractions allowed);
+ * `Infinity` (the default) for no limit.
  * @returns `"ok"` when woken, `"not-equal"` when the word differed,
  * `"timed-out"` when the time ran out.
  * @throws {TypeError} When `words` is not an Int32Array.
- * @throws {RangeError} When `index` or `timeoutNs` is out of range (a closed
+ * @throws {RangeError} When `index` or `timeoutMs` is out of range (a closed
  * region's views have length 0).
  * @throws {SystemError} When FUTEX_WAIT fails otherwise.
  *
@@ -82,18 +71,18 @@ function msToNs(timeoutMs: number): number {
  * import { futexWait, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
  * const words = new Int32Array(memory.buffer);
- * assert.equal(futexWait(words, 0, 0, 1_000_000), "timed-out");
- * assert.equal(futexWait(words, 0, 7, 1_000_000), "not-equal");
+ * assert.equal(futexWait(words, 0, 0, 1), "timed-out");
+ * assert.equal(futexWait(words, 0, 7, 1), "not-equal");
  * ```
  */
 export function futexWait(
   words: Int32Array,
   index: number,
   expected: number,
-  timeoutNs: number = -1,
+  timeoutMs: number = Infinity,
 ): WaitResult {
   assertWord(words, index, "wait on a futex");
-  const ns = toTimeoutNs(timeoutNs, "wait on a futex");
+  const ns = msToNs(checkTimeoutMs("wait on a futex", timeoutMs));
   return toResult(native().rmpsc_futex_wait(words, index, expected | 0, ns), "wait on a futex");
 }
 
@@ -105,11 +94,11 @@ export function futexWait(
  * @param words An Int32Array over shared memory.
  * @param index The word's index within `words`.
  * @param expected The value the caller saw.
- * @param timeoutNs The most nanoseconds to sleep; `-1` or `Infinity` (the
- * default) for no limit.
+ * @param timeoutMs The most milliseconds to sleep; `Infinity` (the default)
+ * for no limit.
  * @returns A promise of `"ok"`, `"not-equal"` or `"timed-out"`.
  * @throws {TypeError} When `words` is not an Int32Array.
- * @throws {RangeError} When `index` or `timeoutNs` is out of range.
+ * @throws {RangeError} When `index` or `timeoutMs` is out of range.
  * @throws {SystemError} (as a rejection) When FUTEX_WAIT fails otherwise.
  *
  * @example Waking an asynchronous waiter
@@ -118,7 +107,7 @@ export function futexWait(
  * import { futexWaitAsync, futexWake, SharedMemory } from "@ringmpsc/ringmpsc/native";
  * using memory = SharedMemory.create(4096);
  * const words = new Int32Array(memory.buffer);
- * const result = futexWaitAsync(words, 0, 0, 5e9);
+ * const result = futexWaitAsync(words, 0, 0, 5000);
  * const timer = setInterval(() => {
  *   Atomics.store(words, 0, 1);
  *   futexWake(words, 0);
@@ -131,10 +120,10 @@ export function futexWaitAsync(
   words: Int32Array,
   index: number,
   expected: number,
-  timeoutNs: number = -1,
+  timeoutMs: number = Infinity,
 ): Promise<WaitResult> {
   assertWord(words, index, "wait on a futex");
-  const ns = toTimeoutNs(timeoutNs, "wait on a futex");
+  const ns = msToNs(checkTimeoutMs("wait on a futex", timeoutMs));
   return native().rmpsc_futex_wait_async(words, index, expected | 0, ns)
     .then((rc) => toResult(rc, "wait on a futex"));
 }

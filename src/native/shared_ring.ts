@@ -4,22 +4,9 @@
  * ringmpsc's SharedRing v1 so a Zig ringmpsc process and a Deno process can
  * share one ring in either direction.
  *
- * Header (512 bytes, little-endian; data from byte 512; mapping page-rounded):
- *
- * ```text
- * 0x000 magic u64 = 0x0044524853474E52 ("RNGSHRD\0")   written once by the creator
- * 0x008 version u32 = 1        0x00C ring_bits u32
- * 0x010 capacity u64           0x018 capacity_mask u64
- * 0x020 slot_size u32          0x024 header_size u32 = 512
- * 0x028 total_size u64         0x030 creator_pid u32      0x034 generation u32 = 1
- * 0x080 tail u64               producer only; release store on commit
- * 0x088 cached_head u64        (ringmpsc's; this library keeps its caches per process)
- * 0x090 heartbeat_ns u64       producer only; CLOCK_REALTIME, stored on every commit
- * 0x100 head u64               consumer only; release store on advance
- * 0x108 cached_tail u64        (ringmpsc's; unused here)
- * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32
- * 0x190 consumer_seq u32       0x194 producer_seq u32       (this library's wake sequences, below)
- * ```
+ * The header (512 bytes, little-endian; data from byte 512; mapping
+ * page-rounded) is drawn in src/layout.ts, which owns its offsets
+ * (`SHARED_RING_HEADER`, `SHARED_RING_LAYOUT`).
  *
  * The ring logic is `Ring`'s (src/ring.ts) over this layout, with the futex
  * parker. A commit that finds consumer_waiters > 0 bumps consumer_seq and
@@ -45,11 +32,13 @@ import {
 } from "../errors.ts";
 import type { Region, Reservation } from "../reservation.ts";
 import { MAX_RING_BITS } from "../config.ts";
-import { checkBoolean, checkFd, checkInteger, checkObject } from "../_validate.ts";
+import { checkBoolean, checkFd, checkInteger, checkObject, checkTimeoutMs } from "../_validate.ts";
 import { native } from "../../ffi/lib.ts";
 import { readFileStart } from "./_read_file.ts";
-import { type AsyncWaitOptions, Ring, type RingLayout } from "../ring.ts";
+import { Ring } from "../ring.ts";
+import type { WaitOptions } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
+import { SHARED_RING_HEADER, SHARED_RING_HEADER_SIZE, SHARED_RING_LAYOUT } from "../layout.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
 import { futexParker } from "./futex.ts";
 import { getPid } from "./process.ts";
@@ -59,29 +48,11 @@ import { SharedMemory, type SharedMemoryPathOptions } from "./shared_memory.ts";
 export const SHARED_RING_MAGIC = 0x0044524853474E52n;
 /** The header layout version this library speaks. */
 export const SHARED_RING_VERSION = 1;
-/** Header bytes before the data. */
-export const SHARED_RING_HEADER_SIZE = 512;
-
 const PAGE = 4096;
+const H = SHARED_RING_HEADER;
 
 /** ringmpsc's ring_bits is a u6: the most a header from it can hold. */
 const MAX_FOREIGN_RING_BITS = 63;
-
-/** Where `Ring` finds its words in a SharedRing header. */
-export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
-  tail: 0x080,
-  head: 0x100,
-  consumerWaiters: 0x180,
-  producerWaiters: 0x184,
-  closed: 0x188,
-  consumerSeq: 0x190,
-  producerSeq: 0x194,
-  active: 0x198,
-  metrics: -1,
-  data: SHARED_RING_HEADER_SIZE,
-  sliceMs: 10,
-  wide: true,
-});
 
 /** Bytes to map for a ring of `capacity` slots of `slotSize` bytes. */
 function totalSize(capacity: number, slotSize: number): number {
@@ -92,15 +63,15 @@ function totalSize(capacity: number, slotSize: number): number {
 function writeHeader(memory: SharedMemory, ringBits: number, slotSize: number): void {
   const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
   const capacity = 2 ** ringBits;
-  view.setUint32(0x008, SHARED_RING_VERSION, true);
-  view.setUint32(0x00c, ringBits, true);
-  view.setBigUint64(0x010, BigInt(capacity), true);
-  view.setBigUint64(0x018, BigInt(capacity - 1), true);
-  view.setUint32(0x020, slotSize, true);
-  view.setUint32(0x024, SHARED_RING_HEADER_SIZE, true);
-  view.setBigUint64(0x028, BigInt(memory.size), true);
-  view.setUint32(0x030, getPid(), true);
-  view.setUint32(0x034, 1, true);
+  view.setUint32(H.version, SHARED_RING_VERSION, true);
+  view.setUint32(H.ringBits, ringBits, true);
+  view.setBigUint64(H.capacity, BigInt(capacity), true);
+  view.setBigUint64(H.capacityMask, BigInt(capacity - 1), true);
+  view.setUint32(H.slotSize, slotSize, true);
+  view.setUint32(H.headerSize, SHARED_RING_HEADER_SIZE, true);
+  view.setBigUint64(H.totalSize, BigInt(memory.size), true);
+  view.setUint32(H.creatorPid, getPid(), true);
+  view.setUint32(H.generation, 1, true);
   // last, and atomic: an attacher that sees the magic sees every field above
   Atomics.store(new BigInt64Array(memory.buffer, 0, 1), 0, BigInt.asIntN(64, SHARED_RING_MAGIC));
 }
@@ -115,13 +86,13 @@ function checkIdentity(view: DataView, magic: bigint, slotSize: number): void {
       `Cannot attach shared ring as its magic is not RNGSHRD: received 0x${magic.toString(16)}`,
     );
   }
-  const version = view.getUint32(0x008, true);
+  const version = view.getUint32(H.version, true);
   if (version !== SHARED_RING_VERSION) {
     throw new VersionMismatch(
       `Cannot attach shared ring as its version must be ${SHARED_RING_VERSION}: received ${version}`,
     );
   }
-  const slot = view.getUint32(0x020, true);
+  const slot = view.getUint32(H.slotSize, true);
   if (slot !== slotSize) {
     throw new SlotSizeMismatch(
       `Cannot attach shared ring as its slot size must be ${slotSize} bytes: received ${slot}`,
@@ -138,7 +109,7 @@ function readHeader(memory: SharedMemory, slotSize: number): number {
   const view = new DataView(memory.buffer, 0, SHARED_RING_HEADER_SIZE);
   const magic = BigInt.asUintN(64, Atomics.load(new BigInt64Array(memory.buffer, 0, 1), 0));
   checkIdentity(view, magic, slotSize);
-  const ringBits = view.getUint32(0x00c, true);
+  const ringBits = view.getUint32(H.ringBits, true);
   const corrupt = (what: string, value: bigint | number) =>
     new RingCorrupt(`Cannot attach shared ring as its ${what} is inconsistent: received ${value}`);
   if (ringBits < 1 || ringBits > MAX_FOREIGN_RING_BITS) throw corrupt("ring_bits", ringBits);
@@ -150,13 +121,13 @@ function readHeader(memory: SharedMemory, slotSize: number): number {
     );
   }
   const capacity = 2 ** ringBits;
-  const headerSize = view.getUint32(0x024, true);
+  const headerSize = view.getUint32(H.headerSize, true);
   if (headerSize !== SHARED_RING_HEADER_SIZE) throw corrupt("header_size", headerSize);
-  const cap = view.getBigUint64(0x010, true);
+  const cap = view.getBigUint64(H.capacity, true);
   if (cap !== BigInt(capacity)) throw corrupt("capacity", cap);
-  const mask = view.getBigUint64(0x018, true);
+  const mask = view.getBigUint64(H.capacityMask, true);
   if (mask !== BigInt(capacity - 1)) throw corrupt("capacity_mask", mask);
-  const total = view.getBigUint64(0x028, true);
+  const total = view.getBigUint64(H.totalSize, true);
   if (total !== BigInt(memory.size) || memory.size < totalSize(capacity, slotSize)) {
     throw corrupt(`total_size (mapping is ${memory.size} bytes)`, total);
   }
@@ -236,7 +207,7 @@ export class SharedRing<V, S extends ElementStore> {
     create: boolean,
   ) {
     this.#memory = memory;
-    const heartbeat = new BigUint64Array(memory.buffer, 0x090, 1);
+    const heartbeat = new BigUint64Array(memory.buffer, H.heartbeat, 1);
     this.#ring = new Ring(element, { ringBits }, {
       buffer: memory.buffer,
       byteOffset: 0,
@@ -245,7 +216,7 @@ export class SharedRing<V, S extends ElementStore> {
       initialize: false,
       heartbeat: { signal: () => storeHeartbeat(heartbeat) }, // stamps heartbeat_ns on every commit
     });
-    this.#heartbeatWord = new BigInt64Array(memory.buffer, 0x090, 1);
+    this.#heartbeatWord = new BigInt64Array(memory.buffer, H.heartbeat, 1);
     if (create) storeHeartbeat(heartbeat);
   }
 
@@ -501,7 +472,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If closed and drained.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return this.#ring.readableAsync(options);
   }
 
@@ -538,16 +509,20 @@ export class SharedRing<V, S extends ElementStore> {
   }
 
   /**
-   * Whether the producer committed within the last `timeoutNs` (its heartbeat).
+   * Whether the producer committed within the last `timeoutMs` (its heartbeat).
    * A producer that died between reserve and commit never published what it
    * wrote, and stops beating.
    *
-   * @param timeoutNs The longest silence still counted as alive.
-   * @returns `true` if the heartbeat is fresher than `timeoutNs`.
+   * @param timeoutMs The longest silence still counted as alive, in milliseconds.
+   * @returns `true` if the heartbeat is fresher than `timeoutMs`.
+   * @throws {RangeError} If `timeoutMs` is NaN or negative.
+   * @throws {TypeError} If `timeoutMs` is not a number.
    */
-  isProducerAlive(timeoutNs: number): boolean {
+  isProducerAlive(timeoutMs: number): boolean {
+    checkTimeoutMs("check the producer", timeoutMs);
     const beat = BigInt.asUintN(64, Atomics.load(this.#heartbeatWord, 0));
-    return beat !== 0n && realtimeNs() - beat <= BigInt(Math.max(0, Math.floor(timeoutNs)));
+    if (beat === 0n) return false;
+    return timeoutMs === Infinity || realtimeNs() - beat <= BigInt(Math.floor(timeoutMs * 1e6));
   }
 
   /**

@@ -2,8 +2,8 @@
  * The SPMC channel (the seed's `spmc.Channel`): one ring, one producer, any
  * number of consumers that claim items with a compare-and-swap on the head.
  *
- * Layout: the ring of `src/ring.ts` (`RING_LAYOUT`), plus one word in its
- * cold region:
+ * Layout: the ring of `src/ring.ts` (`RING_LAYOUT`, src/layout.ts), plus one
+ * word in its cold region (`SPMC_CONSUMERS`):
  *
  * ```text
  * 376  consumers u32   registered consumers; only grows, ≤ maxConsumers
@@ -25,10 +25,12 @@ import {
 } from "../element.ts";
 import { Closed, TooManyConsumers } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
-import { type AsyncWaitOptions, Ring, type RingHandle } from "../ring.ts";
+import { Ring, type RingHandle } from "../ring.ts";
+import type { WaitOptions } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
+import { SPMC_CONSUMERS } from "../layout.ts";
 
-const CONSUMERS = 376 / 4;
+const CONSUMERS = SPMC_CONSUMERS / 4;
 
 /** Configuration of an SPMC channel (the seed's `SpmcConfig`). */
 export interface SpmcConfig {
@@ -227,7 +229,7 @@ export class Channel<V, S extends ElementStore> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If the channel is closed.
    */
-  writableAsync(n: number, options: AsyncWaitOptions = {}): Promise<void> {
+  writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
     return this.#ring.writableAsync(n, options);
   }
 

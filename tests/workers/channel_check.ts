@@ -379,7 +379,7 @@ export function consumeMpsc(
       }
       case "recvBlocking":
         try {
-          checker.process(recvBlocking(ch, Timeout.ns(50_000_000)));
+          checker.process(recvBlocking(ch, Timeout.ms(50)));
           n = 1;
         } catch (err) {
           if (!(err instanceof TimedOut) && !(err instanceof Closed)) throw err;
@@ -398,7 +398,7 @@ export function consumeMpsc(
     }
     checkDeadline(deadline, `consuming with ${method}`);
     try {
-      ch.waitReadable(WaitStrategy.timedBlocking(50_000_000));
+      ch.waitReadable(WaitStrategy.timedBlocking(50));
     } catch (err) {
       if (!(err instanceof TimedOut) && !(err instanceof Closed)) throw err;
     }

@@ -72,7 +72,7 @@ export type PeerJob =
     op: "mpscWait";
     handle: mpsc.ChannelHandle;
     how: "blocking" | "async";
-    timeoutNs?: number;
+    timeoutMs?: number;
   }
   | { op: "mpscClose"; handle: mpsc.ChannelHandle; how: "close" | "shutdown" | "deinit" }
   | {
@@ -98,7 +98,7 @@ export type PeerJob =
     seen?: Int32Array;
   }
   | { op: "spmcRegister"; handle: spmc.SpmcHandle }
-  | { op: "spmcStealBlocking"; handle: spmc.SpmcHandle; timeoutNs?: number; reuse?: boolean }
+  | { op: "spmcStealBlocking"; handle: spmc.SpmcHandle; timeoutMs?: number; reuse?: boolean }
   | { op: "spmcProbe"; handle: spmc.SpmcHandle }
   | {
     op: "mpmcProduce";
@@ -117,7 +117,7 @@ export type PeerJob =
   | { op: "mpmcRegister"; handle: mpmc.MpmcHandle; side: "producer" | "consumer" }
   | { op: "mpmcCommit"; id: number; items: number[] }
   | { op: "mpmcSteal"; id: number; max: number; how: "stealBatch" | "steal" }
-  | { op: "mpmcStealBlocking"; handle: mpmc.MpmcHandle; timeoutNs?: number; id?: number }
+  | { op: "mpmcStealBlocking"; handle: mpmc.MpmcHandle; timeoutMs?: number; id?: number }
   | { op: "scribble"; buffer: SharedArrayBuffer; byteOffset: number; writes: [number, number][] };
 
 /** Calls `mpscProducer` makes on a registered producer. */
@@ -222,7 +222,7 @@ function spmcConsume(job: Extract<PeerJob, { op: "spmcConsume" }>): Uint32Array 
       continue;
     }
     if (performance.now() > deadline) throw new Error("spmc consumer: hang guard");
-    if (!waitNonEmpty(() => c.waitReadable(WaitStrategy.timedBlocking(20_000_000)), () => false)) {
+    if (!waitNonEmpty(() => c.waitReadable(WaitStrategy.timedBlocking(20)), () => false)) {
       continue;
     }
   }
@@ -262,7 +262,7 @@ function mpmcConsume(job: Extract<PeerJob, { op: "mpmcConsume" }>): Uint32Array 
       continue;
     }
     if (performance.now() > deadline) throw new Error("mpmc consumer: hang guard");
-    waitNonEmpty(() => c.waitReadable(WaitStrategy.timedBlocking(20_000_000)), () => false);
+    waitNonEmpty(() => c.waitReadable(WaitStrategy.timedBlocking(20)), () => false);
   }
 }
 
@@ -342,7 +342,7 @@ function producerCall(job: Extract<PeerJob, { op: "mpscProducer" }>): unknown {
     case "availableCapacity":
       return ext.availableCapacity();
     case "blockingSend":
-      sendBlocking(p, items[0], job.n === undefined ? Timeout.unlimited : Timeout.ns(job.n));
+      sendBlocking(p, items[0], job.n === undefined ? Timeout.unlimited : Timeout.ms(job.n));
       return true;
     case "isClosed":
       return p.isClosed();
@@ -411,10 +411,10 @@ async function run(job: PeerJob): Promise<{ value: unknown; transfer?: Transfera
       return { value: producerCall(job) };
     case "mpscWait": {
       const ch = mpscOf(job.handle);
-      const strategy = job.timeoutNs === undefined
+      const strategy = job.timeoutMs === undefined
         ? WaitStrategy.blocking
-        : WaitStrategy.timedBlocking(job.timeoutNs);
-      if (job.how === "async") await ch.readableAsync({ timeoutNs: job.timeoutNs });
+        : WaitStrategy.timedBlocking(job.timeoutMs);
+      if (job.how === "async") await ch.readableAsync({ timeoutMs: job.timeoutMs });
       else ch.waitReadable(strategy);
       return { value: ch.totalPending() };
     }
@@ -466,7 +466,7 @@ async function run(job: PeerJob): Promise<{ value: unknown; transfer?: Transfera
         ? spmcConsumer
         : spmc.Channel.fromHandle<number, U32>(job.handle).registerConsumer();
       const out = new Uint32Array(64);
-      const timeout = job.timeoutNs === undefined ? Timeout.unlimited : Timeout.ns(job.timeoutNs);
+      const timeout = job.timeoutMs === undefined ? Timeout.unlimited : Timeout.ms(job.timeoutMs);
       const n = stealBlocking(c, out, timeout);
       return { value: Array.from(out.subarray(0, n)) };
     }
@@ -525,7 +525,7 @@ async function run(job: PeerJob): Promise<{ value: unknown; transfer?: Transfera
         ? mpmcConsumers.get(job.id)!
         : mpmc.MpmcChannel.fromHandle<number, U32>(job.handle).registerConsumer();
       const out = new Uint32Array(64);
-      const timeout = job.timeoutNs === undefined ? Timeout.unlimited : Timeout.ns(job.timeoutNs);
+      const timeout = job.timeoutMs === undefined ? Timeout.unlimited : Timeout.ms(job.timeoutMs);
       const n = stealBlocking(c, out, timeout);
       return { value: Array.from(out.subarray(0, n)) };
     }

@@ -17,9 +17,9 @@ const PRODUCER_WAITERS = 268;
 /** What the test posts to start a job. */
 export type PeerJob =
   /** Blocks in reserveBlocking(n), writes `values`, commits what fits. */
-  | { job: "reserveBlocking"; handle: RingHandle; n: number; values: number[]; timeoutNs: number }
+  | { job: "reserveBlocking"; handle: RingHandle; n: number; values: number[]; timeoutMs: number }
   /** Blocks in consumeBatchBlocking until `want` items arrived or the ring closed. */
-  | { job: "consumeBlocking"; handle: RingHandle; want: number; timeoutNs: number }
+  | { job: "consumeBlocking"; handle: RingHandle; want: number; timeoutMs: number }
   /** Waits until the producer sleeps, then reads and advances `advance` items. */
   | { job: "advanceWhenProducerWaits"; handle: RingHandle; advance: number }
   /** Waits until the consumer sleeps, then sends `values`. */
@@ -68,7 +68,7 @@ function run(job: PeerJob): PeerReport {
   switch (job.job) {
     case "reserveBlocking":
       try {
-        const r = ring.reserveBlocking(job.n, WaitStrategy.timedBlocking(job.timeoutNs));
+        const r = ring.reserveBlocking(job.n, WaitStrategy.timedBlocking(job.timeoutMs));
         const k = Math.min(r.length, job.values.length);
         for (let i = 0; i < k; i++) r.array[r.offset + i] = job.values[i];
         ring.commit(k);
@@ -83,7 +83,7 @@ function run(job: PeerJob): PeerReport {
         while (report.items.length < job.want) {
           report.count += ring.consumeBatchBlocking(
             handler,
-            WaitStrategy.timedBlocking(job.timeoutNs),
+            WaitStrategy.timedBlocking(job.timeoutMs),
           );
         }
       } catch (err) {

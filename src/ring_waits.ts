@@ -1,0 +1,184 @@
+/**
+ * The waiting conveniences of a `Ring` — blocking reserve and receive, the
+ * Promise forms, the async iterator — written over the ring's protocol
+ * (reserve → commit → readable → advance) and the wait engine. `Ring`'s
+ * methods of the same names call these; src/ring.ts itself holds only the
+ * protocol.
+ *
+ * @module
+ */
+
+import { Closed } from "./errors.ts";
+import type { ElementStore } from "./element.ts";
+import type { Reservation } from "./reservation.ts";
+import type { Ring } from "./ring.ts";
+import {
+  checkWaitOptions,
+  Waiter,
+  waitForItems,
+  waitForItemsAsync,
+  type WaitOptions,
+  type WaitSpot,
+} from "./waiter.ts";
+import { WaitStrategy } from "./wait_strategy.ts";
+
+/** What a ring tells its waits about itself, without changing any state. */
+export interface RingProbe {
+  /** Whether an item is readable now. */
+  hasItems(): boolean;
+  /** Whether `n` slots are free now. */
+  hasRoom(n: number): boolean;
+  /** Adds a blocking wait's duration to the ring's metrics, if it keeps them. */
+  waited(startedMs: number): void;
+}
+
+/** Rounds of `reserveWithBackoff` before it gives up. */
+const BACKOFF_ROUNDS = 12;
+
+/**
+ * The waits of one ring object: where each side sleeps, and how it checks.
+ * Made by the ring; one per `Ring` object.
+ */
+export class RingWaits<V, S extends ElementStore> {
+  readonly #ring: Ring<V, S>;
+  readonly #probe: RingProbe;
+  readonly #consumerSpot: WaitSpot;
+  readonly #producerSpot: WaitSpot;
+  readonly #hasItems: () => boolean;
+  readonly #isClosed: () => boolean;
+
+  /**
+   * Binds the waits to a ring.
+   *
+   * @param ring The ring.
+   * @param probe Its state checks.
+   * @param consumerSpot Where its consumers sleep.
+   * @param producerSpot Where its producers sleep.
+   */
+  constructor(ring: Ring<V, S>, probe: RingProbe, consumerSpot: WaitSpot, producerSpot: WaitSpot) {
+    this.#ring = ring;
+    this.#probe = probe;
+    this.#consumerSpot = consumerSpot;
+    this.#producerSpot = producerSpot;
+    this.#hasItems = () => probe.hasItems();
+    this.#isClosed = () => ring.isClosed();
+  }
+
+  /** Waits until an item is readable (see `Ring.waitReadable`). */
+  readable(strategy: WaitStrategy): void {
+    if (this.#probe.hasItems()) return;
+    const started = performance.now();
+    try {
+      waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "receive");
+    } finally {
+      this.#probe.waited(started);
+    }
+  }
+
+  /** Reserves `n` slots, waiting while fewer are free (see `Ring.reserveBlocking`). */
+  reserve(n: number, strategy: WaitStrategy): Reservation<S> {
+    const ring = this.#ring;
+    if (ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
+    const first = ring.reserve(n);
+    if (first !== null) return first;
+    const waiter = new Waiter(strategy);
+    const ready = () => ring.isClosed() || this.#probe.hasRoom(n);
+    const started = performance.now();
+    try {
+      for (;;) {
+        waiter.wait(this.#producerSpot, ready);
+        if (ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
+        const r = ring.reserve(n);
+        if (r !== null) return r;
+      }
+    } finally {
+      this.#probe.waited(started);
+    }
+  }
+
+  /** Waits until `n` slots are free, reserving nothing (see `Ring.waitWritable`). */
+  writable(n: number, strategy: WaitStrategy): void {
+    const ring = this.#ring;
+    if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
+    if (this.#probe.hasRoom(n)) return;
+    const waiter = new Waiter(strategy);
+    const ready = () => ring.isClosed() || this.#probe.hasRoom(n);
+    const started = performance.now();
+    try {
+      for (;;) {
+        waiter.wait(this.#producerSpot, ready);
+        if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
+        if (this.#probe.hasRoom(n)) return;
+      }
+    } finally {
+      this.#probe.waited(started);
+    }
+  }
+
+  /** Reserves with spin-then-yield backoff, `null` if the ring stayed full. */
+  reserveWithBackoff(n: number): Reservation<S> | null {
+    const waiter = new Waiter(WaitStrategy.yielding);
+    for (let round = 0; round < BACKOFF_ROUNDS; round++) {
+      const r = this.#ring.reserve(n);
+      if (r !== null) return r;
+      waiter.wait(this.#producerSpot, () => true);
+    }
+    return this.#ring.reserve(n);
+  }
+
+  /** Resolves once an item is readable (see `Ring.readableAsync`). */
+  readableAsync(options: WaitOptions): Promise<void> {
+    return waitForItemsAsync(
+      this.#consumerSpot,
+      options,
+      this.#hasItems,
+      this.#isClosed,
+      "receive",
+    );
+  }
+
+  /** Resolves once `n` slots are free (see `Ring.writableAsync`). */
+  async writableAsync(n: number, options: WaitOptions): Promise<void> {
+    const waiter = new Waiter(checkWaitOptions(options, "wait for room"));
+    const ring = this.#ring;
+    const ready = () => ring.isClosed() || this.#probe.hasRoom(n);
+    for (;;) {
+      if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
+      if (this.#probe.hasRoom(n)) return;
+      await waiter.waitAsync(this.#producerSpot, ready, options.signal);
+    }
+  }
+
+  /** Sends one item, awaiting room (see `Ring.sendOneAsync`). */
+  async sendOneAsync(item: V, options: WaitOptions): Promise<void> {
+    const ring = this.#ring;
+    if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
+    while (!ring.sendOne(item)) await this.writableAsync(1, options);
+  }
+
+  /** Receives one item, awaiting data (see `Ring.recvAsync`). */
+  async recvAsync(options: WaitOptions): Promise<V> {
+    for (;;) {
+      const item = this.#ring.tryRecv();
+      if (item !== null) return item;
+      await this.readableAsync(options);
+    }
+  }
+
+  /** Yields every item until the ring is closed and drained. */
+  async *items(): AsyncGenerator<V, void, undefined> {
+    for (;;) {
+      const item = this.#ring.tryRecv();
+      if (item !== null) {
+        yield item;
+        continue;
+      }
+      try {
+        await this.readableAsync({});
+      } catch (err) {
+        if (err instanceof Closed) return;
+        throw err;
+      }
+    }
+  }
+}
