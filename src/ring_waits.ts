@@ -77,23 +77,11 @@ export class RingWaits<V, S extends ElementStore> {
 
   /** Reserves `n` slots, waiting while fewer are free (see `Ring.reserveBlocking`). */
   reserve(n: number, strategy: WaitStrategy): Reservation<S> {
-    const ring = this.#ring;
-    if (ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
-    const first = ring.reserve(n);
+    if (this.#ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
+    const first = this.#ring.reserve(n);
     if (first !== null) return first;
-    const waiter = new Waiter(strategy);
-    const ready = () => ring.isClosed() || this.#probe.hasRoom(n);
-    const started = performance.now();
-    try {
-      for (;;) {
-        waiter.wait(this.#producerSpot, ready);
-        if (ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
-        const r = ring.reserve(n);
-        if (r !== null) return r;
-      }
-    } finally {
-      this.#probe.waited(started);
-    }
+    this.writable(n, strategy);
+    return this.#ring.reserve(n)!; // only this producer takes room: the n free slots stay free
   }
 
   /** Waits until `n` slots are free, reserving nothing (see `Ring.waitWritable`). */

@@ -54,10 +54,6 @@ import {
   RING_LAYOUT,
 } from "../layout.ts";
 
-const PRODUCERS = MPMC_PRODUCERS;
-const CONSUMERS = MPMC_CONSUMERS;
-const CLOSED = MPMC_CLOSED;
-const HEADER_BYTES = CHANNEL_HEADER_BYTES;
 const HOTNESS = MPMC_HOTNESS / 4;
 
 /** Configuration of an MPMC channel (the seed's `MpmcConfig`). */
@@ -455,14 +451,14 @@ export class MpmcChannel<V, S extends ElementStore> {
     this.#element = element;
     this.#config = checkConfig({ ...defaultMpmcConfig, ...config });
     this.#stride = ringStride(this.#config.ringBits, element.bytes);
-    const bytes = HEADER_BYTES + this.#config.maxProducers * this.#stride;
+    const bytes = CHANNEL_HEADER_BYTES + this.#config.maxProducers * this.#stride;
     if (bytes > 2 ** 32) {
       throw new RangeError(
         `Cannot create channel as its rings need ${bytes} bytes, more than 4 GiB`,
       );
     }
     this.#buffer = handle?.buffer ?? new SharedArrayBuffer(bytes);
-    this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
+    this.#header = new Int32Array(this.#buffer, 0, CHANNEL_HEADER_BYTES / 4);
     this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
   }
 
@@ -491,9 +487,9 @@ export class MpmcChannel<V, S extends ElementStore> {
    * @returns The rings, by producer id.
    */
   rings(): readonly MpmcRing<V, S>[] {
-    const count = Math.min(Atomics.load(this.#header, PRODUCERS), this.#config.maxProducers);
+    const count = Math.min(Atomics.load(this.#header, MPMC_PRODUCERS), this.#config.maxProducers);
     while (this.#rings.length < count) {
-      const offset = HEADER_BYTES + this.#rings.length * this.#stride;
+      const offset = CHANNEL_HEADER_BYTES + this.#rings.length * this.#stride;
       this.#rings.push(
         new MpmcRing(this.#element, this.#buffer, offset, this.#config, this.#doorbell),
       );
@@ -510,9 +506,9 @@ export class MpmcChannel<V, S extends ElementStore> {
    */
   register(): Producer<V, S> {
     if (this.isClosed()) throw new Closed("Cannot register a producer as the channel is closed");
-    const id = Atomics.add(this.#header, PRODUCERS, 1);
+    const id = Atomics.add(this.#header, MPMC_PRODUCERS, 1);
     if (id >= this.#config.maxProducers) {
-      Atomics.sub(this.#header, PRODUCERS, 1);
+      Atomics.sub(this.#header, MPMC_PRODUCERS, 1);
       throw new TooManyProducers(
         `Cannot register a producer as the channel holds its maximum of ${this.#config.maxProducers}`,
       );
@@ -529,9 +525,9 @@ export class MpmcChannel<V, S extends ElementStore> {
    */
   registerConsumer(): Consumer<V, S> {
     if (this.isClosed()) throw new Closed("Cannot register a consumer as the channel is closed");
-    const id = Atomics.add(this.#header, CONSUMERS, 1);
+    const id = Atomics.add(this.#header, MPMC_CONSUMERS, 1);
     if (id >= this.#config.maxConsumers) {
-      Atomics.sub(this.#header, CONSUMERS, 1);
+      Atomics.sub(this.#header, MPMC_CONSUMERS, 1);
       throw new TooManyConsumers(
         `Cannot register a consumer as the channel holds its maximum of ${this.#config.maxConsumers}`,
       );
@@ -561,10 +557,10 @@ export class MpmcChannel<V, S extends ElementStore> {
 
   /** Closes the channel and every ring (idempotent). */
   close(): void {
-    Atomics.store(this.#header, CLOSED, 1); // publishes "no more items or registrations"
+    Atomics.store(this.#header, MPMC_CLOSED, 1); // publishes "no more items or registrations"
     for (let i = 0; i < this.#config.maxProducers; i++) {
       Atomics.store(
-        new Int32Array(this.#buffer, HEADER_BYTES + i * this.#stride, RING_LAYOUT.data / 4),
+        new Int32Array(this.#buffer, CHANNEL_HEADER_BYTES + i * this.#stride, RING_LAYOUT.data / 4),
         RING_LAYOUT.closed / 4,
         1,
       ); // publishes the ring's closed flag to its producer
@@ -578,7 +574,7 @@ export class MpmcChannel<V, S extends ElementStore> {
    * @returns `true` once closed.
    */
   isClosed(): boolean {
-    return Atomics.load(this.#header, CLOSED) !== 0;
+    return Atomics.load(this.#header, MPMC_CLOSED) !== 0;
   }
 
   /**

@@ -62,10 +62,6 @@ import { Producer, ProducerExt } from "./producer.ts";
 import { yieldThread } from "../backoff.ts";
 import { ringPlacement } from "../placement.ts";
 
-const LOCK = MPSC_LOCK;
-const CLOSED = MPSC_CLOSED;
-const RINGS = MPSC_RINGS;
-const HEADER_BYTES = CHANNEL_HEADER_BYTES;
 /** The most rings a channel grows to. */
 export const MAX_RINGS = 4096;
 /** The adaptive skip's longest pause for an empty ring, in sweeps. */
@@ -144,17 +140,20 @@ export class Channel<V, S extends ElementStore> {
     this.#element = element;
     this.#config = makeConfig(config, "create channel");
     this.#stride = ringStride(this.#config.ringBits, element.bytes);
-    const maxRings = Math.min(MAX_RINGS, Math.floor((2 ** 32 - HEADER_BYTES) / this.#stride));
+    const maxRings = Math.min(
+      MAX_RINGS,
+      Math.floor((2 ** 32 - CHANNEL_HEADER_BYTES) / this.#stride),
+    );
     if (maxRings < this.#config.maxProducers) {
       throw new RangeError(
         `Cannot create channel as ${this.#config.maxProducers} rings of ${this.#stride} bytes exceed 4 GiB: received maxProducers ${this.#config.maxProducers}`,
       );
     }
     this.#buffer = handle?.buffer ?? new SharedArrayBuffer(
-      HEADER_BYTES + this.#config.maxProducers * this.#stride,
-      { maxByteLength: HEADER_BYTES + maxRings * this.#stride },
+      CHANNEL_HEADER_BYTES + this.#config.maxProducers * this.#stride,
+      { maxByteLength: CHANNEL_HEADER_BYTES + maxRings * this.#stride },
     );
-    this.#header = new Int32Array(this.#buffer, 0, HEADER_BYTES / 4);
+    this.#header = new Int32Array(this.#buffer, 0, CHANNEL_HEADER_BYTES / 4);
     this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
   }
 
@@ -185,7 +184,7 @@ export class Channel<V, S extends ElementStore> {
   #ringAt(id: number): Ring<V, S> {
     return new Ring(this.#element, this.#config, {
       buffer: this.#buffer,
-      byteOffset: HEADER_BYTES + id * this.#stride,
+      byteOffset: CHANNEL_HEADER_BYTES + id * this.#stride,
       layout: RING_LAYOUT,
       parker: atomicsParker,
       initialize: false,
@@ -195,7 +194,7 @@ export class Channel<V, S extends ElementStore> {
 
   /** Views rings registered since the last look. Returns the ring count. */
   #refresh(): number {
-    const count = Atomics.load(this.#header, RINGS);
+    const count = Atomics.load(this.#header, MPSC_RINGS);
     if (count === this.#rings.length) return count;
     while (this.#rings.length < count) this.#rings.push(this.#ringAt(this.#rings.length));
     const skip = new Int32Array(count);
@@ -208,11 +207,11 @@ export class Channel<V, S extends ElementStore> {
   }
 
   #lock(): void {
-    while (Atomics.compareExchange(this.#header, LOCK, 0, 1) !== 0) yieldThread();
+    while (Atomics.compareExchange(this.#header, MPSC_LOCK, 0, 1) !== 0) yieldThread();
   }
 
   #unlock(): void {
-    Atomics.store(this.#header, LOCK, 0); // releases the registration lock
+    Atomics.store(this.#header, MPSC_LOCK, 0); // releases the registration lock
   }
 
   // ── Registration ────────────────────────────────────────────────────────
@@ -221,11 +220,11 @@ export class Channel<V, S extends ElementStore> {
     this.#lock();
     let id: number;
     try {
-      if (Atomics.load(this.#header, CLOSED) !== 0) {
+      if (Atomics.load(this.#header, MPSC_CLOSED) !== 0) {
         throw new Closed("Cannot register a producer as the channel is closed");
       }
-      id = Atomics.load(this.#header, RINGS);
-      const need = HEADER_BYTES + (id + 1) * this.#stride;
+      id = Atomics.load(this.#header, MPSC_RINGS);
+      const need = CHANNEL_HEADER_BYTES + (id + 1) * this.#stride;
       if (need > this.#buffer.byteLength) {
         if (need > this.#buffer.maxByteLength) {
           throw new TooManyProducers(
@@ -234,16 +233,16 @@ export class Channel<V, S extends ElementStore> {
         }
         const slots = Math.max(
           id + 1,
-          Math.min(2 * id, (this.#buffer.maxByteLength - HEADER_BYTES) / this.#stride),
+          Math.min(2 * id, (this.#buffer.maxByteLength - CHANNEL_HEADER_BYTES) / this.#stride),
         );
-        this.#buffer.grow(HEADER_BYTES + slots * this.#stride);
+        this.#buffer.grow(CHANNEL_HEADER_BYTES + slots * this.#stride);
       }
       const placement = this.#config.numaAware ? ringPlacement() : null;
-      const offset = HEADER_BYTES + id * this.#stride;
+      const offset = CHANNEL_HEADER_BYTES + id * this.#stride;
       placement?.place(this.#buffer, offset, this.#stride, this.#config.numaNode);
       const ring = this.#ringAt(id);
       ring.setActive(true);
-      Atomics.store(this.#header, RINGS, id + 1); // publishes the new ring to the consumer
+      Atomics.store(this.#header, MPSC_RINGS, id + 1); // publishes the new ring to the consumer
       return Object.assign(ring, { id });
     } finally {
       this.#unlock();
@@ -484,7 +483,7 @@ export class Channel<V, S extends ElementStore> {
       const count = this.#refresh();
       // rings first: a consumer that sees the channel closed must not find a producer still open
       for (let i = 0; i < count; i++) this.#rings[i].close();
-      Atomics.store(this.#header, CLOSED, 1); // publishes "no more registrations"
+      Atomics.store(this.#header, MPSC_CLOSED, 1); // publishes "no more registrations"
     } finally {
       this.#unlock();
     }
@@ -515,7 +514,7 @@ export class Channel<V, S extends ElementStore> {
    * @returns `true` once closed.
    */
   isClosed(): boolean {
-    return Atomics.load(this.#header, CLOSED) !== 0;
+    return Atomics.load(this.#header, MPSC_CLOSED) !== 0;
   }
 
   /**
