@@ -280,7 +280,7 @@ export class MessageRing {
    * @throws {RangeError} If `length` exceeds {@linkcode MessageRing.maxMessage}.
    * @throws {Closed} If the ring is closed.
    */
-  writableAsync(length: number, options: AsyncWaitOptions = {}): Promise<void> {
+  writableAsync(length: number, options: WaitOptions = {}): Promise<void> {
     this.#checkLength("wait for room", length);
     // padding before a frame is shorter than the frame, so twice the frame always does
     return this.#ring.writableAsync(Math.min(2 * frameBytes(length), this.#capacity), options);

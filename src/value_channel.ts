@@ -16,7 +16,7 @@ import { Closed } from "./errors.ts";
 import { MessageRing } from "./message_ring.ts";
 import { checkInstance } from "./_validate.ts";
 import type { RingHandle } from "./ring.ts";
-import type { AsyncWaitOptions } from "./waiter.ts";
+import type { WaitOptions } from "./waiter.ts";
 import type { Config } from "./config.ts";
 
 /** Worst-case UTF-8 bytes of one UTF-16 code unit (a surrogate pair is 4 bytes for 2 units). */
@@ -161,7 +161,7 @@ export class ValueChannel<T = unknown> {
    * @throws {Closed} If the channel is closed.
    * @throws {TimedOut} If the timeout passes.
    */
-  async sendAsync(value: T, options: AsyncWaitOptions = {}): Promise<void> {
+  async sendAsync(value: T, options: WaitOptions = {}): Promise<void> {
     const text = this.#text(value);
     while (!this.#send(text)) await this.#ring.writableAsync(this.#bound(text), options);
   }
@@ -190,7 +190,7 @@ export class ValueChannel<T = unknown> {
    * @throws {Closed} If the channel is closed and drained.
    * @throws {TimedOut} If the timeout passes.
    */
-  async recvAsync(options: AsyncWaitOptions = {}): Promise<T> {
+  async recvAsync(options: WaitOptions = {}): Promise<T> {
     for (;;) {
       const value = this.tryRecv();
       if (value !== undefined) return value;
@@ -204,7 +204,7 @@ export class ValueChannel<T = unknown> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If closed and drained.
    */
-  readableAsync(options: AsyncWaitOptions = {}): Promise<void> {
+  readableAsync(options: WaitOptions = {}): Promise<void> {
     return this.#ring.readableAsync(options);
   }
 

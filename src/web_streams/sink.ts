@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AsyncWaitOptions } from "../waiter.ts";
+import type { WaitOptions } from "../waiter.ts";
 import { MessageRing } from "../message_ring.ts";
 import { describe } from "../_validate.ts";
 import { Closed } from "../errors.ts";
@@ -26,7 +26,7 @@ export interface StreamSink<T> {
    *
    * @throws {Closed} If the side is closed.
    */
-  writableAsync(chunk: T, options: AsyncWaitOptions): Promise<void>;
+  writableAsync(chunk: T, options: WaitOptions): Promise<void>;
   /** Called once when the stream is closed or aborted (no more items). */
   close?(): void;
 }
@@ -48,13 +48,13 @@ export type Producible<V> =
   | {
     sendOne(item: V): boolean;
     isClosed(): boolean;
-    writableAsync(n: number, options?: AsyncWaitOptions): Promise<void>;
+    writableAsync(n: number, options?: WaitOptions): Promise<void>;
     close?(): void;
   }
   | {
     sendOne(item: V): boolean;
     isClosed(): boolean;
-    ring: { writableAsync(n: number, options?: AsyncWaitOptions): Promise<void> };
+    ring: { writableAsync(n: number, options?: WaitOptions): Promise<void> };
     close?(): void;
   };
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AsyncWaitOptions } from "../waiter.ts";
+import type { WaitOptions } from "../waiter.ts";
 import type { Handler } from "../ring.ts";
 import { MessageRing } from "../message_ring.ts";
 import { describe } from "../_validate.ts";
@@ -26,7 +26,7 @@ export interface StreamSource<T> {
    *
    * @throws {Closed} Once closed and drained: the stream then closes.
    */
-  readableAsync(options: AsyncWaitOptions): Promise<void>;
+  readableAsync(options: WaitOptions): Promise<void>;
   /** Called once when the stream is cancelled (leave a broadcast ring …). */
   release?(): void;
 }
@@ -56,7 +56,7 @@ export type Consumable<V> =
   | { ring: { consumeUpTo(max: number, handler: Handler<V>): number }; readableAsync: Wait };
 
 /** A side's own `readableAsync`. */
-export type Wait = (options?: AsyncWaitOptions) => Promise<void>;
+export type Wait = (options?: WaitOptions) => Promise<void>;
 
 /** Longest single broadcast wait, so an abort is seen within it. */
 const BROADCAST_SLICE_MS = 20;
