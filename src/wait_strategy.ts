@@ -64,8 +64,8 @@ export interface WaitStrategyBuilders {
  *
  * @example Blocking with a deadline
  * ```ts
- * import { WaitStrategy } from "./wait_strategy.ts";
  * import assert from "node:assert/strict";
+ * import { WaitStrategy } from "@ringmpsc/ringmpsc";
  * const s = WaitStrategy.timedBlocking(100); // 100 ms
  * assert.deepEqual(s, { kind: "timedBlocking", timeoutMs: 100 });
  * ```
