@@ -130,9 +130,10 @@ export class FdServer {
    * @example Listening for the file's group too
    * ```ts
    * import assert from "node:assert/strict";
-   * import { FdServer } from "@ringmpsc/ringmpsc/native";
+   * import { FdServer, ownCredentials } from "@ringmpsc/ringmpsc/native";
    * const path = `/tmp/ringmpsc-doc-listen-${Deno.pid}.sock`;
-   * using server = FdServer.listen(path, { mode: 0o660, allow: { gids: [Deno.gid()!] } });
+   * const group = ownCredentials().gid;
+   * using server = FdServer.listen(path, { mode: 0o660, allow: { gids: [group] } });
    * assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o660);
    * assert.equal(server.path, path);
    * ```

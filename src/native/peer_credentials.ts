@@ -30,7 +30,10 @@ export interface PeerCredentials {
 export interface PeerIds {
   /** The uids allowed (default: only this process's effective uid). */
   readonly uids?: readonly number[];
-  /** The gids allowed besides (default: none). */
+  /**
+   * The gids allowed besides (default: none). Matched against the peer's
+   * effective gid only: SO_PEERCRED carries no supplementary groups.
+   */
   readonly gids?: readonly number[];
 }
 
