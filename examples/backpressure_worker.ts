@@ -4,17 +4,18 @@
  *
  * @module
  */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
 import { Ring, type RingHandle, WaitStrategy } from "@ringmpsc/ringmpsc";
 
 /** What `backpressure.ts` posts. */
 export interface BackpressureJob {
-  handle: RingHandle;
+  handle: RingHandle<number, Uint32Array>;
   count: number;
 }
 
-const scope = self as unknown as { onmessage: (e: MessageEvent<BackpressureJob>) => void };
-scope.onmessage = (e) => {
-  const ring = Ring.fromHandle<number, Uint32Array>(e.data.handle);
+self.onmessage = (e: MessageEvent<BackpressureJob>) => {
+  const ring = Ring.fromHandle(e.data.handle);
   for (let i = 0; i < e.data.count; i++) ring.sendOneBlocking(i, WaitStrategy.blocking);
   ring.close(); // wakes the consumer, which drains the rest and ends
 };

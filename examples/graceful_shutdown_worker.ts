@@ -4,14 +4,12 @@
  *
  * @module
  */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
 import { Closed, mpsc, sendBlocking } from "@ringmpsc/ringmpsc";
 
-const scope = self as unknown as {
-  onmessage: (e: MessageEvent<mpsc.ChannelHandle>) => void;
-  postMessage(sent: number): void;
-};
-scope.onmessage = (e) => {
-  const producer = mpsc.Channel.fromHandle<number, Uint32Array>(e.data).registerExt();
+self.onmessage = (e: MessageEvent<mpsc.ChannelHandle<number, Uint32Array>>) => {
+  const producer = mpsc.Channel.fromHandle(e.data).registerExt();
   let sent = 0;
   try {
     for (;;) {
@@ -21,5 +19,5 @@ scope.onmessage = (e) => {
   } catch (err) {
     if (!(err instanceof Closed)) throw err;
   }
-  scope.postMessage(sent);
+  self.postMessage(sent);
 };

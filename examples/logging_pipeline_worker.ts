@@ -4,6 +4,8 @@
  *
  * @module
  */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
 import { MessageRing, type RingHandle } from "@ringmpsc/ringmpsc";
 
 /** What `logging_pipeline.ts` posts to each logger. */
@@ -13,8 +15,7 @@ export interface LoggerJob {
   lines: number;
 }
 
-const scope = self as unknown as { onmessage: (e: MessageEvent<LoggerJob>) => void };
-scope.onmessage = (e) => {
+self.onmessage = (e: MessageEvent<LoggerJob>) => {
   const ring = MessageRing.fromHandle(e.data.handle);
   const encoder = new TextEncoder();
   for (let i = 0; i < e.data.lines; i++) {

@@ -4,21 +4,19 @@
  *
  * @module
  */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
 import { mpsc } from "@ringmpsc/ringmpsc";
 
 /** What `mpsc_pipeline.ts` posts to each producer. */
 export interface ProducerJob {
-  handle: mpsc.ChannelHandle;
+  handle: mpsc.ChannelHandle<number, Uint32Array>;
   id: number;
   count: number;
 }
 
-const scope = self as unknown as {
-  onmessage: (e: MessageEvent<ProducerJob>) => void;
-  postMessage(message: string): void;
-};
-scope.onmessage = (e) => {
-  const producer = mpsc.Channel.fromHandle<number, Uint32Array>(e.data.handle).register();
+self.onmessage = (e: MessageEvent<ProducerJob>) => {
+  const producer = mpsc.Channel.fromHandle(e.data.handle).register();
   for (let seq = 0; seq < e.data.count;) if (producer.sendOne((e.data.id << 24) | seq)) seq++;
-  scope.postMessage("done");
+  self.postMessage("done");
 };

@@ -34,6 +34,23 @@ export type RecordSchema = Readonly<Record<string, NumericName>>;
 /** The structured-cloneable description of an element type. */
 export type ElementSpec = { kind: NumericName } | { kind: "record"; schema: RecordSchema };
 
+/**
+ * What a handle says about its element type, for the type checker only: a
+ * handle made by `ring.handle()` on a `Ring<number, Uint32Array>` is a
+ * `RingHandle<number, Uint32Array>`, so `Ring.fromHandle(handle)` infers both
+ * without type arguments. The property never exists at run time (handles are
+ * plain structured-cloneable data); the defaults (`any`) keep a handle whose
+ * type was lost, such as `MessageEvent.data`, usable with explicit arguments.
+ *
+ * @typeParam V The value type of one element.
+ * @typeParam S The typed-array store of the elements.
+ */
+// deno-lint-ignore no-explicit-any
+export interface TypedHandle<V = any, S extends ElementStore = any> {
+  /** Type-only marker (absent at run time); see {@linkcode TypedHandle}. */
+  readonly "~element"?: { readonly value: V; readonly store: S };
+}
+
 /** Any TypedArray a numeric element can be viewed as. */
 export type NumericArray =
   | Uint8Array

@@ -30,6 +30,7 @@ import {
   type ElementSpec,
   type ElementStore,
   type ElementType,
+  type TypedHandle,
 } from "./element.ts";
 import { RingCorrupt } from "./errors.ts";
 import {
@@ -57,8 +58,12 @@ import { RingWaits } from "./ring_waits.ts";
 import { makeSpot, type WaitOptions, type WaitSpot, wakeSpot } from "./waiter.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
-/** A structured-cloneable description of a ring, for rebuilding it in another Worker. */
-export interface RingHandle {
+/**
+ * A structured-cloneable description of a ring, for rebuilding it in another
+ * Worker; typed with the ring's element type (see {@linkcode TypedHandle}).
+ */
+// deno-lint-ignore no-explicit-any
+export interface RingHandle<V = any, S extends ElementStore = any> extends TypedHandle<V, S> {
   /** The memory holding the ring. */
   readonly buffer: SharedArrayBuffer;
   /** Where the ring starts in `buffer`. */
@@ -286,7 +291,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns A ring over the same memory.
    * @throws {TypeError} If the handle is malformed.
    */
-  static fromHandle<V, S extends ElementStore>(handle: RingHandle): Ring<V, S> {
+  static fromHandle<V, S extends ElementStore>(handle: RingHandle<V, S>): Ring<V, S> {
     if (!(handle?.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError(
         `Cannot rebuild ring as the handle holds no SharedArrayBuffer: received ${
@@ -310,7 +315,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns The handle.
    * @throws {TypeError} If the ring is not in a `SharedArrayBuffer`.
    */
-  handle(): RingHandle {
+  handle(): RingHandle<V, S> {
     if (!(this.#buffer instanceof SharedArrayBuffer)) {
       throw new TypeError("Cannot make a handle as this ring is not in a SharedArrayBuffer");
     }

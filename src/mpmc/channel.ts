@@ -29,6 +29,7 @@ import {
   type ElementSpec,
   type ElementStore,
   type ElementType,
+  type TypedHandle,
 } from "../element.ts";
 import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
 import { atomicsParker } from "../parker.ts";
@@ -80,7 +81,8 @@ export const defaultMpmcConfig: MpmcConfig = Object.freeze({
 });
 
 /** A structured-cloneable handle to an MPMC channel. */
-export interface MpmcHandle {
+// deno-lint-ignore no-explicit-any
+export interface MpmcHandle<V = any, S extends ElementStore = any> extends TypedHandle<V, S> {
   /** The channel's memory. */
   readonly buffer: SharedArrayBuffer;
   /** The element type's spec. */
@@ -468,7 +470,7 @@ export class MpmcChannel<V, S extends ElementStore> {
    * @param handle From {@linkcode MpmcChannel.handle}.
    * @returns The channel.
    */
-  static fromHandle<V, S extends ElementStore>(handle: MpmcHandle): MpmcChannel<V, S> {
+  static fromHandle<V, S extends ElementStore>(handle: MpmcHandle<V, S>): MpmcChannel<V, S> {
     return new MpmcChannel(elementFromSpec(handle.element), handle.config, handle);
   }
 
@@ -477,7 +479,7 @@ export class MpmcChannel<V, S extends ElementStore> {
    *
    * @returns The handle.
    */
-  handle(): MpmcHandle {
+  handle(): MpmcHandle<V, S> {
     return { buffer: this.#buffer, element: this.#element.spec, config: this.#config };
   }
 

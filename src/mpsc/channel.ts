@@ -35,6 +35,7 @@ import {
   type ElementSpec,
   type ElementStore,
   type ElementType,
+  type TypedHandle,
 } from "../element.ts";
 import { Closed, TooManyProducers } from "../errors.ts";
 import { Metrics } from "../metrics.ts";
@@ -67,8 +68,12 @@ export const MAX_RINGS = 4096;
 /** The adaptive skip's longest pause for an empty ring, in sweeps. */
 const MAX_SKIP = 64;
 
-/** A structured-cloneable handle to an MPSC channel, for other Workers. */
-export interface ChannelHandle {
+/**
+ * A structured-cloneable handle to an MPSC channel, for other Workers; typed
+ * with the channel's element type (see {@linkcode TypedHandle}).
+ */
+// deno-lint-ignore no-explicit-any
+export interface ChannelHandle<V = any, S extends ElementStore = any> extends TypedHandle<V, S> {
   /** The channel's growable memory. */
   readonly buffer: SharedArrayBuffer;
   /** The element type's spec. */
@@ -163,7 +168,7 @@ export class Channel<V, S extends ElementStore> {
    * @param handle From {@linkcode Channel.handle}.
    * @returns A channel over the same memory.
    */
-  static fromHandle<V, S extends ElementStore>(handle: ChannelHandle): Channel<V, S> {
+  static fromHandle<V, S extends ElementStore>(handle: ChannelHandle<V, S>): Channel<V, S> {
     if (!(handle?.buffer instanceof SharedArrayBuffer) || !handle.buffer.growable) {
       throw new TypeError(
         "Cannot rebuild channel as the handle holds no growable SharedArrayBuffer",
@@ -177,7 +182,7 @@ export class Channel<V, S extends ElementStore> {
    *
    * @returns The handle.
    */
-  handle(): ChannelHandle {
+  handle(): ChannelHandle<V, S> {
     return { buffer: this.#buffer, element: this.#element.spec, config: this.#config };
   }
 

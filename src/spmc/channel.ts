@@ -50,9 +50,10 @@ export const defaultSpmcConfig: SpmcConfig = Object.freeze({
 });
 
 /** A structured-cloneable handle to an SPMC channel. */
-export interface SpmcHandle {
+// deno-lint-ignore no-explicit-any
+export interface SpmcHandle<V = any, S extends ElementStore = any> {
   /** The ring's handle. */
-  readonly ring: RingHandle;
+  readonly ring: RingHandle<V, S>;
   /** The channel's config. */
   readonly config: SpmcConfig;
 }
@@ -139,7 +140,7 @@ export class Channel<V, S extends ElementStore> {
    * @param handle From {@linkcode Channel.handle}.
    * @returns The channel.
    */
-  static fromHandle<V, S extends ElementStore>(handle: SpmcHandle): Channel<V, S> {
+  static fromHandle<V, S extends ElementStore>(handle: SpmcHandle<V, S>): Channel<V, S> {
     const ring = Ring.fromHandle<V, S>(handle.ring);
     return new Channel(elementFromSpec(handle.ring.element as ElementSpec), handle.config, ring);
   }
@@ -149,7 +150,7 @@ export class Channel<V, S extends ElementStore> {
    *
    * @returns The handle.
    */
-  handle(): SpmcHandle {
+  handle(): SpmcHandle<V, S> {
     return { ring: this.#ring.handle(), config: this.#config };
   }
 
