@@ -10,6 +10,7 @@
  * non-zero, bumps the sequence and notifies. With sequentially consistent
  * atomics either the sleeper sees the new position or the waker sees the
  * sleeper, so a commit or advance costs one extra load when nobody sleeps.
+ * Spin checks it: `models/wake.pml`, and with a ringmpsc waker `models/wake_ringmpsc.pml`.
  *
  * @module
  */

@@ -39,6 +39,7 @@
  * `0 ≤ head − tail ≤ capacity` (wrap-safe). The producer never overwrites a
  * byte an active consumer has not released; a consumer only trusts a message
  * once it has re-checked its own slot word after reading it.
+ * Spin checks publish, evict and re-join: `models/broadcast.pml`.
  *
  * @module
  */

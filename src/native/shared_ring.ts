@@ -13,7 +13,8 @@
  * FUTEX_WAKEs both consumer_seq (where Deno sleepers wait, so no wake is lost)
  * and consumer_waiters (where ringmpsc sleepers wait); advance does the same
  * for the producer words. Deno sleepers also re-check every 10 ms, so a
- * ringmpsc peer, which wakes only the waiters word, is never missed for long.
+ * ringmpsc peer, which wakes only the waiters word, is never missed for long
+ * (Spin checks that guard: `models/wake_ringmpsc.pml`).
  *
  * The peer is not trusted: attach checks the seals, the mapping size against
  * `fstat`, and every header field an honest creator would have written, and
