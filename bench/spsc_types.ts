@@ -260,11 +260,11 @@ async function nativeRun(
  * ```ts
  * import assert from "node:assert/strict";
  * import { spscTypesSteps } from "./spsc_types.ts";
- * assert.equal(spscTypesSteps(3), 78);
+ * assert.equal(spscTypesSteps(3), 84);
  * ```
  */
 export function spscTypesSteps(runs: number): number {
-  return 26 * runs;
+  return 28 * runs;
 }
 
 /**
@@ -413,6 +413,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
   const order = [
     "u32.ring-item",
     "u32.ring-batch",
+    "u32.ring-wasm-item",
+    "u32.ring-wasm-batch",
     "f64.ring-item",
     "f64.ring-batch",
     "msg1k.message-ring-copy",
@@ -438,8 +440,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     "msg1k.ringbuf-item",
     "msg1k.ringbuf-batch",
   ];
-  const numericRow = (type: "u32" | "f64", variant: "item" | "batch") => ({
-    js: `${type}.ring-${variant}`,
+  const numericRow = (type: "u32" | "f64", variant: "item" | "batch", ring = "ring") => ({
+    js: `${type}.${ring}-${variant}`,
     peers: {
       postMessage: `${type}.post-message`,
       MessageChannel: `${type}.message-channel`,
@@ -466,6 +468,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     rows: [
       numericRow("u32", "item"),
       numericRow("u32", "batch"),
+      numericRow("u32", "item", "ring-wasm"),
+      numericRow("u32", "batch", "ring-wasm"),
       wasmRow("item"),
       wasmRow("batch"),
       numericRow("f64", "item"),

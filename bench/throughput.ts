@@ -58,7 +58,7 @@ async function once(
     ? { sab: RingBuffer.getStorageForCapacity(1 << 16, Uint32Array) }
     : transport.startsWith("limit-")
     ? { memory: limitMemory() }
-    : { handle: new Ring(u32, { ringBits: 16 }).handle() };
+    : { handle: new Ring(u32, { ringBits: 16, wasmAtomics: transport.includes("wasm") }).handle() };
   const [consumer, producer] = await Promise.all([
     spawn({ ...base, ...extra, role: "consumer", cpu: cpuFor(1) }),
     spawn({ ...base, ...extra, role: "producer", cpu: cpuFor(0) }),
@@ -75,7 +75,8 @@ async function once(
  *
  * @param count Items per ring run (postMessage uses a tenth, at most 300 000;
  * ringbuf.js push 1 at most 2 000 000).
- * @returns The plans, ids `u32.ring-item`, `u32.ring-batch`, `u32.ringbuf-item`,
+ * @returns The plans, ids `u32.ring-item`, `u32.ring-batch`, `u32.ring-wasm-{item,batch}`
+ * (the Ring with `wasmAtomics`), `u32.ringbuf-item`,
  * `u32.ringbuf-batch`, `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts),
  * `u32.message-channel`.
  */
@@ -110,6 +111,20 @@ export function throughputPlans(count: number): Plan[] {
   return [
     plan("u32.ring-item", "u32, Ring, publish every item", "ring-item", 1, count),
     plan("u32.ring-batch", "u32, Ring, publish every 256", "ring-batch", 256, count),
+    plan(
+      "u32.ring-wasm-item",
+      "u32, Ring wasmAtomics, every item",
+      "ring-wasm-item",
+      1,
+      count,
+    ),
+    plan(
+      "u32.ring-wasm-batch",
+      "u32, Ring wasmAtomics, every 256",
+      "ring-wasm-batch",
+      256,
+      count,
+    ),
     plan(
       "u32.ringbuf-item",
       "u32, ringbuf.js, push 1",

@@ -51,6 +51,8 @@ import {
   type RingLayout,
 } from "./layout.ts";
 import { Metrics } from "./metrics.ts";
+import { describe } from "./_validate.ts";
+import { type WasmAtomics, wasmAtomics } from "./wasm_atomics.ts";
 import { atomicsParker, type Parker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
 import { RingIterator } from "./ring_iterator.ts";
@@ -72,6 +74,8 @@ export interface RingHandle<V = any, S extends ElementStore = any> extends Typed
   readonly element: ElementSpec;
   /** The ring's config. */
   readonly config: Config;
+  /** The shared `WebAssembly.Memory` whose buffer is `buffer` (rings made with `wasmAtomics`). */
+  readonly wasmMemory?: WebAssembly.Memory;
 }
 
 /** Memory for a ring that does not live in its own `SharedArrayBuffer` (e.g. a native region). */
@@ -93,6 +97,11 @@ export interface RingMemory {
   readonly consumerSpot?: WaitSpot;
   /** Told of every commit right after the tail store, before any wake (SharedRing's heartbeat). */
   readonly heartbeat?: CommitSignal;
+  /**
+   * The shared `WebAssembly.Memory` whose buffer is `buffer`: the ring's
+   * publish and acquire words then go through WebAssembly atomics.
+   */
+  readonly wasm?: WebAssembly.Memory;
 }
 
 /** Something told of every commit (the native layer's `EventNotifier`). */
@@ -110,6 +119,29 @@ export interface Handler<V> {
 /** Bytes a ring of `capacity` slots of `bytes` each needs in the default layout. */
 function ringBytes(capacity: number, bytes: number): number {
   return RING_LAYOUT.data + capacity * bytes;
+}
+
+/** 64 KiB WebAssembly pages that hold `bytes`. */
+function wasmPages(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / 65536));
+}
+
+/**
+ * The Wasm memory of a ring built over given memory, checked: with
+ * `wasmAtomics` the memory must be a shared `WebAssembly.Memory` whose buffer
+ * is the ring's buffer (as `Ring.handle()` passes it on).
+ */
+function wasmMemoryOf(memory: RingMemory, config: Config): WebAssembly.Memory | null {
+  if (!config.wasmAtomics) return null;
+  const wasm = memory.wasm;
+  if (!(wasm instanceof WebAssembly.Memory) || wasm.buffer !== memory.buffer) {
+    throw new TypeError(
+      `Cannot build ring with wasmAtomics as its memory is not the buffer of a shared WebAssembly.Memory: received ${
+        describe(wasm)
+      }`,
+    );
+  }
+  return wasm;
 }
 
 /**
@@ -150,6 +182,13 @@ export class Ring<V, S extends ElementStore> {
   readonly #byteOffset: number;
   readonly #words: Int32Array;
   readonly #wide: BigInt64Array;
+  /** `wasmAtomics`: the memory, and its atomic load/store for the hot words. */
+  readonly #wasmMemory: WebAssembly.Memory | null;
+  readonly #wasm: WasmAtomics | null;
+  /** Byte address of `#words[0]` in the Wasm memory (its buffer's byte offset). */
+  readonly #wordsAddr: number;
+  /** Byte address of the consumer waiters word in the Wasm memory; -1: load it with Atomics. */
+  readonly #consumerWaitersAddr: number;
   readonly #data: S;
   readonly #capacity: number;
   readonly #mask: number;
@@ -214,9 +253,17 @@ export class Ring<V, S extends ElementStore> {
           `Cannot create ring as ${this.#capacity} slots of ${element.bytes} bytes exceed 4 GiB: received ringBits ${this.#config.ringBits}`,
         );
       }
-      this.#buffer = new SharedArrayBuffer(bytes);
+      this.#wasmMemory = this.#config.wasmAtomics
+        ? new WebAssembly.Memory({
+          initial: wasmPages(bytes),
+          maximum: wasmPages(bytes),
+          shared: true,
+        })
+        : null;
+      this.#buffer = this.#wasmMemory?.buffer ?? new SharedArrayBuffer(bytes);
       this.#byteOffset = 0;
     } else {
+      this.#wasmMemory = wasmMemoryOf(memory, this.#config);
       this.#buffer = memory.buffer;
       this.#byteOffset = memory.byteOffset;
       if (memory.byteOffset % 64 !== 0) {
@@ -233,6 +280,8 @@ export class Ring<V, S extends ElementStore> {
     }
     this.#words = new Int32Array(this.#buffer, this.#byteOffset, layout.data / 4);
     this.#wide = new BigInt64Array(this.#buffer, this.#byteOffset, layout.data / 8);
+    this.#wasm = this.#wasmMemory === null ? null : wasmAtomics(this.#wasmMemory);
+    this.#wordsAddr = this.#byteOffset;
     this.#data = element.view(this.#buffer, this.#byteOffset + layout.data, this.#capacity);
     this.#tailIndex = layout.tail / 4;
     this.#headIndex = layout.head / 4;
@@ -250,6 +299,9 @@ export class Ring<V, S extends ElementStore> {
       );
     this.#consumerWaitersWords = this.#consumerSpot.words;
     this.#consumerWaitersIndex = this.#consumerSpot.waitersIndex;
+    this.#consumerWaitersAddr = this.#wasm !== null && this.#consumerWaitersWords === this.#words
+      ? this.#wordsAddr + 4 * this.#consumerWaitersIndex
+      : -1;
     this.#producerSpot = makeSpot(
       this.#words,
       layout.producerSeq / 4,
@@ -300,11 +352,15 @@ export class Ring<V, S extends ElementStore> {
       );
     }
     return new Ring(elementFromSpec(handle.element), handle.config, {
-      buffer: handle.buffer,
+      // a posted Memory arrives as its own object; its buffer is the ring's memory
+      buffer: handle.wasmMemory instanceof WebAssembly.Memory
+        ? handle.wasmMemory.buffer
+        : handle.buffer,
       byteOffset: handle.byteOffset,
       layout: RING_LAYOUT,
       parker: atomicsParker,
       initialize: false,
+      wasm: handle.wasmMemory,
     });
   }
 
@@ -324,6 +380,7 @@ export class Ring<V, S extends ElementStore> {
       byteOffset: this.#byteOffset,
       element: this.#element.spec,
       config: this.#config,
+      ...(this.#wasmMemory === null ? {} : { wasmMemory: this.#wasmMemory }),
     };
   }
 
@@ -358,6 +415,8 @@ export class Ring<V, S extends ElementStore> {
     if ((to >>> 0) < (from >>> 0)) {
       const high = BigInt((Atomics.load(this.#words, index + 1) + 1) >>> 0);
       Atomics.store(this.#wide, index >> 1, BigInt.asIntN(64, (high << 32n) | BigInt(to >>> 0)));
+    } else if (this.#wasm !== null) {
+      this.#wasm.store(this.#wordsAddr + 4 * index, to);
     } else {
       Atomics.store(this.#words, index, to);
     }
@@ -392,7 +451,11 @@ export class Ring<V, S extends ElementStore> {
    * high word too, read again until both belong to the same 64-bit value.
    */
   #loadOther(index: number): number {
-    if (!this.#checkHigh) return Atomics.load(this.#words, index);
+    if (!this.#checkHigh) {
+      return this.#wasm !== null
+        ? this.#wasm.load(this.#wordsAddr + 4 * index)
+        : Atomics.load(this.#words, index);
+    }
     for (;;) {
       const high = Atomics.load(this.#words, index + 1);
       const low = Atomics.load(this.#words, index);
@@ -490,9 +553,10 @@ export class Ring<V, S extends ElementStore> {
     this.#storePosition(this.#tailIndex, this.#tail, tail); // publishes n items to the consumer
     this.#tail = tail;
     if (this.#heartbeat !== null) this.#heartbeat.signal();
-    if (Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex) !== 0) {
-      wakeSpot(this.#consumerSpot);
-    }
+    const sleepers = this.#consumerWaitersAddr >= 0
+      ? this.#wasm!.load(this.#consumerWaitersAddr)
+      : Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex);
+    if (sleepers !== 0) wakeSpot(this.#consumerSpot);
     if (this.#notifier !== null) this.#notifier.signal();
     if (this.#counters !== null) {
       this.#counters[M_MESSAGES_SENT] += n;
@@ -582,7 +646,10 @@ export class Ring<V, S extends ElementStore> {
     const head = (this.#head + n) | 0;
     this.#storePosition(this.#headIndex, this.#head, head); // frees n slots for the producer
     this.#head = head;
-    if (Atomics.load(this.#words, this.#producerWaitersIndex) !== 0) wakeSpot(this.#producerSpot);
+    const sleepers = this.#wasm !== null
+      ? this.#wasm.load(this.#wordsAddr + 4 * this.#producerWaitersIndex)
+      : Atomics.load(this.#words, this.#producerWaitersIndex);
+    if (sleepers !== 0) wakeSpot(this.#producerSpot);
     if (this.#counters !== null) {
       const c = this.#counters;
       c[M_MESSAGES_RECEIVED] += n;

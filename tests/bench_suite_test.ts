@@ -119,6 +119,8 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "pingpong.shared-ring.aggregate",
           "pingpong.native.aggregate",
           "u32.ring-item",
+          "u32.ring-wasm-item",
+          "u32.limit-wasm-batch",
           "u32.ring-batch",
           "f64.ring-item",
           "f64.ring-batch",

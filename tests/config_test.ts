@@ -27,6 +27,7 @@ Deno.test("config: the seed's defaults", () => {
     numaNode: -1,
     numaAware: true,
     prefetchThreshold: 16,
+    wasmAtomics: false, // ours, not the seed's: off by default
   });
   assert.equal(MAX_RING_BITS, 30);
 });

@@ -20,8 +20,14 @@ function expectedChecksum(count: number): number {
   return sum;
 }
 
-async function stress(ringBits: number, count: number, seed: number, mode: StressJob["mode"]) {
-  const ring = new Ring(u32, { ringBits });
+async function stress(
+  ringBits: number,
+  count: number,
+  seed: number,
+  mode: StressJob["mode"],
+  wasmAtomics = false,
+) {
+  const ring = new Ring(u32, { ringBits, wasmAtomics });
   const handle = ring.handle();
   const [consumed, produced] = await Promise.all([
     run({ role: "consumer", handle, count, seed, mode }),
@@ -46,20 +52,30 @@ Deno.test("ring: two Workers, blocking waits on both sides", async () => {
   await stress(4, 100_000, 0x77, "blocking");
 });
 
-Deno.test("ring: positions crossing 2^32 between Workers", async () => {
-  const ring = new Ring(u32, { ringBits: 5 });
-  const handle = ring.handle();
-  const words = new BigUint64Array(handle.buffer, 0, 32);
-  const start = 2n ** 32n - 1000n;
-  words[0] = start; // tail
-  words[16] = start; // head (byte 128)
-  const count = 50_000;
-  const [consumed] = await Promise.all([
-    run({ role: "consumer", handle, count, seed: 9, mode: "spin" }),
-    run({ role: "producer", handle, count, seed: 9, mode: "spin" }),
-  ]);
-  assert.equal(consumed.firstError, null);
-  assert.equal(consumed.received, count);
-  assert.equal(words[0], start + BigInt(count));
-  assert.equal(words[16], start + BigInt(count));
+Deno.test("ring, Wasm atomics: two Workers, try-ops, tiny ring (many wraps)", async () => {
+  await stress(3, 100_000, 0x4321, "spin", true);
 });
+
+Deno.test("ring, Wasm atomics: two Workers, blocking waits on both sides", async () => {
+  await stress(4, 100_000, 0x78, "blocking", true);
+});
+
+for (const wasmAtomics of [false, true]) {
+  Deno.test(`ring${wasmAtomics ? ", Wasm atomics" : ""}: positions crossing 2^32 between Workers`, async () => {
+    const ring = new Ring(u32, { ringBits: 5, wasmAtomics });
+    const handle = ring.handle();
+    const words = new BigUint64Array(handle.buffer, 0, 32);
+    const start = 2n ** 32n - 1000n;
+    words[0] = start; // tail
+    words[16] = start; // head (byte 128)
+    const count = 50_000;
+    const [consumed] = await Promise.all([
+      run({ role: "consumer", handle, count, seed: 9, mode: "spin" }),
+      run({ role: "producer", handle, count, seed: 9, mode: "spin" }),
+    ]);
+    assert.equal(consumed.firstError, null);
+    assert.equal(consumed.received, count);
+    assert.equal(words[0], start + BigInt(count));
+    assert.equal(words[16], start + BigInt(count));
+  });
+}

@@ -18,6 +18,8 @@ export interface ThroughputJob {
   transport:
     | "ring-item"
     | "ring-batch"
+    | "ring-wasm-item"
+    | "ring-wasm-batch"
     | "ringbuf-item"
     | "ringbuf-batch"
     | "postMessage"
