@@ -20,7 +20,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { median } from "./_stats.ts";
+import { type LatencyStats, median } from "./_stats.ts";
 
 /** The four benchmark shapes of `ring_bench`. */
 export type NativeBaselineMode = "spsc" | "mpsc" | "mpmc" | "pingpong";
@@ -83,25 +83,13 @@ export interface NativeThroughputResult extends NativeResultBase {
 }
 
 /** A ping-pong run: round-trip latency of one u32 each way over two SPSC rings. */
-export interface NativePingPongResult extends NativeResultBase {
+export interface NativePingPongResult extends NativeResultBase, Omit<LatencyStats, "samples"> {
   /** Which benchmark ran. */
   mode: "pingpong";
-  /** Measured round trips. */
+  /** Measured round trips (the percentiles' samples). */
   rounds: number;
   /** Round trips run before measuring. */
   warmup: number;
-  /** Fastest round trip in nanoseconds. */
-  minNs: number;
-  /** Median round trip in nanoseconds. */
-  p50Ns: number;
-  /** 99th-percentile round trip in nanoseconds. */
-  p99Ns: number;
-  /** 99.9th-percentile round trip in nanoseconds. */
-  p999Ns: number;
-  /** Slowest round trip in nanoseconds. */
-  maxNs: number;
-  /** Mean round trip in nanoseconds. */
-  meanNs: number;
   /** Nanoseconds per round trip over `rounds` more rounds timed as one span (no clock per round). */
   aggregateNs: number;
 }
