@@ -93,6 +93,77 @@ export function checkInteger(
 }
 
 /**
+ * Checks an upper bound on a count ("at most `max` items"): an integer ≥ 0,
+ * or `Infinity` for no bound.
+ *
+ * @param action What the caller tried, e.g. "consume".
+ * @param name The argument's name, e.g. "max".
+ * @param value The argument as received.
+ * @returns `value`.
+ * @throws {TypeError} If `value` is not a number.
+ * @throws {RangeError} If it is NaN, negative or fractional.
+ */
+export function checkLimit(action: string, name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot ${action} as ${name} must be a number: received ${describe(value)}`,
+    );
+  }
+  if (!(value >= 0 && (Number.isSafeInteger(value) || value === Infinity))) {
+    throw new RangeError(
+      `Cannot ${action} as ${name} must be an integer ≥ 0 or Infinity: received ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks an array-like argument (an array, a typed array, `{ length, [i] }`)
+ * and returns its length, before any of its items are read or written.
+ *
+ * @param action What the caller tried, e.g. "send".
+ * @param name The argument's name, e.g. "items".
+ * @param value The argument as received.
+ * @returns Its length, a safe integer ≥ 0.
+ * @throws {TypeError} If it is not an object with such a length (a string is refused too).
+ */
+export function checkArrayLike(action: string, name: string, value: unknown): number {
+  const length = typeof value === "object" && value !== null
+    ? (value as { length?: unknown }).length
+    : undefined;
+  if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) {
+    throw new TypeError(
+      `Cannot ${action} as ${name} must be array-like with a length: received ${describe(value)}`,
+    );
+  }
+  return length;
+}
+
+/**
+ * Checks that `value` is a function, or an object whose `method` is one (a
+ * handler such as `{ process(item) {} }`).
+ *
+ * @param action What the caller tried, e.g. "consume".
+ * @param name The argument's name, e.g. "handler".
+ * @param value The argument as received.
+ * @param method The method an object must have; omit to require a function.
+ * @throws {TypeError} If it is neither.
+ */
+export function checkCallable(action: string, name: string, value: unknown, method?: string): void {
+  const target = method === undefined
+    ? value
+    : typeof value === "object" && value !== null
+    ? (value as Record<string, unknown>)[method]
+    : undefined;
+  if (typeof target !== "function") {
+    const shape = method === undefined ? "a function" : `an object with a ${method} method`;
+    throw new TypeError(
+      `Cannot ${action} as ${name} must be ${shape}: received ${describe(value)}`,
+    );
+  }
+}
+
+/**
  * Checks an index into something of `length` elements: an integer in
  * `[0, length − 1]`.
  *

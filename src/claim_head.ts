@@ -17,6 +17,7 @@
  * @module
  */
 
+import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "./_validate.ts";
 import type { ElementStore, ElementType } from "./element.ts";
 import { RingCorrupt } from "./errors.ts";
 import type { Handler } from "./ring.ts";
@@ -141,8 +142,13 @@ export class ClaimHead<V, S extends ElementStore> {
    * @param start First index of `out` to fill.
    * @param max Most items to claim.
    * @returns Items claimed, 0 if the ring is empty.
+   * @throws {TypeError} If `out` is not array-like.
+   * @throws {RangeError} If `start` is not an integer between 0 and `out.length`, or `max` is not an integer ≥ 0 or Infinity.
    */
   claimInto(out: { length: number; [i: number]: V }, start: number, max: number): number {
+    const length = checkArrayLike("claim", "out", out);
+    checkInteger("claim", "start", start, 0, length);
+    checkLimit("claim", "max", max);
     const el = this.#element;
     for (;;) {
       const head = Atomics.load(this.#words, HEAD);
@@ -152,7 +158,7 @@ export class ClaimHead<V, S extends ElementStore> {
         this.#checkStale(head, tail); // throws RingCorrupt unless a claim moved the head
         continue;
       }
-      const n = Math.min(avail, max, out.length - start);
+      const n = Math.min(avail, max, length - start);
       if (n <= 0) return 0;
       const index = head & this.#mask;
       const first = Math.min(n, this.#capacity - index);
@@ -173,9 +179,10 @@ export class ClaimHead<V, S extends ElementStore> {
    *
    * @param out Where the items go; its length bounds the count.
    * @returns Items claimed.
+   * @throws {TypeError} If `out` is not array-like.
    */
   steal(out: { length: number; [i: number]: V }): number {
-    return this.claimInto(out, 0, out.length);
+    return this.claimInto(out, 0, checkArrayLike("steal", "out", out));
   }
 
   /**
@@ -194,8 +201,12 @@ export class ClaimHead<V, S extends ElementStore> {
    * @param handler Gets each item.
    * @param max Most items; default {@linkcode MAX_CLAIM}.
    * @returns Items processed.
+   * @throws {RangeError} If `max` is not an integer ≥ 0 or Infinity.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   consumeBatch(handler: Handler<V>, max: number = MAX_CLAIM): number {
+    checkLimit("consume", "max", max);
+    checkCallable("consume", "handler", handler, "process");
     const scratch = this.#scratch;
     const n = this.claimInto(scratch, 0, Math.min(max, scratch.length));
     for (let i = 0; i < n; i++) handler.process(scratch[i]);

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { checkIndex, checkObject } from "./_validate.ts";
+
 /** Names of the numeric element kinds. */
 export type NumericName =
   | "u8"
@@ -262,8 +264,12 @@ export class RecordArray<Schema extends RecordSchema> {
    *
    * @param i The slot index.
    * @returns The reused cursor.
+   * @throws {RangeError} If `i` is not an index of this array.
    */
   at(i: number): RecordValue<Schema> {
+    if (!(i >= 0 && i < this.length && (i | 0) === i)) {
+      checkIndex("read a record", "i", i, this.length);
+    }
     this.#seek(i);
     return this.#cursor;
   }
@@ -273,8 +279,12 @@ export class RecordArray<Schema extends RecordSchema> {
    *
    * @param i The slot index.
    * @returns The record's fields.
+   * @throws {RangeError} If `i` is not an index of this array.
    */
   get(i: number): RecordValue<Schema> {
+    if (!(i >= 0 && i < this.length && (i | 0) === i)) {
+      checkIndex("read a record", "i", i, this.length);
+    }
     const out: Record<string, number | bigint> = {};
     for (let f = 0; f < this.#fields.length; f++) {
       const field = this.#fields[f];
@@ -288,8 +298,14 @@ export class RecordArray<Schema extends RecordSchema> {
    *
    * @param i The slot index.
    * @param value The record's fields.
+   * @throws {RangeError} If `i` is not an index of this array.
+   * @throws {TypeError} If `value` is not an object.
    */
   set(i: number, value: RecordValue<Schema>): void {
+    if (!(i >= 0 && i < this.length && (i | 0) === i)) {
+      checkIndex("write a record", "i", i, this.length);
+    }
+    if (typeof value !== "object" || value === null) checkObject("write a record", "value", value);
     const src = value as Record<string, number | bigint>;
     for (let f = 0; f < this.#fields.length; f++) {
       const field = this.#fields[f];

@@ -23,8 +23,8 @@
  * @module
  */
 
+import { checkInstance, checkInteger } from "./_validate.ts";
 import { RingCorrupt } from "./errors.ts";
-import { checkInteger } from "./_validate.ts";
 import { u8 } from "./element.ts";
 import { Region } from "./reservation.ts";
 import { Ring, type RingHandle } from "./ring.ts";
@@ -141,7 +141,8 @@ export class MessageRing {
    *
    * @param length Payload bytes.
    * @returns The payload window, or `null` if the ring lacks room now.
-   * @throws {RangeError} If `length` exceeds {@linkcode MessageRing.maxMessage}.
+   * @throws {RangeError} If `length` is not an integer between 0 and {@linkcode MessageRing.maxMessage}.
+   * @throws {TypeError} If `length` is not a number.
    */
   reserveMessage(length: number): Region<Uint8Array> | null {
     this.#checkLength("reserve a message", length);
@@ -187,8 +188,10 @@ export class MessageRing {
    * @param payload The message.
    * @returns `true` if sent, `false` if the ring lacks room now.
    * @throws {RangeError} If the payload exceeds {@linkcode MessageRing.maxMessage}.
+   * @throws {TypeError} If `payload` is not a Uint8Array.
    */
   sendMessage(payload: Uint8Array): boolean {
+    checkInstance("send a message", "payload", payload, Uint8Array);
     const w = this.reserveMessage(payload.length);
     if (w === null) return false;
     w.array.set(payload, w.offset);

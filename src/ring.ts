@@ -26,6 +26,13 @@
 
 import { type Config, makeConfig } from "./config.ts";
 import {
+  checkArrayLike,
+  checkBoolean,
+  checkCallable,
+  checkInteger,
+  checkLimit,
+} from "./_validate.ts";
+import {
   elementFromSpec,
   type ElementSpec,
   type ElementStore,
@@ -494,11 +501,7 @@ export class Ring<V, S extends ElementStore> {
   }
 
   #checkCount(what: string, n: number): void {
-    if (!Number.isInteger(n) || n < 1 || n > this.#capacity) {
-      throw new RangeError(
-        `Cannot ${what} as n must be an integer between 1 and the capacity ${this.#capacity}: received ${n}`,
-      );
-    }
+    checkInteger(what, "n", n, 1, this.#capacity);
   }
 
   // ── Producer ────────────────────────────────────────────────────────────
@@ -539,9 +542,7 @@ export class Ring<V, S extends ElementStore> {
    */
   commit(n: number): void {
     if (!(n >= 0 && n <= this.#reserved && (n | 0) === n)) {
-      throw new RangeError(
-        `Cannot commit ${n} slots as only ${this.#reserved} are reserved`,
-      );
+      checkInteger("commit", "n", n, 0, this.#reserved);
     }
     this.#reserved = 0;
     this.#publishTail(n);
@@ -570,10 +571,12 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param items The items to send.
    * @returns How many were sent, from 0 (full) to `items.length`.
+   * @throws {TypeError} If `items` is not array-like.
    */
   send(items: ArrayLike<V>): number {
-    const free = this.#freeFor(items.length);
-    const n = items.length < free ? items.length : free;
+    const length = checkArrayLike("send", "items", items);
+    const free = this.#freeFor(length);
+    const n = length < free ? length : free;
     if (n === 0) return 0;
     const index = this.#tail & this.#mask;
     const first = Math.min(n, this.#capacity - index);
@@ -636,9 +639,7 @@ export class Ring<V, S extends ElementStore> {
     const readable = (tail - this.#head) >>> 0;
     if (readable > this.#capacity) throw this.#corrupt(tail, this.#head);
     this.#cachedTail = tail;
-    if (!(Number.isInteger(n) && n >= 0 && n <= readable)) {
-      throw new RangeError(`Cannot advance ${n} items as only ${readable} are readable`);
-    }
+    checkInteger("advance", "n", n, 0, readable);
   }
 
   #publishHead(n: number): void {
@@ -664,6 +665,7 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param handler Gets each item; records arrive as an in-place cursor.
    * @returns Items consumed.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   consumeBatch(handler: Handler<V>): number {
     return this.consumeUpTo(this.#capacity, handler);
@@ -675,10 +677,14 @@ export class Ring<V, S extends ElementStore> {
    * @param max Most items to consume.
    * @param handler Gets each item.
    * @returns Items consumed.
+   * @throws {RangeError} If `max` is not an integer ≥ 0 or Infinity.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   consumeUpTo(max: number, handler: Handler<V>): number {
+    checkLimit("consume", "max", max);
+    checkCallable("consume", "handler", handler, "process");
     const avail = this.#available();
-    const n = avail < max ? avail : max | 0;
+    const n = avail < max ? avail : max;
     if (n <= 0) return 0;
     const start = this.#counters === null ? 0 : performance.now();
     const el = this.#element;
@@ -696,8 +702,10 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param callback Gets each item.
    * @returns Items consumed.
+   * @throws {TypeError} If `callback` is not a function.
    */
   consumeBatchFn(callback: (item: V) => void): number {
+    checkCallable("consume", "callback", callback);
     const avail = this.#available();
     if (avail === 0) return 0;
     const start = this.#counters === null ? 0 : performance.now();
@@ -738,10 +746,14 @@ export class Ring<V, S extends ElementStore> {
    * @param out Where to copy; its length bounds the count.
    * @param start First index of `out` to fill; default 0.
    * @returns Items received.
+   * @throws {TypeError} If `out` is not array-like.
+   * @throws {RangeError} If `start` is not an integer between 0 and `out.length`.
    */
   recv(out: { length: number; [i: number]: V }, start = 0): number {
+    const length = checkArrayLike("receive", "out", out);
+    checkInteger("receive", "start", start, 0, length);
     const avail = this.#available();
-    const room = out.length - start;
+    const room = length - start;
     const n = avail < room ? avail : room;
     if (n <= 0) return 0;
     const index = this.#head & this.#mask;
@@ -780,14 +792,16 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param n Most items wanted.
    * @returns The window, or `null` if the ring is empty.
+   * @throws {RangeError} If `n` is not an integer ≥ 0 or Infinity.
    */
   peekMany(n: number): Region<S> | null {
+    checkLimit("peek", "n", n);
     const avail = this.#available();
-    if (avail === 0 || !(n >= 1)) return null;
+    if (avail === 0 || n === 0) return null;
     const index = this.#head & this.#mask;
     const region = this.#peekRegion;
     region.offset = index;
-    region.length = Math.min(Math.floor(n), avail, this.#capacity - index);
+    region.length = Math.min(n, avail, this.#capacity - index);
     return region;
   }
 
@@ -796,8 +810,10 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param out Where to copy.
    * @returns Items received.
+   * @throws {TypeError} If `out` is not array-like.
    */
   drain(out: { length: number; [i: number]: V }): number {
+    checkArrayLike("drain", "out", out);
     let total = 0;
     for (let n = this.recv(out); n > 0; n = this.recv(out, total)) total += n;
     return total;
@@ -808,10 +824,12 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param n Most items to discard.
    * @returns Items discarded.
+   * @throws {RangeError} If `n` is not an integer ≥ 0 or Infinity.
    */
   skip(n: number): number {
+    checkLimit("skip", "n", n);
     const avail = this.#available();
-    const k = n >= 1 ? Math.min(Math.floor(n), avail) : 0;
+    const k = n < avail ? n : avail;
     this.#publishHead(k);
     return k;
   }
@@ -837,8 +855,10 @@ export class Ring<V, S extends ElementStore> {
    * eventfd `EventNotifier`); `null` detaches.
    *
    * @param notifier What to signal, or `null`.
+   * @throws {TypeError} If `notifier` is neither `null` nor an object with a `signal` method.
    */
   setEventNotifier(notifier: CommitSignal | null): void {
+    if (notifier !== null) checkCallable("set event notifier", "notifier", notifier, "signal");
     this.#notifier = notifier;
   }
 
@@ -871,8 +891,10 @@ export class Ring<V, S extends ElementStore> {
    * Marks the ring owned or free (MPSC bookkeeping).
    *
    * @param active The new state.
+   * @throws {TypeError} If `active` is not a boolean.
    */
   setActive(active: boolean): void {
+    checkBoolean("set active", "active", active);
     Atomics.store(this.#words, this.#activeIndex, active ? 1 : 0); // publishes ownership
   }
 

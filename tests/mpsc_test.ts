@@ -290,8 +290,8 @@ Deno.test("mpsc: snapshot, totalPending, isEmpty, hottestRing, getRing and reset
     assert.equal(ch.getRing(ida)!.len(), 10);
     assert.equal(ch.getRing(idb)!.len(), 50);
     assert.equal(ch.getRing(2), null);
-    assert.equal(ch.getRing(-1), null);
-    assert.equal(ch.getRing(0.5), null);
+    assert.throws(() => ch.getRing(-1), RangeError);
+    assert.throws(() => ch.getRing(0.5), RangeError);
     const snap = ch.snapshot();
     assert.equal(snap.pending, 60);
     assert.equal(snap.producers, 2);

@@ -208,7 +208,7 @@ Deno.test("Ring: reserve and commit (the Reservation contract)", async (t) => {
     r.array[r.offset + 2] = 5;
     assert.throws(() => ring.commit(4), {
       name: "RangeError",
-      message: "Cannot commit 4 slots as only 3 are reserved",
+      message: "Cannot commit as n must be an integer between 0 and 3: received 4",
     });
     assert.equal(ring.len(), 2);
     // The reservation is still active: committing within it still works.
@@ -227,9 +227,10 @@ Deno.test("Ring: reserve and commit (the Reservation contract)", async (t) => {
     ring.commit(1);
     assert.throws(() => ring.commit(1), RangeError, "a reservation commits once");
     ring.reserve(2);
-    for (const bad of [-1, 1.5, NaN, Infinity, "1" as unknown as number]) {
+    for (const bad of [-1, 1.5, NaN, Infinity]) {
       assert.throws(() => ring.commit(bad), RangeError, `commit(${String(bad)})`);
     }
+    assert.throws(() => ring.commit("1" as unknown as number), TypeError);
     assert.equal(ring.len(), 1);
     // send and sendOne end a pending reservation.
     ring.send([9]);
@@ -243,9 +244,7 @@ Deno.test("Ring: reserve and commit (the Reservation contract)", async (t) => {
       assert.throws(() => ring.reserve(bad), {
         name: "RangeError",
         message: new RegExp(
-          `^Cannot reserve as n must be an integer between 1 and the capacity 8: received ${
-            String(bad)
-          }$`,
+          `^Cannot reserve as n must be an integer between 1 and 8: received ${String(bad)}$`,
         ),
       });
     }
@@ -381,7 +380,7 @@ Deno.test("Ring: readable, advance and the consume family", async (t) => {
     ring.send([1, 2, 3]);
     assert.throws(() => ring.advance(4), {
       name: "RangeError",
-      message: "Cannot advance 4 items as only 3 are readable",
+      message: "Cannot advance as n must be an integer between 0 and 3: received 4",
     });
     for (const bad of [-1, 1.5, NaN]) assert.throws(() => ring.advance(bad), RangeError);
     assert.equal(ring.len(), 3);
@@ -443,22 +442,20 @@ Deno.test("Ring: readable, advance and the consume family", async (t) => {
     assert.equal(ring.consumeUpTo(4, c), 4);
     assert.deepEqual(c.items, [1, 2, 3, 4]);
     assert.equal(ring.consumeUpTo(0, c), 0);
-    assert.equal(ring.consumeUpTo(-3, c), 0);
+    assert.throws(() => ring.consumeUpTo(-3, c), RangeError);
     assert.equal(ring.consumeUpTo(100, c), 2);
     assert.deepEqual(c.items, range(1, 6));
   });
 
-  await t.step("consumeUpTo with a non-integer max consumes exactly what it handed out", () => {
-    for (const max of [NaN, 1.5, 2.9]) {
+  await t.step("consumeUpTo with a non-integer max is refused and consumes nothing", () => {
+    for (const max of [NaN, 1.5, 2.9, -Infinity]) {
       const ring = makeRing(3);
       moveBy(ring, 3);
       ring.send([1, 2, 3]);
       const c = collector();
-      const n = ring.consumeUpTo(max, c);
-      assert.ok(Number.isInteger(n), `consumeUpTo(${max}) returned ${n}`);
-      assert.equal(c.items.length, n);
-      assert.equal(ring.len(), 3 - n);
-      assert.deepEqual([...c.items, ...takeAll(ring)], [1, 2, 3]);
+      assert.throws(() => ring.consumeUpTo(max, c), RangeError, `consumeUpTo(${max})`);
+      assert.deepEqual(c.items, []);
+      assert.deepEqual(takeAll(ring), [1, 2, 3]);
     }
   });
 
@@ -535,7 +532,7 @@ Deno.test("Ring: recv, tryRecv, peek, peekMany, drain, skip", async (t) => {
     assert.deepEqual(Array.from(w.slice), [1, 2]);
     assert.equal(ring.peekMany(1)!.length, 1);
     assert.equal(ring.peekMany(0), null);
-    assert.equal(ring.peekMany(-1), null);
+    assert.throws(() => ring.peekMany(-1), RangeError);
     assert.equal(ring.len(), 5);
     ring.skip(2);
     const v = ring.peekMany(2)!;
@@ -567,24 +564,21 @@ Deno.test("Ring: recv, tryRecv, peek, peekMany, drain, skip", async (t) => {
     assert.equal(ring.skip(3), 3);
     assert.equal(ring.len(), 2);
     assert.equal(ring.skip(0), 0);
-    assert.equal(ring.skip(-2), 0);
+    assert.throws(() => ring.skip(-2), RangeError);
     assert.equal(ring.skip(10), 2);
     assert.equal(ring.skip(1), 0);
     ring.send([6]);
     assert.deepEqual(takeAll(ring), [6]);
   });
 
-  await t.step("skip with NaN or a fraction never moves the head backwards or half-way", () => {
+  await t.step("skip with NaN or a fraction is refused and never moves the head", () => {
     const ring = makeRing(3);
     moveBy(ring, 5);
     ring.send([1, 2, 3]);
-    const n = ring.skip(NaN);
-    assert.ok(Number.isInteger(n));
-    assert.equal(ring.len(), 3 - n);
-    const m = ring.skip(1.5);
-    assert.ok(Number.isInteger(m));
-    assert.equal(ring.len(), 3 - n - m);
-    assert.deepEqual(takeAll(ring), [1, 2, 3].slice(n + m));
+    assert.throws(() => ring.skip(NaN), RangeError);
+    assert.throws(() => ring.skip(1.5), RangeError);
+    assert.throws(() => ring.skip("1" as unknown as number), TypeError);
+    assert.deepEqual(takeAll(ring), [1, 2, 3]);
     ring.send([4]);
     assert.deepEqual(takeAll(ring), [4]);
   });

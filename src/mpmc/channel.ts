@@ -22,6 +22,7 @@
  * @module
  */
 
+import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "../_validate.ts";
 import { ClaimHead, MAX_CLAIM } from "../claim_head.ts";
 import { MAX_RING_BITS } from "../config.ts";
 import {
@@ -99,12 +100,7 @@ function checkConfig(config: MpmcConfig): MpmcConfig {
     ["ringsPerShard", 1, 4096],
   ];
   for (const [name, min, max] of bounds) {
-    const v = config[name] as number;
-    if (!Number.isInteger(v) || v < min || v > max) {
-      throw new RangeError(
-        `Cannot create channel as ${name} must be an integer between ${min} and ${max}: received ${v}`,
-      );
-    }
+    checkInteger("create channel", name, config[name], min, max);
   }
   return Object.freeze({ ...config });
 }
@@ -337,8 +333,12 @@ export class Consumer<V, S extends ElementStore> {
    * @param handler Gets each item.
    * @param max Most items; default 4096.
    * @returns Items processed.
+   * @throws {RangeError} If `max` is not an integer ≥ 0 or Infinity.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   stealBatch(handler: Handler<V>, max: number = MAX_CLAIM): number {
+    checkLimit("steal", "max", max);
+    checkCallable("steal", "handler", handler, "process");
     const rings = this.#channel.rings();
     const count = rings.length;
     if (count === 0) return 0;
@@ -369,15 +369,17 @@ export class Consumer<V, S extends ElementStore> {
    *
    * @param out Where the items go.
    * @returns Items stolen.
+   * @throws {TypeError} If `out` is not array-like.
    */
   steal(out: { length: number; [i: number]: V }): number {
+    const length = checkArrayLike("steal", "out", out);
     const rings = this.#channel.rings();
     const count = rings.length;
     if (count === 0) return 0; // no producer yet: `% count` below would index NaN
     let total = 0;
-    for (let k = 0; k < count + this.#shardSize && total < out.length; k++) {
+    for (let k = 0; k < count + this.#shardSize && total < length; k++) {
       const ring = rings[(this.#shardStart + k) % count];
-      const n = ring.claim.claimInto(out, total, out.length - total);
+      const n = ring.claim.claimInto(out, total, length - total);
       if (n > 0) ring.cool();
       total += n;
     }

@@ -29,6 +29,7 @@
  * @module
  */
 
+import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "../_validate.ts";
 import { type Config, makeConfig } from "../config.ts";
 import {
   elementFromSpec,
@@ -297,8 +298,10 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param handler Gets each item.
    * @returns Items consumed.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   consumeAll(handler: Handler<V>): number {
+    checkCallable("consume", "handler", handler, "process");
     return this.consumeAllUpTo(Infinity, handler);
   }
 
@@ -328,8 +331,12 @@ export class Channel<V, S extends ElementStore> {
    * @param max Most items to consume.
    * @param handler Gets each item.
    * @returns Items consumed.
+   * @throws {RangeError} If `max` is not an integer ≥ 0 or Infinity.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   consumeAllUpTo(max: number, handler: Handler<V>): number {
+    checkLimit("consume", "max", max);
+    checkCallable("consume", "handler", handler, "process");
     const count = this.#refresh();
     let total = 0;
     for (let i = 0; i < count && total < max; i++) {
@@ -364,11 +371,13 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param out Where to copy.
    * @returns Items received.
+   * @throws {TypeError} If `out` is not array-like.
    */
   recv(out: { length: number; [i: number]: V }): number {
+    const length = checkArrayLike("receive", "out", out);
     const count = this.#refresh();
     let total = 0;
-    for (let k = 0; k < count && total < out.length; k++) {
+    for (let k = 0; k < count && total < length; k++) {
       const i = (this.#cursor + k) % count;
       total += this.#rings[i].recv(out, total);
     }
@@ -408,11 +417,13 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param out Where to copy.
    * @returns Items received.
+   * @throws {TypeError} If `out` is not array-like.
    */
   drain(out: { length: number; [i: number]: V }): number {
+    const length = checkArrayLike("drain", "out", out);
     const count = this.#refresh();
     let total = 0;
-    for (let i = 0; i < count && total < out.length; i++) {
+    for (let i = 0; i < count && total < length; i++) {
       for (let n = this.#rings[i].recv(out, total); n > 0; n = this.#rings[i].recv(out, total)) {
         total += n;
       }
@@ -426,8 +437,10 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param handler Gets each item.
    * @returns Items consumed.
+   * @throws {TypeError} If `handler` has no `process` method.
    */
   drainAll(handler: Handler<V>): number {
+    checkCallable("drain", "handler", handler, "process");
     let total = 0;
     for (;;) {
       const count = this.#refresh();
@@ -575,10 +588,13 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param id The producer id.
    * @returns The ring, or `null` if no such producer registered.
+   * @throws {RangeError} If `id` is not an integer ≥ 0.
+   * @throws {TypeError} If `id` is not a number.
    */
   getRing(id: number): Ring<V, S> | null {
+    checkInteger("get ring", "id", id, 0, 2 ** 31 - 1);
     const count = this.#refresh();
-    return Number.isInteger(id) && id >= 0 && id < count ? this.#rings[id] : null;
+    return id < count ? this.#rings[id] : null;
   }
 
   /**

@@ -172,7 +172,8 @@ export class Epoll {
 
   #ctl(op: number, fd: number, events: number, data: number, action: string): void {
     checkFd(`${action} epoll`, fd);
-    checkInteger("register with epoll", "data", data, 0, Number.MAX_SAFE_INTEGER);
+    checkInteger(`${action} epoll`, "events", events, -(2 ** 31), 2 ** 32 - 1);
+    checkInteger(`${action} epoll`, "data", data, 0, Number.MAX_SAFE_INTEGER);
     if (this.#closed) throw new Closed(`Cannot ${action} epoll as it is closed`);
     check(
       native().rmpsc_epoll_ctl(this.#fd, op, fd, events >>> 0, BigInt(data)),

@@ -15,7 +15,7 @@
 import { Closed } from "../errors.ts";
 import { check, native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { checkFd } from "../_validate.ts";
+import { checkFd, checkIndex, checkInstance } from "../_validate.ts";
 import { Epoll, EpollFlags } from "./epoll.ts";
 
 const POLLIN = 1;
@@ -161,8 +161,12 @@ export class EventNotifier {
    * notifier.signalIfWaiting(waiters, 0);
    * assert.equal(notifier.consume(), 0);
    * ```
+   * @throws {TypeError} If `waiters` is not an Int32Array.
+   * @throws {RangeError} If `index` is not an index of `waiters`.
    */
   signalIfWaiting(waiters: Int32Array, index: number): void {
+    checkInstance("signal", "waiters", waiters, Int32Array);
+    checkIndex("signal", "index", index, waiters.length);
     if (Atomics.load(waiters, index) !== 0) this.signal();
   }
 

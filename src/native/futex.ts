@@ -21,7 +21,7 @@
 import type { Parker, WaitResult } from "../parker.ts";
 import { native, systemError } from "../../ffi/lib.ts";
 import { Errno } from "../../ffi/errno.ts";
-import { checkIndex, checkInstance, checkTimeoutMs } from "../_validate.ts";
+import { checkIndex, checkInstance, checkInteger, checkTimeoutMs } from "../_validate.ts";
 
 /** Wake count meaning "every waiter". */
 const WAKE_ALL = 0x7fffffff;
@@ -151,11 +151,7 @@ export function futexWaitAsync(
  */
 export function futexWake(words: Int32Array, index: number, count: number = WAKE_ALL): number {
   assertWord(words, index, "wake a futex");
-  if (!Number.isInteger(count) || count < 0 || count > WAKE_ALL) {
-    throw new RangeError(
-      `Cannot wake a futex as count must be an integer between 0 and 2^31-1: received ${count}`,
-    );
-  }
+  checkInteger("wake a futex", "count", count, 0, WAKE_ALL);
   const woken = native().rmpsc_futex_wake(words, index, count);
   if (woken < 0) throw systemError(woken, "Cannot wake a futex as FUTEX_WAKE failed");
   return woken;

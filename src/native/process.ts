@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkPid } from "../_validate.ts";
 import { check, native } from "../../ffi/lib.ts";
 
 /**
@@ -29,11 +30,7 @@ import { check, native } from "../../ffi/lib.ts";
  * ```
  */
 export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid < 1 || pid > 0x7fffffff) {
-    throw new RangeError(
-      `Cannot check the process as pid must be an integer between 1 and 2^31-1: received ${pid}`,
-    );
-  }
+  checkPid("check the process", pid);
   return check(
     native().rmpsc_process_alive(pid),
     `Cannot check process ${pid} as pidfd_open failed`,

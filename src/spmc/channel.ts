@@ -15,6 +15,7 @@
  * @module
  */
 
+import { checkInteger } from "../_validate.ts";
 import { defaultConfig } from "../config.ts";
 import { ClaimHead } from "../claim_head.ts";
 import {
@@ -122,11 +123,7 @@ export class Channel<V, S extends ElementStore> {
    */
   constructor(element: ElementType<V, S>, config: Partial<SpmcConfig> = {}, ring?: Ring<V, S>) {
     const full = { ...defaultSpmcConfig, ...config };
-    if (!Number.isInteger(full.maxConsumers) || full.maxConsumers < 1) {
-      throw new RangeError(
-        `Cannot create channel as maxConsumers must be an integer ≥ 1: received ${full.maxConsumers}`,
-      );
-    }
+    checkInteger("create channel", "maxConsumers", full.maxConsumers, 1, 2 ** 31 - 1);
     this.#config = Object.freeze(full);
     this.#ring = ring ??
       new Ring(element, { ringBits: full.ringBits, enableMetrics: full.enableMetrics });
