@@ -149,6 +149,11 @@ export class ClaimHead<V, S extends ElementStore> {
     const length = checkArrayLike("claim", "out", out);
     checkInteger("claim", "start", start, 0, length);
     checkLimit("claim", "max", max);
+    return this.#claim(out, start, Math.min(max, length - start));
+  }
+
+  /** Claims up to `max` items into `out[start…]`; the arguments are known good. */
+  #claim(out: { length: number; [i: number]: V }, start: number, max: number): number {
     const el = this.#element;
     for (;;) {
       const head = Atomics.load(this.#words, HEAD);
@@ -158,7 +163,7 @@ export class ClaimHead<V, S extends ElementStore> {
         this.#checkStale(head, tail); // throws RingCorrupt unless a claim moved the head
         continue;
       }
-      const n = Math.min(avail, max, length - start);
+      const n = avail < max ? avail : max;
       if (n <= 0) return 0;
       const index = head & this.#mask;
       const first = Math.min(n, this.#capacity - index);
@@ -182,7 +187,7 @@ export class ClaimHead<V, S extends ElementStore> {
    * @throws {TypeError} If `out` is not array-like.
    */
   steal(out: { length: number; [i: number]: V }): number {
-    return this.claimInto(out, 0, checkArrayLike("steal", "out", out));
+    return this.#claim(out, 0, checkArrayLike("steal", "out", out));
   }
 
   /**
@@ -191,7 +196,7 @@ export class ClaimHead<V, S extends ElementStore> {
    * @returns The item, or `null` if the ring is empty.
    */
   stealOne(): V | null {
-    return this.claimInto(this.#scratch, 0, 1) === 0 ? null : this.#scratch[0];
+    return this.#claim(this.#scratch, 0, 1) === 0 ? null : this.#scratch[0];
   }
 
   /**
@@ -208,7 +213,7 @@ export class ClaimHead<V, S extends ElementStore> {
     checkLimit("consume", "max", max);
     checkCallable("consume", "handler", handler, "process");
     const scratch = this.#scratch;
-    const n = this.claimInto(scratch, 0, Math.min(max, scratch.length));
+    const n = this.#claim(scratch, 0, Math.min(max, scratch.length));
     for (let i = 0; i < n; i++) handler.process(scratch[i]);
     return n;
   }

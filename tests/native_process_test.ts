@@ -40,7 +40,7 @@ Deno.test("bad pids are RangeErrors", () => {
       (error: unknown) =>
         error instanceof RangeError &&
         error.message ===
-          `Cannot check the process as pid must be an integer between 1 and 2^31-1: received ${pid}`,
+          `Cannot check the process as pid must be an integer between 1 and 2^31 − 1: received ${pid}`,
     );
   }
 });
