@@ -9,51 +9,112 @@
  * pool lives in a `SharedArrayBuffer` for Workers, or over any shared memory
  * (for example a memfd region of the native layer) for processes.
  *
- * Byte layout, little-endian, from `byteOffset` (a multiple of 8):
+ * Byte layout (version 2), little-endian, from `byteOffset` (a multiple of 8);
+ * the offsets are named in `_buffer_pool_layout.ts`:
  *
  * ```text
- * 0x00 u32 magic = 0x4C4F4F50 ("POOL")     written once by init
- * 0x04 u32 version = 1
- * 0x08 u32 slabSize                        payload bytes per slab
- * 0x0C u32 numSlabs
- * 0x10 u32 slabStride                      slabSize rounded up to 64
- * 0x14 u32 dataOffset                      first slab, from byteOffset
- * 0x40 u32 head                            free-list head: tag << indexBits | index
- *                                          (alloc and free, compare-and-swap)
- * 0x80 slab meta, 16 bytes per slab i:
- *      +0 i32 state   generation << 1 | allocated   (alloc: store; free: CAS)
- *      +4 u32 length  payload length                (owner: release store)
- *      +8 u32 next    free-list link                (pusher, before its CAS)
- *      +12 reserved
- * dataOffset = align64(0x80 + 16 * numSlabs); slab i at dataOffset + i * slabStride
+ * 0x00  u32 magic = 0x4C4F4F50 ("POOL")   written once by format, last
+ * 0x04  u32 version = 2
+ * 0x08  u32 slabSize                      payload bytes per slab
+ * 0x0C  u32 numSlabs                      1 … 2^16
+ * 0x10  u32 slabStride                    slabSize rounded up to 64
+ * 0x14  u32 dataOffset                    first slab, from byteOffset
+ * 0x18  u32 metaOffset                    first slab meta, from byteOffset
+ * 0x1C  u32 holderSlots = 64
+ * 0x40  u32 nextHolder                    holder ids handed out (Atomics.add by every view)
+ * 0x80  holder table, 64 entries of 8 bytes (processes that may be reclaimed):
+ *       +0 u32 holder   holder id, 0 = empty   (register: CAS 0 → id; unregister/reclaim: CAS id → 0)
+ *       +4 i32 pid      its process             (register: store after the CAS)
+ * 0x280 bitmap, ceil(numSlabs / 32) u32 words: bit i % 32 of word i / 32 is 1 while
+ *       slab i is taken (alloc: CAS 0 → 1; free: Atomics.and 1 → 0); the last word's
+ *       bits past numSlabs are 1 from format on and never read
+ * metaOffset = align64(0x280 + 4 * words), 16 bytes per slab i:
+ *       +0  u32 state   generation << 1 | allocated  (alloc: store; free, reclaim: CAS)
+ *       +4  u32 length  payload length               (owner: release store)
+ *       +8  u32 owner   holder id of the allocating view (alloc, before the state store)
+ *       +12 reserved
+ * dataOffset = align64(metaOffset + 16 * numSlabs); slab i at dataOffset + i * slabStride
  * ```
  *
- * Invariants and the ABA argument:
- * - `indexBits` is the fewest bits holding every index and the NIL index
- *   (all ones); the head's remaining `32 - indexBits` bits (at least 12, as
- *   `numSlabs < 2^20`) are a tag that every successful pop increments. JS can
- *   compare-and-swap only 32 bits without BigInt, and a BigInt
- *   `compareExchange` costs about four times as much (measured: 135–165 ns
- *   against 37 ns per CAS), so head and tag share one 32-bit word.
- * - A pop reads head `(t, A)` and `next[A] = B`, then swaps in `(t + 1, B)`.
- *   If A was popped by anyone in between, the tag moved on and the swap fails,
- *   whatever was pushed since. A stale swap can only succeed after exactly a
- *   multiple of `2^tagBits` pops (4096 for the largest pools, 2^23 for 256
- *   slabs) between one thread's load and its swap, ending on the same index.
- *   Pushes need no tag: `next[idx] = X` stays right whenever the head still
- *   reads `X`.
- * - A {@linkcode Handle} is `generation << indexBits | index`. Each allocation
- *   bumps the slab's 31-bit generation; `free` flips the allocated bit with a
- *   compare-and-swap, so a stale handle (older generation) or a second free of
- *   the same handle is refused with `InvalidHandle`, even when two threads
- *   race to free it.
- * - Nothing read from shared memory is trusted: a popped index, a `next` link
- *   or a length outside the pool is reported as `RingCorrupt`, never followed.
+ * Design: no free list, so no ABA and no tag. An allocation is a claim of one
+ * bit, and the value of a bit means the same whatever happened to it before.
+ * - **alloc**: from this view's clock hand `c` (a slab index in the view's own
+ *   memory, never shared), load bitmap word `w = c / 32`, pick its lowest zero
+ *   bit at or above `c % 32` (then the following words, wrapping, and finally
+ *   the low bits of the first word: `words + 1` visits), and `compareExchange`
+ *   the word with that bit set. A failed swap means another thread changed the
+ *   word: reload it and retry (at most 2^16 failed swaps per call, then
+ *   `PoolCorrupt`, as only a peer rewriting the word forever gets there). The
+ *   winner owns slab `i`: it reads the state (a plain read, ordered by the
+ *   swap after the freer's `Atomics.and`), refuses a state that says
+ *   allocated (`PoolCorrupt`: bit 0 with state allocated is impossible), writes
+ *   length 0 and its holder id, then publishes `(generation + 1) << 1 | 1`
+ *   with `Atomics.store`, and moves its hand to `i + 1`. A whole pass without
+ *   a zero bit returns `null`.
+ * - **free**: check the handle's index and generation against the state, swap
+ *   the state from allocated to free (`compareExchange`: of two racing frees
+ *   one wins, the other gets `InvalidHandle`), then clear the bit with
+ *   `Atomics.and`; a bit found already clear is reported as `PoolCorrupt`
+ *   (after the slab is free again).
+ * - Invariant: a zero bit means the slab's state is free (the freer writes the
+ *   state before the bit, the allocator the bit before the state). A set bit
+ *   with a free state is a slab between the two steps of alloc or free.
+ * - **reclaim(holder)**: for each slab whose state is allocated and whose
+ *   owner is `holder`, swap the state to free (the generation in the expected
+ *   value makes a slab freed and re-allocated meanwhile fail the swap), then
+ *   clear its bit exactly like free. Only for holders that are gone: it takes
+ *   back what they allocated, including slabs they sent to a receiver that has
+ *   not freed them yet; such a receiver's handle is then stale.
+ *   `reclaimDead(isAlive)` does it for every holder-table entry whose process
+ *   is dead, and a view registered with a liveness check does that by itself
+ *   when `alloc` finds the pool exhausted (at most every 20 ms).
+ * - A {@linkcode Handle} is `generation << indexBits | index` with
+ *   `indexBits = ceil(log2(numSlabs))` (≤ 16), so it carries
+ *   `32 − indexBits` ≥ 16 bits of the slab's 31-bit generation. The real bound:
+ *   a stale handle is accepted only if its slab has been allocated again a
+ *   multiple of 2^(32 − indexBits) times since (65,536 times at 2^16 slabs,
+ *   2^24 at 256) and is allocated at that moment. The clock hands allocate
+ *   round-robin, so a slab is reused about once per pass over the free slabs,
+ *   not once per alloc as from a LIFO free list.
+ * - Nothing read from shared memory is trusted: header fields are checked at
+ *   attach, a length past the slab, an impossible bitmap or state, and a
+ *   holder entry with an impossible pid are `PoolCorrupt` (printing the words
+ *   read), every loop over shared words is bounded. A peer that writes a
+ *   slab's state can still free that slab under its owner: the state is the
+ *   truth, and nothing tells a forged free from a real one.
  *
  * @module
  */
 
-import { InvalidHandle, InvalidMagic, RingCorrupt, VersionMismatch } from "./errors.ts";
+import { InvalidHandle, PoolCorrupt } from "./errors.ts";
+import {
+  newHolderId,
+  reclaimDead,
+  reclaimHolder,
+  registerHolder,
+  releaseBit,
+  unregisterHolder,
+} from "./_buffer_pool_holders.ts";
+import {
+  BITMAP_OFFSET,
+  format,
+  GENERATION_MASK,
+  HEADER_WORDS,
+  hex,
+  HOLDER_SLOTS,
+  HOLDER_WORDS,
+  HOLDERS_OFFSET,
+  indexBitsFor,
+  lastWordMask,
+  layout,
+  M_LENGTH,
+  M_OWNER,
+  M_STATE,
+  MAX_SLAB_SIZE,
+  MAX_SLABS,
+  META_WORDS,
+  readHeader,
+} from "./_buffer_pool_layout.ts";
 
 /**
  * A 32-bit slab handle: `generation << indexBits | index`, as an unsigned
@@ -75,34 +136,15 @@ export interface BufferPoolInitOptions {
   readonly byteOffset?: number;
 }
 
-const MAGIC = 0x4c4f4f50;
-const VERSION = 1;
-/** Byte offsets of header fields. */
-const H_MAGIC = 0x00;
-const H_VERSION = 0x04;
-const H_SLAB_SIZE = 0x08;
-const H_NUM_SLABS = 0x0c;
-const H_STRIDE = 0x10;
-const H_DATA_OFFSET = 0x14;
-const H_HEAD = 0x40;
-const META_OFFSET = 0x80;
-const META_BYTES = 16;
-/** Int32 word indexes within the header / a slab's meta. */
-const W_HEAD = H_HEAD >> 2;
-const M_STATE = 0;
-const M_LENGTH = 1;
-const M_NEXT = 2;
-const META_WORDS = META_BYTES >> 2;
+/** Tells whether process `pid` still runs (for example the native `isProcessAlive`). */
+export type ProcessAlive = (pid: number) => boolean;
 
-/** Largest slab: views and lengths stay 32-bit safe. */
-const MAX_SLAB_SIZE = 2 ** 30;
-/** Largest pool: leaves at least 12 tag bits in the head and 12 generation bits in a handle. */
-const MAX_SLABS = 2 ** 20 - 1;
-const GENERATION_MASK = 0x7fffffff;
-
-function align(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
-}
+/** Failed bitmap swaps one alloc tolerates: only a peer rewriting a word forever reaches it. */
+const MAX_SWAP_FAILURES = 2 ** 16;
+/** Least time between two automatic reclaims of dead processes by one view. */
+const RECLAIM_INTERVAL_MS = 20;
+/** Passed by this module's factories to the constructor to view existing memory. */
+const VIEW: unique symbol = Symbol("BufferPool view");
 
 function checkSize(what: string, name: string, value: unknown, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
@@ -141,22 +183,12 @@ function checkBuffer(what: string, buffer: unknown): ArrayBufferLike {
   return buffer;
 }
 
-/** Set by attach just before it calls the constructor, which then views instead of creating. */
-let attachTarget:
-  | { buffer: ArrayBufferLike; byteOffset: number; slabSize: number; numSlabs: number }
-  | null = null;
-
-function layout(slabSize: number, numSlabs: number) {
-  const stride = align(slabSize, 64);
-  const dataOffset = align(META_OFFSET + META_BYTES * numSlabs, 64);
-  return { stride, dataOffset, total: dataOffset + stride * numSlabs };
-}
-
-/** Fewest bits whose all-ones value (the NIL index) lies above every real index. */
-function indexBitsFor(numSlabs: number): number {
-  let bits = 1;
-  while ((2 ** bits) - 1 < numSlabs) bits++;
-  return bits;
+/** Memory a view is built over. */
+interface PoolMemory {
+  buffer: ArrayBufferLike;
+  byteOffset: number;
+  slabSize: number;
+  numSlabs: number;
 }
 
 /**
@@ -165,6 +197,10 @@ function indexBitsFor(numSlabs: number): number {
  * `alloc` and `free` are lock-free and safe from any number of threads or
  * processes at once. `get`, `getWritable` and `setLen` on one handle are for
  * its current owner only, which is correct because ownership is exclusive.
+ * Each view (this object, one per thread or process) is a *holder* with its
+ * own {@linkcode BufferPool.holderId}; the slabs a view allocates are recorded
+ * as its own, so those of a holder that died can be taken back with
+ * {@linkcode BufferPool.reclaim}.
  *
  * @example Passing a payload by handle
  * ```ts
@@ -188,10 +224,22 @@ export class BufferPool {
   #dataStart: number;
   #indexBits: number;
   #indexMask: number;
-  #nil: number;
   #genMask: number;
-  /** Header words (the head lives here). */
+  #words: number;
+  #lastMask: number;
+  #holderId: number;
+  /** This view's clock hand: the slab index where the next alloc starts looking. */
+  #hand: number;
+  /** The holder-table entry this view registered, or -1. */
+  #entry = -1;
+  #isAlive: ProcessAlive | null = null;
+  #lastReclaim = -Infinity;
+  /** Header words. */
   #header: Int32Array;
+  /** Holder table, HOLDER_WORDS per entry. */
+  #holders: Int32Array;
+  /** Allocation bitmap. */
+  #bitmap: Int32Array;
   /** Slab meta words, META_WORDS per slab. */
   #meta: Int32Array;
   /** Every slab's bytes, slab i at i * stride. */
@@ -202,38 +250,49 @@ export class BufferPool {
    * `SharedArrayBuffer`. Allocates the buffer.
    *
    * @param slabSize Payload bytes per slab, between 1 and 2^30.
-   * @param numSlabs Number of slabs, between 1 and 2^20 − 1.
+   * @param numSlabs Number of slabs, between 1 and 2^16.
    * @throws {TypeError} If a size is not an integer.
    * @throws {RangeError} If a size is out of range.
    */
-  constructor(slabSize: number, numSlabs: number) {
-    const target = attachTarget;
-    attachTarget = null;
-    let buffer: ArrayBufferLike;
-    let byteOffset = 0;
-    if (target !== null) {
-      ({ buffer, byteOffset, slabSize, numSlabs } = target);
+  constructor(slabSize: number, numSlabs: number);
+  constructor(slabSize: number | typeof VIEW, numSlabs: number | PoolMemory) {
+    let memory: PoolMemory;
+    if (slabSize === VIEW) {
+      memory = numSlabs as PoolMemory;
     } else {
       checkSize("create buffer pool", "slabSize", slabSize, MAX_SLAB_SIZE);
       checkSize("create buffer pool", "numSlabs", numSlabs, MAX_SLABS);
-      buffer = new SharedArrayBuffer(layout(slabSize, numSlabs).total);
-      BufferPool.#format(buffer, 0, slabSize, numSlabs);
+      const n = numSlabs as number;
+      const buffer = new SharedArrayBuffer(layout(slabSize, n).total);
+      format(buffer, 0, slabSize, n);
+      memory = { buffer, byteOffset: 0, slabSize, numSlabs: n };
     }
-    const l = layout(slabSize, numSlabs);
-    const indexBits = indexBitsFor(numSlabs);
+    const { buffer, byteOffset } = memory;
+    const l = layout(memory.slabSize, memory.numSlabs);
+    const indexBits = indexBitsFor(memory.numSlabs);
     this.#buffer = buffer;
     this.#byteOffset = byteOffset;
-    this.#slabSize = slabSize;
-    this.#numSlabs = numSlabs;
+    this.#slabSize = memory.slabSize;
+    this.#numSlabs = memory.numSlabs;
     this.#stride = l.stride;
     this.#dataStart = byteOffset + l.dataOffset;
     this.#indexBits = indexBits;
     this.#indexMask = 2 ** indexBits - 1;
-    this.#nil = this.#indexMask;
     this.#genMask = 2 ** (32 - indexBits) - 1;
-    this.#header = new Int32Array(buffer, byteOffset, META_OFFSET >> 2);
-    this.#meta = new Int32Array(buffer, byteOffset + META_OFFSET, numSlabs * META_WORDS);
-    this.#bytes = new Uint8Array(buffer, this.#dataStart, l.stride * numSlabs);
+    this.#words = l.words;
+    this.#lastMask = lastWordMask(memory.numSlabs);
+    this.#header = new Int32Array(buffer, byteOffset, HEADER_WORDS);
+    this.#holders = new Int32Array(
+      buffer,
+      byteOffset + HOLDERS_OFFSET,
+      HOLDER_SLOTS * HOLDER_WORDS,
+    );
+    this.#bitmap = new Int32Array(buffer, byteOffset + BITMAP_OFFSET, l.words);
+    this.#meta = new Int32Array(buffer, byteOffset + l.metaOffset, memory.numSlabs * META_WORDS);
+    this.#bytes = new Uint8Array(buffer, this.#dataStart, l.stride * memory.numSlabs);
+    this.#holderId = newHolderId(this.#header);
+    // Spread the views' hands over the pool (Fibonacci hashing of the id).
+    this.#hand = (Math.imul(this.#holderId, 0x9e3779b9) >>> 0) % memory.numSlabs;
   }
 
   /**
@@ -241,8 +300,8 @@ export class BufferPool {
    * {@linkcode BufferPool.init}.
    *
    * @param slabSize Payload bytes per slab, between 1 and 2^30.
-   * @param numSlabs Number of slabs, between 1 and 2^20 − 1.
-   * @returns The footprint in bytes (header, slab meta and slabs).
+   * @param numSlabs Number of slabs, between 1 and 2^16.
+   * @returns The footprint in bytes (header, holder table, bitmap, slab meta and slabs).
    * @throws {RangeError} If a size is out of range.
    * @throws {TypeError} If a size is not an integer.
    * @example Sizing a region
@@ -265,7 +324,7 @@ export class BufferPool {
    *
    * @param buffer The memory to format.
    * @param slabSize Payload bytes per slab, between 1 and 2^30.
-   * @param numSlabs Number of slabs, between 1 and 2^20 − 1.
+   * @param numSlabs Number of slabs, between 1 and 2^16.
    * @param options Where the pool starts in `buffer`.
    * @returns The pool.
    * @throws {RangeError} If a size is out of range or the pool does not fit.
@@ -296,8 +355,8 @@ export class BufferPool {
         `Cannot format buffer pool as it needs ${need} bytes at offset ${byteOffset}: received a buffer of ${buffer.byteLength} bytes`,
       );
     }
-    BufferPool.#format(buffer, byteOffset, slabSize, numSlabs);
-    return BufferPool.#view(buffer, byteOffset, slabSize, numSlabs);
+    format(buffer, byteOffset, slabSize, numSlabs);
+    return BufferPool.#view({ buffer, byteOffset, slabSize, numSlabs });
   }
 
   /**
@@ -309,7 +368,7 @@ export class BufferPool {
    * @returns A view of the same pool.
    * @throws {InvalidMagic} If the memory holds no pool.
    * @throws {VersionMismatch} If the pool's layout version differs.
-   * @throws {RingCorrupt} If the header's sizes are impossible or do not fit `buffer`.
+   * @throws {PoolCorrupt} If the header's sizes are impossible or do not fit `buffer`.
    * @throws {TypeError} If an argument has the wrong type.
    * @example Attaching to a pool by its memory
    * ```ts
@@ -324,47 +383,7 @@ export class BufferPool {
     const what = "attach buffer pool";
     checkBuffer(what, buffer);
     checkOffset(what, byteOffset);
-    if (byteOffset + META_OFFSET > buffer.byteLength) {
-      throw new RingCorrupt(
-        `Cannot attach buffer pool as the buffer is too small for a header: received ${buffer.byteLength} bytes at offset ${byteOffset}`,
-      );
-    }
-    const words = new Uint32Array(buffer, byteOffset, META_OFFSET >> 2);
-    const magic = Atomics.load(words, H_MAGIC >> 2);
-    if (magic !== MAGIC) {
-      throw new InvalidMagic(
-        `Cannot attach buffer pool as the magic must be 0x${MAGIC.toString(16)}: received 0x${
-          magic.toString(16)
-        }`,
-      );
-    }
-    const version = Atomics.load(words, H_VERSION >> 2);
-    if (version !== VERSION) {
-      throw new VersionMismatch(
-        `Cannot attach buffer pool as the layout version must be ${VERSION}: received ${version}`,
-      );
-    }
-    const slabSize = Atomics.load(words, H_SLAB_SIZE >> 2);
-    const numSlabs = Atomics.load(words, H_NUM_SLABS >> 2);
-    if (slabSize < 1 || slabSize > MAX_SLAB_SIZE || numSlabs < 1 || numSlabs > MAX_SLABS) {
-      throw new RingCorrupt(
-        `Cannot attach buffer pool as its header holds impossible sizes: received slabSize ${slabSize} and numSlabs ${numSlabs}`,
-      );
-    }
-    const l = layout(slabSize, numSlabs);
-    const stride = Atomics.load(words, H_STRIDE >> 2);
-    const dataOffset = Atomics.load(words, H_DATA_OFFSET >> 2);
-    if (stride !== l.stride || dataOffset !== l.dataOffset) {
-      throw new RingCorrupt(
-        `Cannot attach buffer pool as its header disagrees with its sizes: received stride ${stride} and dataOffset ${dataOffset}`,
-      );
-    }
-    if (byteOffset + l.total > buffer.byteLength) {
-      throw new RingCorrupt(
-        `Cannot attach buffer pool as it claims ${l.total} bytes at offset ${byteOffset}: received a buffer of ${buffer.byteLength} bytes`,
-      );
-    }
-    return BufferPool.#view(buffer, byteOffset, slabSize, numSlabs);
+    return BufferPool.#view({ buffer, byteOffset, ...readHeader(buffer, byteOffset) });
   }
 
   /**
@@ -374,7 +393,7 @@ export class BufferPool {
    * @returns A view of the same pool.
    * @throws {TypeError} If `handle` has the wrong shape.
    * @throws {InvalidMagic} If the memory holds no pool.
-   * @throws {RingCorrupt} If the pool's header is impossible.
+   * @throws {PoolCorrupt} If the pool's header is impossible.
    * @example Rebuilding a pool from its handle
    * ```ts
    * import assert from "node:assert/strict";
@@ -400,92 +419,96 @@ export class BufferPool {
     return BufferPool.attach(handle.buffer, handle.byteOffset);
   }
 
-  static #format(buffer: ArrayBufferLike, byteOffset: number, slabSize: number, numSlabs: number) {
-    const l = layout(slabSize, numSlabs);
-    const words = new Int32Array(buffer, byteOffset, META_OFFSET >> 2);
-    const meta = new Int32Array(buffer, byteOffset + META_OFFSET, numSlabs * META_WORDS);
-    const nil = 2 ** indexBitsFor(numSlabs) - 1;
-    // Free list 0 → 1 → … → numSlabs-1 → NIL, every slab free at generation 0; these plain
-    // writes and the header fields are published by the stores of the head and the magic below.
-    for (let i = 0; i < numSlabs; i++) {
-      const m = i * META_WORDS;
-      meta[m + M_STATE] = 0;
-      meta[m + M_LENGTH] = 0;
-      meta[m + M_NEXT] = i + 1 < numSlabs ? i + 1 : nil;
-    }
-    words[H_SLAB_SIZE >> 2] = slabSize;
-    words[H_NUM_SLABS >> 2] = numSlabs;
-    words[H_STRIDE >> 2] = l.stride;
-    words[H_DATA_OFFSET >> 2] = l.dataOffset;
-    words[H_VERSION >> 2] = VERSION;
-    // Publishes the free list: tag 0, index 0.
-    Atomics.store(words, W_HEAD, 0);
-    // Publishes the formatted pool to attachers, last.
-    Atomics.store(words, H_MAGIC >> 2, MAGIC);
-  }
-
-  static #view(
-    buffer: ArrayBufferLike,
-    byteOffset: number,
-    slabSize: number,
-    numSlabs: number,
-  ): BufferPool {
-    attachTarget = { buffer, byteOffset, slabSize, numSlabs };
-    return new BufferPool(slabSize, numSlabs);
+  static #view(memory: PoolMemory): BufferPool {
+    return new (BufferPool as unknown as new (v: typeof VIEW, m: PoolMemory) => BufferPool)(
+      VIEW,
+      memory,
+    );
   }
 
   /**
-   * Takes a free slab. Lock-free; allocation-free.
+   * Takes a free slab and records this view as its holder. Lock-free;
+   * allocation-free. On a view registered with a liveness check
+   * ({@linkcode BufferPool.registerProcess}), an exhausted pool first takes
+   * back the slabs of dead processes (at most every 20 ms) and tries again.
    *
    * @returns The slab's handle, or `null` when every slab is taken.
-   * @throws {RingCorrupt} If the free list in shared memory points outside the pool.
+   * @throws {PoolCorrupt} If the bitmap and a slab's state disagree, or a
+   * bitmap word changes under every one of 2^16 swaps.
    * @example Allocating until the pool is exhausted
    * ```ts
    * import assert from "node:assert/strict";
    * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 1);
-   * assert.ok(pool.alloc() !== null);
+   * assert.notEqual(pool.alloc(), null);
    * assert.equal(pool.alloc(), null);
    * ```
    */
   alloc(): Handle | null {
-    const header = this.#header;
-    const meta = this.#meta;
-    const indexBits = this.#indexBits;
-    const indexMask = this.#indexMask;
-    const nil = this.#nil;
-    const numSlabs = this.#numSlabs;
-    for (;;) {
-      const head = Atomics.load(header, W_HEAD);
-      const index = head & indexMask;
-      if (index === nil) return null;
-      if (index >= numSlabs) {
-        throw new RingCorrupt(
-          `Cannot allocate as the free-list head points outside the pool: received index ${index} of ${numSlabs}`,
-        );
+    const h = this.#take();
+    if (h !== null || this.#isAlive === null) return h;
+    const now = performance.now();
+    if (now - this.#lastReclaim < RECLAIM_INTERVAL_MS) return null;
+    this.#lastReclaim = now;
+    return this.reclaimDead(this.#isAlive) > 0 ? this.#take() : null;
+  }
+
+  #take(): Handle | null {
+    const bitmap = this.#bitmap;
+    const words = this.#words;
+    const last = words - 1;
+    let w = this.#hand >>> 5;
+    let from = this.#hand & 31;
+    let failures = 0;
+    for (let visits = 0; visits <= words;) {
+      const word = Atomics.load(bitmap, w);
+      // Zero bits at or above `from`, real slabs only.
+      let free = ~word & (-1 << from);
+      if (w === last) free &= this.#lastMask;
+      if (free === 0) {
+        visits++;
+        w = w === last ? 0 : w + 1;
+        from = 0;
+        continue;
       }
-      // Plain read after the head's acquire load; a racing re-push changes the tag too.
-      const next = meta[index * META_WORDS + M_NEXT];
-      if (next !== nil && (next < 0 || next >= numSlabs)) {
-        // A concurrent pop may have reused `index`; only a head that still reads the same is corrupt.
-        if (Atomics.load(header, W_HEAD) !== head) continue;
-        throw new RingCorrupt(
-          `Cannot allocate as slab ${index} links outside the pool: received next ${next} of ${numSlabs}`,
-        );
+      const bit = 31 - Math.clz32(free & -free);
+      // Step: claim the bit. Fails if anyone changed the word since our load: reload, retry.
+      if (Atomics.compareExchange(bitmap, w, word, word | (1 << bit)) !== word) {
+        if (++failures === MAX_SWAP_FAILURES) {
+          throw new PoolCorrupt(
+            `Cannot allocate as bitmap word ${w} changed under ${failures} swaps in a row: received ${
+              hex(Atomics.load(bitmap, w))
+            }`,
+          );
+        }
+        continue;
       }
-      // Step: swap head (t, index) for (t + 1, next). Fails if anyone popped since our load.
-      const tag = (head >>> indexBits) + 1;
-      const swapped = ((tag << indexBits) | next) | 0;
-      if (Atomics.compareExchange(header, W_HEAD, head, swapped) !== head) continue;
-      // We own `index` now: bump its generation and mark it allocated.
-      const m = index * META_WORDS;
-      // Ours now: nobody else writes a free slab's state, so a plain read is current.
-      const generation = ((meta[m + M_STATE] >>> 1) + 1) & GENERATION_MASK;
-      meta[m + M_LENGTH] = 0; // published by the state store below
-      // Publishes the slab as allocated under its new generation.
-      Atomics.store(meta, m + M_STATE, (generation << 1) | 1);
-      return (((generation & this.#genMask) << indexBits) | index) >>> 0;
+      const index = (w << 5) | bit;
+      this.#hand = index + 1 === this.#numSlabs ? 0 : index + 1;
+      return this.#own(index, word);
     }
+    return null;
+  }
+
+  /** Makes the slab whose bit this view just claimed its own. */
+  #own(index: number, word: number): Handle {
+    const meta = this.#meta;
+    const m = index * META_WORDS;
+    // Plain read: our swap came after the freer's state swap and bit clear.
+    const state = meta[m + M_STATE];
+    if ((state & 1) !== 0) {
+      throw new PoolCorrupt(
+        `Cannot allocate as slab ${index} is free in the bitmap but allocated in its state: received bitmap word ${
+          hex(word)
+        } and state ${hex(state)}`,
+      );
+    }
+    const generation = ((state >>> 1) + 1) & GENERATION_MASK;
+    meta[m + M_LENGTH] = 0; // published by the state store below
+    meta[m + M_OWNER] = this.#holderId; // likewise
+    // Publishes the slab as allocated under its new generation.
+    Atomics.store(meta, m + M_STATE, (generation << 1) | 1);
+    return (((generation & this.#genMask) << this.#indexBits) | index) >>> 0;
   }
 
   /**
@@ -494,10 +517,13 @@ export class BufferPool {
    *
    * @param handle The handle {@linkcode BufferPool.alloc} returned.
    * @throws {InvalidHandle} If the handle is stale, foreign, or already freed.
+   * @throws {PoolCorrupt} If the slab's bitmap bit was already clear (the
+   * slab is free afterwards all the same).
    * @example Refusing a double free
    * ```ts
    * import assert from "node:assert/strict";
-   * import { BufferPool, InvalidHandle } from "@ringmpsc/ringmpsc";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * import { InvalidHandle } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 2);
    * const h = pool.alloc()!;
    * pool.free(h);
@@ -514,19 +540,10 @@ export class BufferPool {
     // Flip the allocated bit off; of two racing frees of one handle, one loses here.
     if (Atomics.compareExchange(meta, m + M_STATE, state, state & ~1) !== state) {
       throw new InvalidHandle(
-        `Cannot free handle 0x${(handle >>> 0).toString(16)} as slab ${index} was freed meanwhile`,
+        `Cannot free handle ${hex(handle)} as slab ${index} was freed meanwhile`,
       );
     }
-    const header = this.#header;
-    const tagMask = ~this.#indexMask;
-    for (;;) {
-      const head = header[W_HEAD]; // a stale read only fails the swap
-      meta[m + M_NEXT] = head & this.#indexMask; // published by the swap below
-      // Publishes slab `index` as the new top of the free list (tag unchanged).
-      if (Atomics.compareExchange(header, W_HEAD, head, (head & tagMask) | index) === head) {
-        return;
-      }
-    }
+    releaseBit(this.#bitmap, index);
   }
 
   /**
@@ -537,7 +554,7 @@ export class BufferPool {
    * @param handle An allocated slab's handle.
    * @returns The payload bytes, in place.
    * @throws {InvalidHandle} If the handle is stale, foreign, or freed.
-   * @throws {RingCorrupt} If the slab's length word exceeds the slab size.
+   * @throws {PoolCorrupt} If the slab's length word exceeds the slab size.
    * @example Reading a payload
    * ```ts
    * import assert from "node:assert/strict";
@@ -636,7 +653,7 @@ export class BufferPool {
    * @param handle An allocated slab's handle.
    * @returns The length in bytes.
    * @throws {InvalidHandle} If the handle is stale, foreign, or freed.
-   * @throws {RingCorrupt} If the length word exceeds the slab size.
+   * @throws {PoolCorrupt} If the length word exceeds the slab size.
    * @example Reading a length
    * ```ts
    * import assert from "node:assert/strict";
@@ -651,10 +668,10 @@ export class BufferPool {
   }
 
   /**
-   * Counts free slabs by reading every slab's state: O(numSlabs), for
-   * diagnostics. Exact when no alloc or free is in flight.
+   * Counts free slabs from the bitmap: O(numSlabs / 32), for diagnostics.
+   * Exact when no alloc or free is in flight.
    *
-   * @returns Slabs not allocated.
+   * @returns Slabs not taken.
    * @example Counting
    * ```ts
    * import assert from "node:assert/strict";
@@ -666,10 +683,140 @@ export class BufferPool {
    */
   availableCount(): number {
     let free = 0;
-    for (let i = 0; i < this.#numSlabs; i++) {
-      if ((Atomics.load(this.#meta, i * META_WORDS + M_STATE) & 1) === 0) free++;
+    for (let w = 0; w < this.#words; w++) {
+      let bits = ~Atomics.load(this.#bitmap, w);
+      if (w === this.#words - 1) bits &= this.#lastMask;
+      for (; bits !== 0; bits &= bits - 1) free++;
     }
     return free;
+  }
+
+  /**
+   * Takes back every slab that holder `holder` allocated and still holds, for
+   * a holder that is gone (a terminated Worker, a killed process). Slabs it
+   * sent on and whose receivers have not freed them yet come back too; those
+   * receivers' handles turn stale. Calling it for a live holder takes its
+   * slabs away under it. O(numSlabs).
+   *
+   * @param holder The gone view's {@linkcode BufferPool.holderId}.
+   * @returns How many slabs came back.
+   * @throws {RangeError} If `holder` is not an integer between 1 and 2^32 − 1.
+   * @example Taking back a terminated Worker's slabs
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * const pool = new BufferPool(16, 4);
+   * const worker = BufferPool.fromHandle(pool.handle()); // as in a Worker
+   * worker.alloc();
+   * worker.alloc();
+   * assert.equal(pool.reclaim(worker.holderId), 2);
+   * assert.equal(pool.availableCount(), 4);
+   * ```
+   */
+  reclaim(holder: number): number {
+    if (!Number.isInteger(holder) || holder < 1 || holder > 0xffffffff) {
+      throw new RangeError(
+        `Cannot reclaim slabs as holder must be an integer between 1 and 4294967295: received ${holder}`,
+      );
+    }
+    return reclaimHolder(this.#meta, this.#bitmap, holder);
+  }
+
+  /**
+   * Records in the pool that this view belongs to process `pid`, so that
+   * {@linkcode BufferPool.reclaimDead} anywhere can take its slabs back once
+   * that process is gone; with `isAlive`, this view's own `alloc` does that by
+   * itself when the pool is exhausted. The native `SharedBufferPool` registers
+   * every view it makes. Processes must share one pid namespace.
+   *
+   * @param pid This view's process id.
+   * @param isAlive The liveness check for automatic reclaim, or `null`.
+   * @throws {RangeError} If `pid` is not an integer between 1 and 2^31 − 1.
+   * @throws {Exhausted} If the pool's 64 holder entries are all taken (after
+   * reclaiming dead ones with `isAlive`).
+   * @example Registering
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * const pool = new BufferPool(16, 4);
+   * pool.registerProcess(4242, null);
+   * assert.equal(pool.reclaimDead(() => true), 0);
+   * ```
+   */
+  registerProcess(pid: number, isAlive: ProcessAlive | null): void {
+    if (!Number.isInteger(pid) || pid < 1 || pid > 0x7fffffff) {
+      throw new RangeError(
+        `Cannot register process as pid must be an integer between 1 and 2147483647: received ${pid}`,
+      );
+    }
+    if (isAlive !== null && typeof isAlive !== "function") {
+      throw new TypeError(
+        `Cannot register process as isAlive must be a function or null: received ${typeof isAlive}`,
+      );
+    }
+    this.unregisterProcess();
+    try {
+      this.#entry = registerHolder(this.#holders, this.#holderId, pid);
+    } catch (error) {
+      if (isAlive === null) throw error;
+      this.reclaimDead(isAlive);
+      this.#entry = registerHolder(this.#holders, this.#holderId, pid);
+    }
+    this.#isAlive = isAlive;
+  }
+
+  /**
+   * Removes this view's holder entry (its slabs stay allocated). Safe to call
+   * twice, and on a view never registered.
+   *
+   * @example Unregistering
+   * ```ts
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * const pool = new BufferPool(16, 4);
+   * pool.registerProcess(4242, null);
+   * pool.unregisterProcess();
+   * pool.unregisterProcess();
+   * ```
+   */
+  unregisterProcess(): void {
+    if (this.#entry < 0) return;
+    unregisterHolder(this.#holders, this.#entry, this.#holderId);
+    this.#entry = -1;
+    this.#isAlive = null;
+  }
+
+  /**
+   * Takes back the slabs of every registered holder whose process `isAlive`
+   * reports dead, and empties their entries. O(64 + numSlabs per dead holder).
+   *
+   * @param isAlive The liveness check (the native `isProcessAlive`).
+   * @returns How many slabs came back.
+   * @throws {PoolCorrupt} If a holder entry names an impossible pid.
+   * @throws {TypeError} If `isAlive` is not a function.
+   * @example Reclaiming after a process died
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BufferPool } from "@ringmpsc/ringmpsc";
+   * const pool = new BufferPool(16, 4);
+   * const other = BufferPool.attach(pool.buffer); // as in process 4242
+   * other.registerProcess(4242, null);
+   * other.alloc();
+   * assert.equal(pool.reclaimDead((pid) => pid !== 4242), 1);
+   * assert.equal(pool.availableCount(), 4);
+   * ```
+   */
+  reclaimDead(isAlive: ProcessAlive): number {
+    if (typeof isAlive !== "function") {
+      throw new TypeError(
+        `Cannot reclaim dead holders as isAlive must be a function: received ${typeof isAlive}`,
+      );
+    }
+    return reclaimDead(this.#holders, this.#meta, this.#bitmap, isAlive);
+  }
+
+  /** This view's holder id, recorded with each slab it allocates (see {@linkcode BufferPool.reclaim}). */
+  get holderId(): number {
+    return this.#holderId;
   }
 
   /**
@@ -688,14 +835,15 @@ export class BufferPool {
   }
 
   /**
-   * The pool's footprint in shared memory: header, slab meta and slabs.
+   * The pool's footprint in shared memory: header, holder table, bitmap, slab
+   * meta and slabs.
    *
    * @returns Bytes.
    * @example Footprint
    * ```ts
    * import assert from "node:assert/strict";
    * import { BufferPool } from "@ringmpsc/ringmpsc";
-   * assert.equal(new BufferPool(4096, 2).totalMemory(), 8384);
+   * assert.equal(new BufferPool(4096, 2).totalMemory(), 0x2c0 + 2 * 4096);
    * ```
    */
   totalMemory(): number {
@@ -779,11 +927,9 @@ export class BufferPool {
     const generation = (state >>> 1) & this.#genMask;
     if ((state & 1) === 0 || generation !== handle >>> this.#indexBits) {
       throw new InvalidHandle(
-        `Cannot ${what} slab as handle 0x${
-          handle.toString(16)
-        } is stale or freed: slab ${index} is ${
+        `Cannot ${what} slab as handle ${hex(handle)} is stale or freed: slab ${index} is ${
           (state & 1) === 0 ? "free" : `at generation ${generation}`
-        }`,
+        } (state ${hex(state)})`,
       );
     }
   }
@@ -792,8 +938,10 @@ export class BufferPool {
     // Plain read: setLen's store reached this owner with the handle.
     const length = this.#meta[index * META_WORDS + M_LENGTH];
     if (length < 0 || length > this.#slabSize) {
-      throw new RingCorrupt(
-        `Cannot read slab ${index} as its length exceeds the slab size ${this.#slabSize}: received ${length}`,
+      throw new PoolCorrupt(
+        `Cannot read slab ${index} as its length exceeds the slab size ${this.#slabSize}: received ${
+          hex(length)
+        }`,
       );
     }
     return length;

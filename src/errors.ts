@@ -46,6 +46,14 @@ export class Closed extends RingError {}
  */
 export class RingCorrupt extends RingError {}
 
+/**
+ * A `BufferPool`'s shared words hold a state no honest peer could have written
+ * (a slab both free in the bitmap and allocated in its state, a length past the
+ * slab, a header that disagrees with itself); the message prints the words as
+ * read. A `RingCorrupt`, so one catch covers every forged shared structure.
+ */
+export class PoolCorrupt extends RingCorrupt {}
+
 /** A shared-memory header does not start with the expected magic number. */
 export class InvalidMagic extends RingError {}
 
