@@ -98,7 +98,7 @@ export function unregisterHolder(holders: Int32Array, e: number, holder: number)
  * Reclaims the slabs of every registered holder whose process is dead and
  * empties its entry.
  *
- * @returns How many slabs came back.
+ * @returns How many slabs came back and how many dead holders were found.
  * @throws {PoolCorrupt} If an entry holds a pid no process can have.
  */
 export function reclaimDead(
@@ -106,8 +106,9 @@ export function reclaimDead(
   meta: Int32Array,
   bitmap: Int32Array,
   isAlive: (pid: number) => boolean,
-): number {
+): { slabs: number; deaths: number } {
   let count = 0;
+  let deaths = 0;
   for (let e = 0; e < HOLDER_SLOTS; e++) {
     const at = e * HOLDER_WORDS;
     const holder = Atomics.load(holders, at + E_HOLDER) >>> 0;
@@ -121,8 +122,58 @@ export function reclaimDead(
       );
     }
     if (isAlive(pid)) continue;
+    deaths++;
     count += reclaimHolder(meta, bitmap, holder);
     unregisterHolder(holders, e, holder);
   }
-  return count;
+  return { slabs: count, deaths };
+}
+
+/** How long a slab must sit taken in the bitmap yet free in its state to count as orphaned. */
+export const ORPHAN_GRACE_MS = 1000;
+
+/**
+ * Slabs that a holder died in the middle of allocating or freeing: their bit
+ * is set but their state is free, and no owner is recorded. A live holder
+ * passes through that pair of words for a few instructions, so a slab counts
+ * as orphaned only when the same pair is seen again `ORPHAN_GRACE_MS` later
+ * and a death was seen before the first look. Clearing the bit of a holder
+ * that was only preempted that long cannot hand one slab out twice (alloc
+ * checks the state after winning the bit); it makes that holder's next step
+ * on the slab a `PoolCorrupt`.
+ */
+export class OrphanWatch {
+  /** Candidate slab index → the state word seen, and when. */
+  #seen = new Map<number, number>();
+  #since = 0;
+
+  /**
+   * Repairs the candidates of the previous look that are still orphaned, then
+   * records new ones when `deathSeen`. Allocates the candidate map.
+   *
+   * @returns How many slabs came back.
+   */
+  sweep(meta: Int32Array, bitmap: Int32Array, now: number, deathSeen: boolean): number {
+    let count = 0;
+    if (this.#seen.size > 0 && now - this.#since >= ORPHAN_GRACE_MS) {
+      for (const [index, state] of this.#seen) {
+        const bit = 1 << (index & 31);
+        if ((Atomics.load(bitmap, index >>> 5) & bit) === 0) continue;
+        if (Atomics.load(meta, index * META_WORDS + M_STATE) !== state) continue;
+        // Publishes the orphan as free (its state already reads free).
+        if ((Atomics.and(bitmap, index >>> 5, ~bit) & bit) !== 0) count++;
+      }
+      this.#seen.clear();
+    }
+    if (deathSeen && this.#seen.size === 0) {
+      for (let m = 0, index = 0; m < meta.length; m += META_WORDS, index++) {
+        const state = Atomics.load(meta, m + M_STATE);
+        if ((state & 1) !== 0) continue;
+        if ((Atomics.load(bitmap, index >>> 5) & (1 << (index & 31))) === 0) continue;
+        this.#seen.set(index, state);
+      }
+      this.#since = now;
+    }
+    return count;
+  }
 }

@@ -68,6 +68,12 @@
  *   `reclaimDead(isAlive)` does it for every holder-table entry whose process
  *   is dead, and a view registered with a liveness check does that by itself
  *   when `alloc` finds the pool exhausted (at most every 20 ms).
+ * - **orphans**: a holder killed between the two steps of alloc or free
+ *   leaves a set bit over a free state, with no owner recorded. After a death,
+ *   the view that saw it notes every such slab; one still in the same pair of
+ *   words on its next reclaim at least 1 s later has its bit cleared. (A live
+ *   holder preempted that long between its two steps then gets `PoolCorrupt`
+ *   from that slab; it is never handed out twice, as alloc checks the state.)
  * - A {@linkcode Handle} is `generation << indexBits | index` with
  *   `indexBits = ceil(log2(numSlabs))` (≤ 16), so it carries
  *   `32 − indexBits` ≥ 16 bits of the slab's 31-bit generation. The real bound:
@@ -89,6 +95,7 @@
 import { InvalidHandle, PoolCorrupt } from "./errors.ts";
 import {
   newHolderId,
+  OrphanWatch,
   reclaimDead,
   reclaimHolder,
   registerHolder,
@@ -234,6 +241,8 @@ export class BufferPool {
   #entry = -1;
   #isAlive: ProcessAlive | null = null;
   #lastReclaim = -Infinity;
+  /** Allocated on the first reclaim. */
+  #orphans: OrphanWatch | null = null;
   /** Header words. */
   #header: Int32Array;
   /** Holder table, HOLDER_WORDS per entry. */
@@ -696,7 +705,8 @@ export class BufferPool {
    * a holder that is gone (a terminated Worker, a killed process). Slabs it
    * sent on and whose receivers have not freed them yet come back too; those
    * receivers' handles turn stale. Calling it for a live holder takes its
-   * slabs away under it. O(numSlabs).
+   * slabs away under it. A slab the holder died in the middle of allocating
+   * or freeing comes back from a call at least 1 s after this one. O(numSlabs).
    *
    * @param holder The gone view's {@linkcode BufferPool.holderId}.
    * @returns How many slabs came back.
@@ -719,7 +729,13 @@ export class BufferPool {
         `Cannot reclaim slabs as holder must be an integer between 1 and 4294967295: received ${holder}`,
       );
     }
-    return reclaimHolder(this.#meta, this.#bitmap, holder);
+    return reclaimHolder(this.#meta, this.#bitmap, holder) + this.#sweep(true);
+  }
+
+  /** Repairs orphans seen a grace period ago; looks for new ones after a death. */
+  #sweep(deathSeen: boolean): number {
+    this.#orphans ??= new OrphanWatch();
+    return this.#orphans.sweep(this.#meta, this.#bitmap, performance.now(), deathSeen);
   }
 
   /**
@@ -787,7 +803,9 @@ export class BufferPool {
 
   /**
    * Takes back the slabs of every registered holder whose process `isAlive`
-   * reports dead, and empties their entries. O(64 + numSlabs per dead holder).
+   * reports dead, and empties their entries; a slab a dead holder was in the
+   * middle of allocating or freeing comes back from a call at least 1 s later.
+   * O(64 + numSlabs per dead holder).
    *
    * @param isAlive The liveness check (the native `isProcessAlive`).
    * @returns How many slabs came back.
@@ -811,7 +829,8 @@ export class BufferPool {
         `Cannot reclaim dead holders as isAlive must be a function: received ${typeof isAlive}`,
       );
     }
-    return reclaimDead(this.#holders, this.#meta, this.#bitmap, isAlive);
+    const { slabs, deaths } = reclaimDead(this.#holders, this.#meta, this.#bitmap, isAlive);
+    return slabs + this.#sweep(deaths > 0);
   }
 
   /** This view's holder id, recorded with each slab it allocates (see {@linkcode BufferPool.reclaim}). */
@@ -843,7 +862,7 @@ export class BufferPool {
    * ```ts
    * import assert from "node:assert/strict";
    * import { BufferPool } from "@ringmpsc/ringmpsc";
-   * assert.equal(new BufferPool(4096, 2).totalMemory(), 0x2c0 + 2 * 4096);
+   * assert.equal(new BufferPool(4096, 2).totalMemory(), 8960);
    * ```
    */
   totalMemory(): number {

@@ -9,13 +9,20 @@
  * The memfd is sealed against shrinking and growing and every attacher
  * checks the pool's header against the mapping, so a peer can neither
  * truncate the memory under us nor make us read outside it. A peer can still
- * scribble on the slabs and the free list; the pool reports what it finds
- * impossible as `RingCorrupt` and never follows it out of range.
+ * scribble on the slabs, the bitmap and the states; the pool reports what it
+ * finds impossible as `PoolCorrupt` and never follows it out of range.
+ *
+ * Every view this module makes registers its process in the pool's holder
+ * table with the pidfd liveness check {@linkcode isProcessAlive}: when a
+ * process dies holding slabs (even by SIGKILL), the next `alloc` anywhere
+ * that finds the pool exhausted takes them back, and
+ * {@linkcode SharedBufferPool.reclaimDead} does so on demand.
  *
  * @module
  */
 
 import { BufferPool } from "../buffer_pool.ts";
+import { getPid, isProcessAlive } from "./process.ts";
 import { SharedMemory } from "./shared_memory.ts";
 
 /** Options of {@linkcode SharedBufferPool.create}. */
@@ -50,6 +57,7 @@ export class SharedBufferPool {
   private constructor(memory: SharedMemory, pool: BufferPool) {
     this.#memory = memory;
     this.#pool = pool;
+    pool.registerProcess(getPid(), isProcessAlive);
   }
 
   /**
@@ -63,6 +71,7 @@ export class SharedBufferPool {
    * @throws {RangeError} If a size is out of range.
    * @throws {TypeError} If a size is not an integer.
    * @throws {SystemError} If the memfd cannot be made or mapped.
+   * @throws {Exhausted} If the pool's 64 holder entries are taken by live processes.
    * @example Creating
    * ```ts
    * import assert from "node:assert/strict";
@@ -96,13 +105,16 @@ export class SharedBufferPool {
    * @throws {InvalidSharedMemory} If the memfd is not sealed against resizing.
    * @throws {InvalidMagic} If it holds no pool.
    * @throws {VersionMismatch} If the pool's layout version differs.
-   * @throws {RingCorrupt} If the header is impossible or claims more than the mapping.
+   * @throws {PoolCorrupt} If the header is impossible or claims more than the mapping.
    * @throws {SystemError} If the fd cannot be mapped.
-   * @example See {@linkcode SharedBufferPool}.
+   * @throws {Exhausted} If the pool's 64 holder entries are taken by live processes.
+   * @example Attaching by fd (here in the same process)
    * ```ts
    * import assert from "node:assert/strict";
    * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
-   * assert.equal(typeof SharedBufferPool.attach, "function");
+   * using owner = SharedBufferPool.create(64, 4);
+   * using other = SharedBufferPool.attach(owner.getFd());
+   * assert.equal(other.pool.capacity(), 4);
    * ```
    */
   static attach(fd: number): SharedBufferPool {
@@ -118,6 +130,25 @@ export class SharedBufferPool {
   /** The pool: alloc, free, get, getWritable, setLen and the rest. */
   get pool(): BufferPool {
     return this.#pool;
+  }
+
+  /**
+   * Takes back the slabs of every process registered with this pool that has
+   * died (checked through pidfds), as `alloc` does by itself on exhaustion.
+   *
+   * @returns How many slabs came back.
+   * @throws {PoolCorrupt} If a holder entry names an impossible pid.
+   * @example Nothing to take back
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
+   * using shared = SharedBufferPool.create(64, 2);
+   * shared.pool.alloc();
+   * assert.equal(shared.reclaimDead(), 0);
+   * ```
+   */
+  reclaimDead(): number {
+    return this.#pool.reclaimDead(isProcessAlive);
   }
 
   /**
@@ -137,8 +168,10 @@ export class SharedBufferPool {
   }
 
   /**
-   * Unmaps the pool (and closes the memfd if this side created it). Handles
-   * held elsewhere stay valid in the other processes. Safe to call twice.
+   * Unmaps the pool (and closes the memfd if this side created it) and
+   * removes this view's holder entry: slabs it still holds are then no longer
+   * taken back automatically (use `reclaim` with its holder id). Handles held
+   * elsewhere stay valid in the other processes. Safe to call twice.
    *
    * @example Closing
    * ```ts
@@ -151,6 +184,7 @@ export class SharedBufferPool {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#pool.unregisterProcess();
     this.#memory.close();
   }
 

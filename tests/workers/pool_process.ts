@@ -8,6 +8,10 @@
  * Usage: pool_process.ts storm <socket> <id> <rounds> <hold> <parties>
  *        (receives the pool's memfd, then a barrier region's memfd)
  *        pool_process.ts consumer <socket> <count>
+ *        pool_process.ts churn <socket> <hold> <seed>
+ *        (allocates and frees without end, holding up to `hold` slabs, and
+ *        prints `{"ready":true}` after its first round: the test SIGKILLs it;
+ *        it gives up by itself after 60 s)
  *
  * @module
  */
@@ -32,7 +36,25 @@ if (import.meta.main) {
   using shared = SharedBufferPool.attach(poolFd);
   closeFd(poolFd);
   const pool = shared.pool;
-  if (role === "storm") {
+  if (role === "churn") {
+    const [hold, seed] = rest.map(Number);
+    let s = seed | 1;
+    const held: number[] = [];
+    const deadline = performance.now() + 60_000;
+    for (let round = 0; performance.now() < deadline; round++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      const want = 1 + (s >>> 0) % hold;
+      for (let h = pool.alloc(); h !== null; h = held.length < want ? pool.alloc() : null) {
+        pool.setLen(h, 4);
+        held.push(h);
+      }
+      for (let i = (s >>> 8) % (held.length + 1); i > 0; i--) pool.free(held.pop()!);
+      if (round === 0) console.log(JSON.stringify({ ready: true }));
+    }
+    Deno.exit(3);
+  } else if (role === "storm") {
     const [id, rounds, hold, parties] = rest.map(Number);
     const gateFd = recvFd(socket);
     using gate = SharedMemory.attach(gateFd);
