@@ -15,8 +15,8 @@
  * and last four bytes) and length; a run that loses, duplicates or reorders a
  * message fails. Throughput is from the producer's first message to the
  * consumer's last, as a median over `--runs` runs. A second table gives the
- * cost of one alloc + free pair and of the 32-bit versus BigInt CAS the
- * free-list head could use.
+ * cost of one alloc + free pair and of the 32-bit CAS our bitmap uses versus
+ * the BigInt CAS a seed-style 64-bit tagged free-list head would need.
  *
  * ```sh
  * deno run -A bench/buffer_pool.ts [--runs 5] [--sizes 64,4096,1048576] [--json out.json]
@@ -350,9 +350,13 @@ async function main(): Promise<void> {
   console.log("| operation | ns |");
   console.log("| --- | ---: |");
   console.log(`| BufferPool alloc + free pair | ${cost.pairNs.toFixed(1)} |`);
-  console.log(`| load + CAS of a 32-bit tagged head (our choice) | ${cost.cas32Ns.toFixed(1)} |`);
   console.log(
-    `| load + CAS of a 64-bit tagged head through BigInt | ${cost.casBigNs.toFixed(1)} |`,
+    `| load + CAS of a 32-bit word (a bitmap word: our choice) | ${cost.cas32Ns.toFixed(1)} |`,
+  );
+  console.log(
+    `| load + CAS of a 64-bit tagged free-list head through BigInt (the seed's) | ${
+      cost.casBigNs.toFixed(1)
+    } |`,
   );
   if (values.json !== undefined) {
     Deno.writeTextFileSync(values.json, JSON.stringify({ runs, rows, cost }, null, 2));

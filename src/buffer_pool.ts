@@ -93,6 +93,7 @@
  */
 
 import { InvalidHandle, PoolCorrupt } from "./errors.ts";
+import { checkInstance, checkInteger, checkOffset, checkPid } from "./_validate.ts";
 import {
   newHolderId,
   OrphanWatch,
@@ -153,41 +154,10 @@ const RECLAIM_INTERVAL_MS = 20;
 /** Passed by this module's factories to the constructor to view existing memory. */
 const VIEW: unique symbol = Symbol("BufferPool view");
 
-function checkSize(what: string, name: string, value: unknown, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`Cannot ${what} as ${name} must be an integer: received ${String(value)}`);
-  }
-  if (value < 1 || value > max) {
-    throw new RangeError(
-      `Cannot ${what} as ${name} must be between 1 and ${max}: received ${value}`,
-    );
-  }
-  return value;
-}
-
-function checkOffset(what: string, byteOffset: unknown): number {
-  if (typeof byteOffset !== "number" || !Number.isInteger(byteOffset)) {
-    throw new TypeError(
-      `Cannot ${what} as byteOffset must be an integer: received ${String(byteOffset)}`,
-    );
-  }
-  if (byteOffset < 0 || byteOffset % 8 !== 0) {
-    throw new RangeError(
-      `Cannot ${what} as byteOffset must be a non-negative multiple of 8: received ${byteOffset}`,
-    );
-  }
-  return byteOffset;
-}
-
-function checkBuffer(what: string, buffer: unknown): ArrayBufferLike {
-  if (!(buffer instanceof SharedArrayBuffer) && !(buffer instanceof ArrayBuffer)) {
-    throw new TypeError(
-      `Cannot ${what} as buffer must be a SharedArrayBuffer or ArrayBuffer: received ${
-        Object.prototype.toString.call(buffer)
-      }`,
-    );
-  }
-  return buffer;
+/** A `SharedArrayBuffer`, or the `ArrayBuffer` of a native shared region. */
+function checkMemory(action: string, buffer: unknown): ArrayBufferLike {
+  if (buffer instanceof ArrayBuffer) return buffer;
+  return checkInstance(action, "buffer", buffer, SharedArrayBuffer);
 }
 
 /** Memory a view is built over. */
@@ -260,8 +230,8 @@ export class BufferPool {
    *
    * @param slabSize Payload bytes per slab, between 1 and 2^30.
    * @param numSlabs Number of slabs, between 1 and 2^16.
-   * @throws {TypeError} If a size is not an integer.
-   * @throws {RangeError} If a size is out of range.
+   * @throws {TypeError} If a size is not a number.
+   * @throws {RangeError} If a size is not an integer in range.
    */
   constructor(slabSize: number, numSlabs: number);
   constructor(slabSize: number | typeof VIEW, numSlabs: number | PoolMemory) {
@@ -269,8 +239,8 @@ export class BufferPool {
     if (slabSize === VIEW) {
       memory = numSlabs as PoolMemory;
     } else {
-      checkSize("create buffer pool", "slabSize", slabSize, MAX_SLAB_SIZE);
-      checkSize("create buffer pool", "numSlabs", numSlabs, MAX_SLABS);
+      checkInteger("create buffer pool", "slabSize", slabSize, 1, MAX_SLAB_SIZE);
+      checkInteger("create buffer pool", "numSlabs", numSlabs, 1, MAX_SLABS);
       const n = numSlabs as number;
       const buffer = new SharedArrayBuffer(layout(slabSize, n).total);
       format(buffer, 0, slabSize, n);
@@ -311,8 +281,8 @@ export class BufferPool {
    * @param slabSize Payload bytes per slab, between 1 and 2^30.
    * @param numSlabs Number of slabs, between 1 and 2^16.
    * @returns The footprint in bytes (header, holder table, bitmap, slab meta and slabs).
-   * @throws {RangeError} If a size is out of range.
-   * @throws {TypeError} If a size is not an integer.
+   * @throws {RangeError} If a size is not an integer in range.
+   * @throws {TypeError} If a size is not a number.
    * @example Sizing a region
    * ```ts
    * import assert from "node:assert/strict";
@@ -321,8 +291,8 @@ export class BufferPool {
    * ```
    */
   static requiredBytes(slabSize: number, numSlabs: number): number {
-    checkSize("size buffer pool", "slabSize", slabSize, MAX_SLAB_SIZE);
-    checkSize("size buffer pool", "numSlabs", numSlabs, MAX_SLABS);
+    checkInteger("size buffer pool", "slabSize", slabSize, 1, MAX_SLAB_SIZE);
+    checkInteger("size buffer pool", "numSlabs", numSlabs, 1, MAX_SLABS);
     return layout(slabSize, numSlabs).total;
   }
 
@@ -354,10 +324,16 @@ export class BufferPool {
     options: BufferPoolInitOptions = {},
   ): BufferPool {
     const what = "format buffer pool";
-    checkBuffer(what, buffer);
-    checkSize(what, "slabSize", slabSize, MAX_SLAB_SIZE);
-    checkSize(what, "numSlabs", numSlabs, MAX_SLABS);
-    const byteOffset = checkOffset(what, options.byteOffset ?? 0);
+    checkMemory(what, buffer);
+    checkInteger(what, "slabSize", slabSize, 1, MAX_SLAB_SIZE);
+    checkInteger(what, "numSlabs", numSlabs, 1, MAX_SLABS);
+    const byteOffset = checkOffset(
+      what,
+      "byteOffset",
+      options.byteOffset ?? 0,
+      Number.MAX_SAFE_INTEGER,
+      8,
+    );
     const need = layout(slabSize, numSlabs).total;
     if (byteOffset + need > buffer.byteLength) {
       throw new RangeError(
@@ -390,8 +366,8 @@ export class BufferPool {
    */
   static attach(buffer: ArrayBufferLike, byteOffset = 0): BufferPool {
     const what = "attach buffer pool";
-    checkBuffer(what, buffer);
-    checkOffset(what, byteOffset);
+    checkMemory(what, buffer);
+    checkOffset(what, "byteOffset", byteOffset, Number.MAX_SAFE_INTEGER, 8);
     return BufferPool.#view({ buffer, byteOffset, ...readHeader(buffer, byteOffset) });
   }
 
@@ -625,11 +601,7 @@ export class BufferPool {
    */
   setLen(handle: Handle, length: number): void {
     const index = this.#check(handle, "set length of");
-    if (!Number.isInteger(length) || length < 0 || length > this.#slabSize) {
-      throw new RangeError(
-        `Cannot set slab length as it must be between 0 and ${this.#slabSize}: received ${length}`,
-      );
-    }
+    checkInteger("set slab length", "length", length, 0, this.#slabSize);
     // Publishes the payload length (and the bytes written before it).
     Atomics.store(this.#meta, index * META_WORDS + M_LENGTH, length);
   }
@@ -724,11 +696,7 @@ export class BufferPool {
    * ```
    */
   reclaim(holder: number): number {
-    if (!Number.isInteger(holder) || holder < 1 || holder > 0xffffffff) {
-      throw new RangeError(
-        `Cannot reclaim slabs as holder must be an integer between 1 and 4294967295: received ${holder}`,
-      );
-    }
+    checkInteger("reclaim slabs", "holder", holder, 1, 0xffffffff);
     return reclaimHolder(this.#meta, this.#bitmap, holder) + this.#sweep(true);
   }
 
@@ -760,15 +728,9 @@ export class BufferPool {
    * ```
    */
   registerProcess(pid: number, isAlive: ProcessAlive | null): void {
-    if (!Number.isInteger(pid) || pid < 1 || pid > 0x7fffffff) {
-      throw new RangeError(
-        `Cannot register process as pid must be an integer between 1 and 2147483647: received ${pid}`,
-      );
-    }
-    if (isAlive !== null && typeof isAlive !== "function") {
-      throw new TypeError(
-        `Cannot register process as isAlive must be a function or null: received ${typeof isAlive}`,
-      );
+    checkPid("register process with buffer pool", pid);
+    if (isAlive !== null) {
+      checkInstance("register process with buffer pool", "isAlive", isAlive, Function);
     }
     this.unregisterProcess();
     try {
@@ -824,11 +786,7 @@ export class BufferPool {
    * ```
    */
   reclaimDead(isAlive: ProcessAlive): number {
-    if (typeof isAlive !== "function") {
-      throw new TypeError(
-        `Cannot reclaim dead holders as isAlive must be a function: received ${typeof isAlive}`,
-      );
-    }
+    checkInstance("reclaim dead holders", "isAlive", isAlive, Function);
     const { slabs, deaths } = reclaimDead(this.#holders, this.#meta, this.#bitmap, isAlive);
     return slabs + this.#sweep(deaths > 0);
   }

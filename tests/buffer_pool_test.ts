@@ -151,10 +151,13 @@ Deno.test("BufferPool: a stale handle is accepted only 2^(32 - indexBits) genera
 Deno.test("BufferPool: argument errors name the value", () => {
   assert.throws(() => new BufferPool(0, 1), {
     name: "RangeError",
-    message: "Cannot create buffer pool as slabSize must be between 1 and 1073741824: received 0",
+    message:
+      "Cannot create buffer pool as slabSize must be an integer between 1 and 2^30: received 0",
   });
   assert.throws(() => new BufferPool(8, 2 ** 20), RangeError);
-  assert.throws(() => new BufferPool(8.5, 2), TypeError);
+  assert.throws(() => new BufferPool(8.5, 2), RangeError);
+  assert.throws(() => new BufferPool("8" as never, 2), TypeError);
+  assert.throws(() => new BufferPool(8, 2 ** 16 + 1), RangeError);
   assert.throws(() => BufferPool.init(new SharedArrayBuffer(64), 8, 2), RangeError);
   assert.throws(
     () => BufferPool.init(new SharedArrayBuffer(4096), 8, 2, { byteOffset: 4 }),
