@@ -383,7 +383,8 @@ Deno.test("broadcast: option errors name the value", () => {
   });
   assert.throws(() => BroadcastProducer.create({ capacity: 32 }), RangeError);
   assert.throws(() => BroadcastProducer.create({ maxConsumers: 0 }), RangeError);
-  assert.throws(() => BroadcastProducer.create({ stallTimeoutMs: 1.5 }), TypeError);
+  assert.throws(() => BroadcastProducer.create({ stallTimeoutMs: 1.5 }), RangeError);
+  assert.throws(() => BroadcastProducer.create({ stallTimeoutMs: "9" as never }), TypeError);
   assert.throws(() => BroadcastProducer.create({ initialPosition: 8 }), RangeError);
   assert.throws(
     () => BroadcastProducer.init(new SharedArrayBuffer(100), { capacity: 64 }),

@@ -31,6 +31,7 @@ import {
   waitForItemsAsync,
   type WaitSpot,
 } from "../waiter.ts";
+import { checkIndex, checkInstance, checkInteger, checkOffset, checkOneOf } from "../_validate.ts";
 import {
   ACTIVE,
   align16,
@@ -81,6 +82,8 @@ export interface MessageView {
 
 /** Loads of the head a wait makes before it sleeps. */
 const SPIN_ROUNDS = 128;
+/** Sequence ids are safe integers: their high word stays below 2^21. */
+const MAX_SEQ_HI = 2 ** 21 - 1;
 /** Sleep rounds of a pull-mode wait grow to this many milliseconds. */
 const PULL_MAX_SLEEP_MS = 1;
 /** A private word for pull-mode sleeps. */
@@ -146,32 +149,12 @@ export class BroadcastConsumer {
   constructor(handle: BroadcastConsumerHandle, parker: Parker = atomicsParker) {
     const { buffer, byteOffset, slot, epoch, mode } = handle;
     const what = "attach broadcast consumer";
-    if (!(buffer instanceof SharedArrayBuffer) && !(buffer instanceof ArrayBuffer)) {
-      throw new TypeError(
-        `Cannot ${what} as buffer must be a SharedArrayBuffer or ArrayBuffer: received ${
-          Object.prototype.toString.call(buffer)
-        }`,
-      );
-    }
-    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 8 !== 0) {
-      throw new RangeError(
-        `Cannot ${what} as byteOffset must be a non-negative multiple of 8: received ${byteOffset}`,
-      );
-    }
-    if (mode !== "push" && mode !== "pull") {
-      throw new TypeError(
-        `Cannot ${what} as mode must be "push" or "pull": received ${String(mode)}`,
-      );
-    }
+    if (!(buffer instanceof ArrayBuffer)) checkInstance(what, "buffer", buffer, SharedArrayBuffer);
+    checkOffset(what, "byteOffset", byteOffset, Number.MAX_SAFE_INTEGER, 8);
+    checkOneOf(what, "mode", mode, ["push", "pull"]);
     const g = readGeometry(buffer, byteOffset, what);
-    if (!Number.isInteger(slot) || slot < 0 || slot >= g.maxConsumers) {
-      throw new RangeError(
-        `Cannot ${what} as slot must be between 0 and ${g.maxConsumers - 1}: received ${slot}`,
-      );
-    }
-    if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MASK) {
-      throw new RangeError(`Cannot ${what} as epoch must be a 30-bit integer: received ${epoch}`);
-    }
+    checkIndex(what, "slot", slot, g.maxConsumers);
+    checkInteger(what, "epoch", epoch, 0, EPOCH_MASK);
     this.#capacity = g.capacity;
     this.#mask = g.capacity - 1;
     this.#slot = slot;
@@ -320,6 +303,9 @@ export class BroadcastConsumer {
   peek(): MessageView | null {
     if (this.#left) return null;
     let tail = this.#tail;
+    // Bounded: a padding must end at the ring's end within the committed bytes, so a second
+    // one in a row (a whole capacity from index 0) never fits what is left; at most one
+    // padding, two head loads and one message.
     for (;;) {
       if (tail === this.#cachedHead) {
         if (Atomics.load(this.#page, P_SLOT) !== this.#activeWord) this.#throwEvicted("read");
@@ -366,6 +352,13 @@ export class BroadcastConsumer {
         continue;
       }
       const size = align16(HEADER_BYTES + length);
+      if (seqHi > MAX_SEQ_HI) {
+        this.#corrupt(
+          `the message at ${tail} holds a sequence id past 2^53: received seqHi 0x${
+            seqHi.toString(16)
+          } and seqLo 0x${seqLo.toString(16)}`,
+        );
+      }
       if (size > available || size > toEnd || fdCount > MAX_FDS_PER_MESSAGE) {
         this.#corrupt(
           `the message at ${tail} must fit ${

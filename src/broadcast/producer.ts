@@ -23,10 +23,22 @@
  * @module
  */
 
-import { atomicsParker, type Parker } from "../parker.ts";
+import { atomicsParker } from "../parker.ts";
 import { makeSpot, type WaitSpot, wakeSpot } from "../waiter.ts";
+import { checkInstance, checkInteger, checkObject, checkOffset, checkOneOf } from "../_validate.ts";
+import { ConsumerTable } from "./_consumer_table.ts";
+import { type Settings, settings } from "./_settings.ts";
+import type {
+  BroadcastConsumerHandle,
+  BroadcastInitOptions,
+  BroadcastProducerOptions,
+  ContiguousRun,
+  DetachReason,
+  JoinOptions,
+  MessageReservation,
+} from "./types.ts";
+import { COMMIT_FORCE_SCAN } from "./types.ts";
 import {
-  ACTIVE,
   align16,
   C_BASE_HI,
   C_BASE_LO,
@@ -43,206 +55,24 @@ import {
   C_VERSION,
   C_WAITERS,
   CONTROL_BYTES,
-  EPOCH_MASK,
-  EVICTED,
   FLAG_PAD,
   HEADER_BYTES,
   MAGIC,
-  MAX_CAPACITY,
-  MAX_CONSUMERS,
   MAX_FDS_PER_MESSAGE,
-  MIN_CAPACITY,
-  P_JOINED,
-  P_MODE,
-  P_PID,
-  P_PROGRESS,
-  P_SLOT,
-  P_TAIL,
   PAGE_BYTES,
   PAGE_WORDS,
-  sinceBaseline,
   totalBytes,
   VERSION,
 } from "./_layout.ts";
-import { Closed, TooManyConsumers } from "../errors.ts";
+import { Closed } from "../errors.ts";
 
-/** How a consumer waits for new messages: on the broadcast token, or by polling. */
-export type WakeupMode = "push" | "pull";
+export * from "./types.ts";
 
-/** Options for {@linkcode BroadcastProducer.create} and {@linkcode BroadcastProducer.init}. */
-export interface BroadcastProducerOptions {
-  /** Data bytes, a power of two between 64 and 2^30 (default 1 MiB). */
-  readonly capacity?: number;
-  /** Consumer slots, between 1 and 1024 (default 16). */
-  readonly maxConsumers?: number;
-  /**
-   * A consumer that is behind and whose tail has not moved for this many
-   * milliseconds counts as hung and is evicted when the ring clogs (default 1000).
-   */
-  readonly stallTimeoutMs?: number;
-  /** Failed queries on a clogged ring before a scan for dead and hung consumers (default 64). */
-  readonly clogThreshold?: number;
-  /** Sleeps and wakes on the broadcast token (default {@linkcode atomicsParker}). */
-  readonly parker?: Parker;
-  /**
-   * Says whether the process of a consumer that joined with a pid is alive;
-   * consumers found dead are evicted by the next scan. Without it only hung
-   * consumers are evicted.
-   */
-  readonly isConsumerAlive?: (pid: number, slot: number) => boolean;
-  /**
-   * Called once a consumer's slot is let go, because it left or was evicted
-   * (the native layer closes its socket there).
-   */
-  readonly onDetach?: (slot: number, reason: DetachReason) => void;
-  /** The producer's pid, written to the control region for consumers (default 0). */
-  readonly pid?: number;
-  /** The first byte position, a multiple of 16 (default 0); for exercising the u32 wrap. */
-  readonly initialPosition?: number;
+/** Where a producer formats its ring. */
+interface Memory {
+  buffer: ArrayBufferLike;
+  byteOffset: number;
 }
-
-/** Options for {@linkcode BroadcastProducer.init}. */
-export interface BroadcastInitOptions extends BroadcastProducerOptions {
-  /** Where the ring starts in the buffer, a multiple of 8 (default 0). */
-  readonly byteOffset?: number;
-}
-
-/**
- * Why a consumer's slot was let go: it left by itself, or was evicted because
- * its process died, it hung, or it wrote an impossible tail.
- */
-export type DetachReason = "left" | "dead" | "hung" | "corrupt";
-
-/** Options for {@linkcode BroadcastProducer.join}. */
-export interface JoinOptions {
-  /** `"push"` sleeps on the broadcast token, `"pull"` polls (default `"push"`). */
-  readonly mode?: WakeupMode;
-  /** The consumer's pid, for liveness checks (default 0: none). */
-  readonly pid?: number;
-}
-
-/**
- * What a consumer needs to attach: structured-cloneable when `buffer` is a
- * `SharedArrayBuffer`.
- */
-export interface BroadcastConsumerHandle {
-  /** The shared memory holding the ring. */
-  readonly buffer: ArrayBufferLike;
-  /** Where the ring starts in `buffer`. */
-  readonly byteOffset: number;
-  /** The consumer's slot. */
-  readonly slot: number;
-  /** The slot's epoch at join; a later join of the slot has another. */
-  readonly epoch: number;
-  /** How the consumer waits. */
-  readonly mode: WakeupMode;
-}
-
-/**
- * A physically contiguous writable run (zbq's `contiguous_run`); reused by
- * every query.
- */
-export interface ContiguousRun {
-  /** The whole data region. */
-  readonly array: Uint8Array;
-  /** Byte index in `array` where the run starts (16-byte aligned). */
-  offset: number;
-  /** Bytes that may be written from `offset`; 0 when the ring is clogged. */
-  maxBytes: number;
-  /** The ring position of `offset`. */
-  position: number;
-}
-
-/** One message reserved by {@linkcode BroadcastProducer.reserve}; reused by every reserve. */
-export interface MessageReservation {
-  /** The whole data region. */
-  readonly array: Uint8Array;
-  /** Byte index in `array` of the payload. */
-  offset: number;
-  /** Payload bytes to write there. */
-  length: number;
-  /** The message's sequence id (fds sent with it are tagged with this id). */
-  seqId: number;
-  /** The ring position of the message header. */
-  position: number;
-}
-
-/** A {@linkcode BroadcastProducer.commit} flag: scan for dead and hung consumers after committing. */
-export const COMMIT_FORCE_SCAN = 1;
-
-const DEFAULT_CAPACITY = 2 ** 20;
-const DEFAULT_MAX_CONSUMERS = 16;
-const DEFAULT_STALL_MS = 1000;
-const DEFAULT_CLOG = 64;
-
-function checkInt(what: string, name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`Cannot ${what} as ${name} must be an integer: received ${String(value)}`);
-  }
-  if (value < min || value > max) {
-    throw new RangeError(
-      `Cannot ${what} as ${name} must be between ${min} and ${max}: received ${value}`,
-    );
-  }
-  return value;
-}
-
-interface Settings {
-  capacity: number;
-  maxConsumers: number;
-  stallTimeoutMs: number;
-  clogThreshold: number;
-  pid: number;
-  initialPosition: number;
-}
-
-function settings(what: string, o: BroadcastProducerOptions): Settings {
-  const capacity = checkInt(
-    what,
-    "capacity",
-    o.capacity ?? DEFAULT_CAPACITY,
-    MIN_CAPACITY,
-    MAX_CAPACITY,
-  );
-  if ((capacity & (capacity - 1)) !== 0) {
-    throw new RangeError(`Cannot ${what} as capacity must be a power of two: received ${capacity}`);
-  }
-  const initialPosition = checkInt(
-    what,
-    "initialPosition",
-    o.initialPosition ?? 0,
-    0,
-    2 ** 32 - 16,
-  );
-  if (initialPosition % 16 !== 0) {
-    throw new RangeError(
-      `Cannot ${what} as initialPosition must be a multiple of 16: received ${initialPosition}`,
-    );
-  }
-  return {
-    capacity,
-    maxConsumers: checkInt(
-      what,
-      "maxConsumers",
-      o.maxConsumers ?? DEFAULT_MAX_CONSUMERS,
-      1,
-      MAX_CONSUMERS,
-    ),
-    stallTimeoutMs: checkInt(
-      what,
-      "stallTimeoutMs",
-      o.stallTimeoutMs ?? DEFAULT_STALL_MS,
-      0,
-      2 ** 31 - 1,
-    ),
-    clogThreshold: checkInt(what, "clogThreshold", o.clogThreshold ?? DEFAULT_CLOG, 1, 2 ** 31 - 1),
-    pid: checkInt(what, "pid", o.pid ?? 0, 0, 2 ** 31 - 1),
-    initialPosition,
-  };
-}
-
-/** Set by init just before it calls the constructor, which then formats that memory. */
-let initTarget: { buffer: ArrayBufferLike; byteOffset: number } | null = null;
 
 /**
  * The single producer of a broadcast ring.
@@ -269,15 +99,10 @@ export class BroadcastProducer {
   #capacity: number;
   #mask: number;
   #maxConsumers: number;
-  #stallTimeoutMs: number;
   #clogThreshold: number;
-  #baselineMs: number;
   /** Where push consumers sleep: the token, bumped by a commit that finds waiters, an eviction or close. */
   #token: WaitSpot;
-  #isAlive: ((pid: number, slot: number) => boolean) | null;
-  #onDetach: ((slot: number, reason: DetachReason) => void) | null;
   #control: Int32Array;
-  #pages: Int32Array;
   #data: Uint8Array;
   #data32: Uint32Array;
   /** Published head position. */
@@ -291,73 +116,44 @@ export class BroadcastProducer {
   #seq = 1;
   #clogCount = 0;
   #closed = false;
-  #evictions = 0;
-  /** Active slots, densely packed in `#active[0 … #activeCount)`. */
-  #active: Int32Array;
-  #activeCount = 0;
-  /** Per slot: the epoch this producer gave it, its pid, and what scans observed. */
-  #epochs: Int32Array;
-  #pids: Int32Array;
-  #lastTail: Uint32Array;
-  /** Per slot: the tail as last loaded (refresh or scan); a tail never moves back past it. */
-  #seenTail: Uint32Array;
-  #behind: Uint8Array;
-  #behindSince: Float64Array;
+  /** The consumers: join, refresh, scan, evict. */
+  #table: ConsumerTable;
   #run: ContiguousRun;
   #reservation: MessageReservation;
 
-  /**
-   * Creates a broadcast ring in a new `SharedArrayBuffer` (allocates it).
-   * Prefer {@linkcode BroadcastProducer.create}.
-   *
-   * @param options Capacity, consumer slots, eviction and wakeup settings.
-   * @throws {RangeError} If an option is out of range.
-   * @throws {TypeError} If an option has the wrong type.
-   */
-  constructor(options: BroadcastProducerOptions = {}) {
-    const target = initTarget;
-    initTarget = null;
-    const s = settings(
-      target === null ? "create broadcast ring" : "format broadcast ring",
-      options,
-    );
-    const buffer = target?.buffer ?? new SharedArrayBuffer(totalBytes(s.capacity, s.maxConsumers));
-    const byteOffset = target?.byteOffset ?? 0;
+  private constructor(s: Settings, memory: Memory, options: BroadcastProducerOptions) {
+    const { buffer, byteOffset } = memory;
     const dataOffset = CONTROL_BYTES + s.maxConsumers * PAGE_BYTES;
     this.#buffer = buffer;
     this.#byteOffset = byteOffset;
     this.#capacity = s.capacity;
     this.#mask = s.capacity - 1;
     this.#maxConsumers = s.maxConsumers;
-    this.#stallTimeoutMs = s.stallTimeoutMs;
     this.#clogThreshold = s.clogThreshold;
-    this.#isAlive = options.isConsumerAlive ?? null;
-    this.#onDetach = options.onDetach ?? null;
     this.#control = new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2);
     this.#token = makeSpot(this.#control, C_TOKEN, C_WAITERS, options.parker ?? atomicsParker);
-    this.#pages = new Int32Array(
-      buffer,
-      byteOffset + CONTROL_BYTES,
-      s.maxConsumers * PAGE_WORDS,
-    );
+    const pages = new Int32Array(buffer, byteOffset + CONTROL_BYTES, s.maxConsumers * PAGE_WORDS);
     this.#data = new Uint8Array(buffer, byteOffset + dataOffset, s.capacity);
     this.#data32 = new Uint32Array(buffer, byteOffset + dataOffset, s.capacity >> 2);
     this.#head = s.initialPosition;
     this.#cursor = s.initialPosition;
     this.#limit = (s.initialPosition + s.capacity) >>> 0;
-    this.#active = new Int32Array(s.maxConsumers);
-    this.#epochs = new Int32Array(s.maxConsumers);
-    this.#pids = new Int32Array(s.maxConsumers);
-    this.#lastTail = new Uint32Array(s.maxConsumers);
-    this.#seenTail = new Uint32Array(s.maxConsumers);
-    this.#behind = new Uint8Array(s.maxConsumers);
-    this.#behindSince = new Float64Array(s.maxConsumers);
     this.#run = { array: this.#data, offset: 0, maxBytes: 0, position: 0 };
     this.#reservation = { array: this.#data, offset: 0, length: 0, seqId: 0, position: 0 };
-    this.#baselineMs = Date.now();
+    const baselineMs = Date.now();
+    this.#table = new ConsumerTable({
+      pages,
+      maxConsumers: s.maxConsumers,
+      capacity: s.capacity,
+      stallTimeoutMs: s.stallTimeoutMs,
+      baselineMs,
+      token: this.#token,
+      isAlive: options.isConsumerAlive ?? null,
+      onDetach: options.onDetach ?? null,
+    });
     // Format: pages free and control fields by plain writes, published by the magic store last.
     const c = this.#control;
-    this.#pages.fill(0);
+    pages.fill(0);
     c.fill(0);
     c[C_VERSION] = VERSION;
     c[C_CAPACITY] = s.capacity;
@@ -366,8 +162,8 @@ export class BroadcastProducer {
     c[C_CLOG] = s.clogThreshold;
     c[C_PID] = s.pid;
     c[C_DATA_OFFSET] = dataOffset;
-    c[C_BASE_LO] = this.#baselineMs % 2 ** 32;
-    c[C_BASE_HI] = Math.floor(this.#baselineMs / 2 ** 32);
+    c[C_BASE_LO] = baselineMs % 2 ** 32;
+    c[C_BASE_HI] = Math.floor(baselineMs / 2 ** 32);
     // Publishes the initial head.
     Atomics.store(c, C_HEAD, s.initialPosition);
     // Publishes the formatted ring to attachers.
@@ -390,7 +186,9 @@ export class BroadcastProducer {
    * ```
    */
   static create(options: BroadcastProducerOptions = {}): BroadcastProducer {
-    return new BroadcastProducer(options);
+    const s = settings("create broadcast ring", options);
+    const buffer = new SharedArrayBuffer(totalBytes(s.capacity, s.maxConsumers));
+    return new BroadcastProducer(s, { buffer, byteOffset: 0 }, options);
   }
 
   /**
@@ -431,27 +229,23 @@ export class BroadcastProducer {
    * ```
    */
   static init(buffer: ArrayBufferLike, options: BroadcastInitOptions = {}): BroadcastProducer {
-    if (!(buffer instanceof SharedArrayBuffer) && !(buffer instanceof ArrayBuffer)) {
-      throw new TypeError(
-        `Cannot format broadcast ring as buffer must be a SharedArrayBuffer or ArrayBuffer: received ${
-          Object.prototype.toString.call(buffer)
-        }`,
-      );
-    }
-    const byteOffset = options.byteOffset ?? 0;
-    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 8 !== 0) {
-      throw new RangeError(
-        `Cannot format broadcast ring as byteOffset must be a non-negative multiple of 8: received ${byteOffset}`,
-      );
-    }
-    const need = BroadcastProducer.requiredBytes(options);
+    const what = "format broadcast ring";
+    if (!(buffer instanceof ArrayBuffer)) checkInstance(what, "buffer", buffer, SharedArrayBuffer);
+    const s = settings(what, options);
+    const need = totalBytes(s.capacity, s.maxConsumers);
+    const byteOffset = checkOffset(
+      what,
+      "byteOffset",
+      options.byteOffset ?? 0,
+      Number.MAX_SAFE_INTEGER,
+      8,
+    );
     if (byteOffset + need > buffer.byteLength) {
       throw new RangeError(
         `Cannot format broadcast ring as it needs ${need} bytes at offset ${byteOffset}: received ${buffer.byteLength} bytes`,
       );
     }
-    initTarget = { buffer, byteOffset };
-    return new BroadcastProducer(options);
+    return new BroadcastProducer(s, { buffer, byteOffset }, options);
   }
 
   /** Data bytes in the ring. */
@@ -471,12 +265,12 @@ export class BroadcastProducer {
 
   /** Consumers currently joined and not evicted, as of the last refresh. */
   get consumerCount(): number {
-    return this.#activeCount;
+    return this.#table.count;
   }
 
   /** Consumers evicted so far. */
   get evictions(): number {
-    return this.#evictions;
+    return this.#table.evictions;
   }
 
   /** The memory the ring lives in. */
@@ -509,47 +303,15 @@ export class BroadcastProducer {
    */
   join(options: JoinOptions = {}): BroadcastConsumerHandle {
     if (this.#closed) throw new Closed("Cannot join broadcast ring as the producer is closed");
-    const mode = options.mode ?? "push";
-    if (mode !== "push" && mode !== "pull") {
-      throw new TypeError(
-        `Cannot join broadcast ring as mode must be "push" or "pull": received ${String(mode)}`,
-      );
-    }
-    const pid = checkInt("join broadcast ring", "pid", options.pid ?? 0, 0, 2 ** 31 - 1);
+    const what = "join broadcast ring";
+    checkObject(what, "options", options);
+    const mode = checkOneOf(what, "mode", options.mode ?? "push", ["push", "pull"]);
+    const pid = checkInteger(what, "pid", options.pid ?? 0, 0, 2 ** 31 - 1);
     this.#refresh();
-    const pages = this.#pages;
-    for (let slot = 0; slot < this.#maxConsumers; slot++) {
-      const p = slot * PAGE_WORDS;
-      const word = Atomics.load(pages, p + P_SLOT);
-      const state = word & 3;
-      if (state === ACTIVE) continue;
-      const epoch = ((word >>> 2) + 1) & EPOCH_MASK;
-      const now = sinceBaseline(this.#baselineMs);
-      // Atomic: a stale occupant may race it with a compare-and-swap (which then fails).
-      Atomics.store(pages, p + P_TAIL, this.#head);
-      // The rest of the page by plain writes, published by the slot word's swap below.
-      pages[p + P_PROGRESS] = now;
-      pages[p + P_PID] = pid;
-      pages[p + P_MODE] = mode === "push" ? 0 : 1;
-      pages[p + P_JOINED] = now;
-      // Publishes the slot as active under its new epoch (a stale occupant's checks now fail).
-      if (Atomics.compareExchange(pages, p + P_SLOT, word, (epoch << 2) | ACTIVE) !== word) {
-        continue;
-      }
-      this.#epochs[slot] = epoch;
-      this.#pids[slot] = pid;
-      this.#lastTail[slot] = this.#head;
-      this.#seenTail[slot] = this.#head;
-      this.#behind[slot] = 0;
-      this.#behindSince[slot] = Date.now();
-      this.#active[this.#activeCount++] = slot;
-      // The newcomer's tail is the head: nothing may be written past head + capacity.
-      this.#refresh();
-      return { buffer: this.#buffer, byteOffset: this.#byteOffset, slot, epoch, mode };
-    }
-    throw new TooManyConsumers(
-      `Cannot join broadcast ring as all ${this.#maxConsumers} consumer slots are taken`,
-    );
+    const { slot, epoch } = this.#table.join(this.#head, pid, mode === "pull");
+    // The newcomer's tail is the head: nothing may be written past head + capacity.
+    this.#refresh();
+    return { buffer: this.#buffer, byteOffset: this.#byteOffset, slot, epoch, mode };
   }
 
   /**
@@ -578,7 +340,8 @@ export class BroadcastProducer {
    */
   query(minBytes = HEADER_BYTES): ContiguousRun {
     if (this.#closed) throw new Closed("Cannot query broadcast ring as the producer is closed");
-    if (!(minBytes >= HEADER_BYTES && minBytes <= this.#capacity && (minBytes & 15) === 0)) {
+    checkInteger("query broadcast ring", "minBytes", minBytes, HEADER_BYTES, this.#capacity);
+    if ((minBytes & 15) !== 0) {
       throw new RangeError(
         `Cannot query broadcast ring as minBytes must be a multiple of 16 between 16 and ${this.#capacity}: received ${minBytes}`,
       );
@@ -648,11 +411,8 @@ export class BroadcastProducer {
         `Cannot write message header as a ${payloadLength}-byte message at ${offset} must fit the run ${run.offset}…${end}`,
       );
     }
-    if (!Number.isInteger(fdCount) || fdCount < 0 || fdCount > MAX_FDS_PER_MESSAGE) {
-      throw new RangeError(
-        `Cannot write message header as fdCount must be between 0 and ${MAX_FDS_PER_MESSAGE}: received ${fdCount}`,
-      );
-    }
+    checkInteger("write message header", "fdCount", fdCount, 0, MAX_FDS_PER_MESSAGE);
+    checkInteger("write message header", "seqId", seqId, 0, Number.MAX_SAFE_INTEGER);
     this.#writeWords(offset, payloadLength, fdCount, seqId);
   }
 
@@ -679,19 +439,15 @@ export class BroadcastProducer {
    * ```
    */
   reserve(payloadLength: number, fdCount = 0): MessageReservation | null {
+    checkInteger(
+      "reserve message",
+      "payloadLength",
+      payloadLength,
+      0,
+      this.#capacity - HEADER_BYTES,
+    );
     const size = align16(HEADER_BYTES + payloadLength);
-    if (!Number.isInteger(payloadLength) || payloadLength < 0 || size > this.#capacity) {
-      throw new RangeError(
-        `Cannot reserve message as its payload must be between 0 and ${
-          this.#capacity - HEADER_BYTES
-        } bytes: received ${payloadLength}`,
-      );
-    }
-    if (!Number.isInteger(fdCount) || fdCount < 0 || fdCount > MAX_FDS_PER_MESSAGE) {
-      throw new RangeError(
-        `Cannot reserve message as fdCount must be between 0 and ${MAX_FDS_PER_MESSAGE}: received ${fdCount}`,
-      );
-    }
+    checkInteger("reserve message", "fdCount", fdCount, 0, MAX_FDS_PER_MESSAGE);
     const run = this.query(size);
     if (run.maxBytes === 0) return null;
     const seqId = this.#seq++;
@@ -728,7 +484,9 @@ export class BroadcastProducer {
    */
   commit(writtenBytes = 0, flags = 0): void {
     if (this.#closed) throw new Closed("Cannot commit to broadcast ring as the producer is closed");
-    if (!(writtenBytes >= 0 && (writtenBytes & 15) === 0 && writtenBytes <= this.#runLeft)) {
+    checkInteger("commit", "writtenBytes", writtenBytes, 0, this.#runLeft);
+    checkInteger("commit", "flags", flags, 0, COMMIT_FORCE_SCAN);
+    if ((writtenBytes & 15) !== 0) {
       throw new RangeError(
         `Cannot commit as writtenBytes must be a multiple of 16 within the queried run of ${this.#runLeft} bytes: received ${writtenBytes}`,
       );
@@ -802,40 +560,7 @@ export class BroadcastProducer {
    * ```
    */
   scan(): number {
-    const pages = this.#pages;
-    const now = Date.now();
-    let evicted = 0;
-    for (let i = 0; i < this.#activeCount;) {
-      const slot = this.#active[i];
-      const p = slot * PAGE_WORDS;
-      const word = (this.#epochs[slot] << 2) | ACTIVE;
-      if (Atomics.load(pages, p + P_SLOT) !== word) {
-        this.#left(i);
-        continue;
-      }
-      const pid = this.#pids[slot];
-      const tail = Atomics.load(pages, p + P_TAIL) >>> 0;
-      let reason: DetachReason | null = null;
-      if (pid > 0 && this.#isAlive !== null && !this.#isAlive(pid, slot)) {
-        reason = "dead";
-      } else if (!this.#plausible(slot, tail)) {
-        reason = "corrupt";
-      } else if (tail !== this.#lastTail[slot] || tail === this.#head) {
-        this.#lastTail[slot] = tail;
-        this.#behind[slot] = tail === this.#head ? 0 : 1;
-        this.#behindSince[slot] = now;
-      } else if (this.#behind[slot] === 0) {
-        this.#behind[slot] = 1;
-        this.#behindSince[slot] = now;
-      } else if (now - this.#behindSince[slot] >= this.#stallTimeoutMs) {
-        reason = "hung";
-      }
-      if (reason !== null && this.#evict(i, word, reason)) {
-        evicted++;
-        continue;
-      }
-      i++;
-    }
+    const evicted = this.#table.scan(this.#head, this.#cursor);
     this.#refresh();
     return evicted;
   }
@@ -859,15 +584,11 @@ export class BroadcastProducer {
    * ```
    */
   evict(slot: number, reason: Exclude<DetachReason, "left"> = "hung"): boolean {
-    checkInt("evict consumer", "slot", slot, 0, this.#maxConsumers - 1);
-    for (let i = 0; i < this.#activeCount; i++) {
-      if (this.#active[i] === slot) {
-        const ok = this.#evict(i, (this.#epochs[slot] << 2) | ACTIVE, reason);
-        this.#refresh();
-        return ok;
-      }
-    }
-    return false;
+    checkInteger("evict consumer", "slot", slot, 0, this.#maxConsumers - 1);
+    checkOneOf("evict consumer", "reason", reason, ["dead", "hung", "corrupt"]);
+    const ok = this.#table.evict(slot, reason);
+    this.#refresh();
+    return ok;
   }
 
   /**
@@ -903,77 +624,9 @@ export class BroadcastProducer {
     this.close();
   }
 
-  /**
-   * Whether `tail` lies between the consumer's last seen tail and the cursor
-   * (so within a capacity of the cursor, and never moving back); remembers it
-   * if so. Refreshes happen at least once per capacity written, so the
-   * wrap-safe differences here stay far below 2^32.
-   */
-  #plausible(slot: number, tail: number): boolean {
-    const seen = this.#seenTail[slot];
-    const cursor = this.#cursor;
-    if (
-      (tail & 15) !== 0 || ((cursor - tail) >>> 0) > this.#capacity ||
-      ((tail - seen) >>> 0) > ((cursor - seen) >>> 0)
-    ) {
-      return false;
-    }
-    this.#seenTail[slot] = tail;
-    return true;
-  }
-
   /** Recomputes the write limit from the active consumers' tails. */
   #refresh(): void {
-    const pages = this.#pages;
-    let used = 0;
-    for (let i = 0; i < this.#activeCount;) {
-      const slot = this.#active[i];
-      const p = slot * PAGE_WORDS;
-      const word = (this.#epochs[slot] << 2) | ACTIVE;
-      if (Atomics.load(pages, p + P_SLOT) !== word) {
-        this.#left(i);
-        continue;
-      }
-      const tail = Atomics.load(pages, p + P_TAIL) >>> 0;
-      if (!this.#plausible(slot, tail)) {
-        if (this.#evict(i, word, "corrupt")) continue;
-        i++;
-        continue;
-      }
-      const u = (this.#cursor - tail) >>> 0;
-      if (u > used) used = u;
-      i++;
-    }
-    this.#limit = (this.#cursor - used + this.#capacity) >>> 0;
-  }
-
-  /** Marks the consumer at `#active[i]` evicted; false if it left first. */
-  #evict(i: number, word: number, reason: DetachReason): boolean {
-    const slot = this.#active[i];
-    const p = slot * PAGE_WORDS;
-    // Publishes the eviction: the consumer's next check fails, its bytes may be overwritten.
-    const seen = Atomics.compareExchange(this.#pages, p + P_SLOT, word, (word & ~3) | EVICTED);
-    this.#drop(i);
-    if (seen !== word) {
-      // It left (or was reassigned) first.
-      if (this.#onDetach !== null) this.#onDetach(slot, "left");
-      return false;
-    }
-    this.#evictions++;
-    wakeSpot(this.#token);
-    if (this.#onDetach !== null) this.#onDetach(slot, reason);
-    return true;
-  }
-
-  /** Forgets the consumer at `#active[i]` that left by itself. */
-  #left(i: number): void {
-    const slot = this.#active[i];
-    this.#drop(i);
-    if (this.#onDetach !== null) this.#onDetach(slot, "left");
-  }
-
-  #drop(i: number): void {
-    this.#active[i] = this.#active[--this.#activeCount];
+    this.#limit = (this.#cursor - this.#table.used(this.#cursor) + this.#capacity) >>> 0;
   }
 
   #writeWords(offset: number, payloadLength: number, info: number, seqId: number): void {

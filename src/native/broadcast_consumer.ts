@@ -24,6 +24,7 @@
  * @module
  */
 
+import { checkOneOf } from "../_validate.ts";
 import { BroadcastConsumer, type MessageView } from "../broadcast/consumer.ts";
 import type { WakeupMode } from "../broadcast/producer.ts";
 import { Closed, RingCorrupt, TimedOut } from "../errors.ts";
@@ -86,15 +87,6 @@ function request(mode: WakeupMode): Uint8Array {
   w.setUint32(8, mode === "push" ? 0 : 1, true);
   w.setInt32(12, getPid(), true);
   return bytes;
-}
-
-function checkMode(mode: unknown): WakeupMode {
-  if (mode !== "push" && mode !== "pull") {
-    throw new TypeError(
-      `Cannot join broadcast ring as mode must be "push" or "pull": received ${String(mode)}`,
-    );
-  }
-  return mode;
 }
 
 /**
@@ -188,7 +180,10 @@ export class SharedBroadcastConsumer {
    * ```
    */
   static join(path: string, options: SharedBroadcastJoinOptions = {}): SharedBroadcastConsumer {
-    const mode = checkMode(options.mode ?? "push");
+    const mode = checkOneOf("join broadcast ring", "mode", options.mode ?? "push", [
+      "push",
+      "pull",
+    ]);
     const timeoutMs = options.timeoutMs ?? 5000;
     const socket = connectUnix(path, { allow: options.allow });
     let memfd = -1;
@@ -232,7 +227,10 @@ export class SharedBroadcastConsumer {
     path: string,
     options: SharedBroadcastJoinOptions = {},
   ): Promise<SharedBroadcastConsumer> {
-    const mode = checkMode(options.mode ?? "push");
+    const mode = checkOneOf("join broadcast ring", "mode", options.mode ?? "push", [
+      "push",
+      "pull",
+    ]);
     const timeoutMs = options.timeoutMs ?? 5000;
     const socket = connectUnix(path, { allow: options.allow });
     let memfd = -1;
