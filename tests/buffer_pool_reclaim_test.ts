@@ -12,7 +12,8 @@ import {
   META_WORDS,
 } from "../src/_buffer_pool_layout.ts";
 import { SharedBufferPool } from "../src/native/buffer_pool_shared.ts";
-import { FdServer, sendFd } from "../src/native/fd_passing.ts";
+import { sendFd } from "../src/native/fd_passing.ts";
+import { FdServer } from "../src/native/fd_server.ts";
 import { closeFd } from "../src/native/close_fd.ts";
 import type { HolderJob, HolderReport } from "./workers/pool_holder.ts";
 
