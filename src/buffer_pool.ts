@@ -418,8 +418,9 @@ export class BufferPool {
    * back the slabs of dead processes (at most every 20 ms) and tries again.
    *
    * @returns The slab's handle, or `null` when every slab is taken.
-   * @throws {PoolCorrupt} If the bitmap and a slab's state disagree, or a
-   * bitmap word changes under every one of 2^16 swaps.
+   * @throws {PoolCorrupt} If the bitmap and a slab's state disagree, a
+   * bitmap word changes under every one of 2^16 swaps, or (automatic reclaim)
+   * a holder entry names an impossible pid.
    * @example Allocating until the pool is exhausted
    * ```ts
    * import assert from "node:assert/strict";

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { checkOneOf } from "../_validate.ts";
+import { checkInteger, checkOneOf, checkTimeoutMs } from "../_validate.ts";
 import { BroadcastConsumer, type MessageView } from "../broadcast/consumer.ts";
 import type { WakeupMode } from "../broadcast/producer.ts";
 import { Closed, RingCorrupt, TimedOut } from "../errors.ts";
@@ -66,6 +66,8 @@ const LIVENESS_SLICE_MS = 100;
 
 /** Longest wait for the fd records of a message being skipped (they normally wait already). */
 const DISCARD_WAIT_MS = 100;
+/** Records of earlier messages recvFds always closes before it looks at its deadline. */
+const DISCARD_FREE = 64;
 
 /** One fd record read from the socket. */
 interface FdRecord {
@@ -477,7 +479,9 @@ export class SharedBroadcastConsumer {
    * @returns The fds, close-on-exec, now owned by the caller.
    * @throws {TimedOut} If they do not all arrive in time.
    * @throws {RingCorrupt} If the producer's records skip, repeat or miscount fds.
-   * @throws {RangeError} If `count` is not between 0 and 253.
+   * @throws {RangeError} If `count` is not between 0 and 253, `seqId` not a
+   * safe integer or `timeoutMs` negative.
+   * @throws {TypeError} If an argument is not a number.
    * @example Receiving fds with a message
    * ```ts
    * import assert from "node:assert/strict";
@@ -501,14 +505,13 @@ export class SharedBroadcastConsumer {
    * ```
    */
   recvFds(seqId: number, count: number, timeoutMs = 1000): number[] {
-    if (!Number.isInteger(count) || count < 0 || count > 253) {
-      throw new RangeError(
-        `Cannot receive fds as count must be between 0 and 253: received ${count}`,
-      );
-    }
+    checkInteger("receive fds", "seqId", seqId, 0, Number.MAX_SAFE_INTEGER);
+    checkInteger("receive fds", "count", count, 0, 253);
+    checkTimeoutMs("receive fds", timeoutMs);
     const fds: number[] = [];
     if (count === 0) return fds;
     const deadline = performance.now() + timeoutMs;
+    let discarded = 0;
     try {
       while (fds.length < count) {
         const r = this.#stash.shift() ?? this.#read(deadline - performance.now());
@@ -520,6 +523,12 @@ export class SharedBroadcastConsumer {
         if (r.seqId < seqId) {
           closeQuietly(r.fd); // an earlier message's fd nobody claimed
           this.#discarded++;
+          // Bounded: a producer flooding old records runs this loop only until the deadline.
+          if (++discarded > DISCARD_FREE && performance.now() > deadline) {
+            throw new TimedOut(
+              `Cannot receive fds of message ${seqId} as the producer sent ${discarded} records of earlier messages within ${timeoutMs} ms`,
+            );
+          }
           continue;
         }
         if (r.seqId > seqId || r.count !== count || r.index !== fds.length) {
@@ -604,16 +613,20 @@ export class SharedBroadcastConsumer {
     const magic = w.getUint32(0, true);
     const count = w.getUint16(14, true);
     const index = w.getUint16(12, true);
-    if (magic !== RECORD_MAGIC || count < 1 || count > 253 || index >= count) {
+    const seqLo = w.getUint32(4, true);
+    const seqHi = w.getUint32(8, true);
+    if (
+      magic !== RECORD_MAGIC || count < 1 || count > 253 || index >= count || seqHi >= 2 ** 21
+    ) {
       closeQuietly(fd);
       throw new RingCorrupt(
         `Cannot receive fds as the producer sent a malformed record: received magic 0x${
           magic.toString(16)
-        }, fd ${index} of ${count}`,
+        }, fd ${index} of ${count}, seqHi 0x${seqHi.toString(16)} seqLo 0x${seqLo.toString(16)}`,
       );
     }
     return {
-      seqId: w.getUint32(8, true) * 2 ** 32 + w.getUint32(4, true),
+      seqId: seqHi * 2 ** 32 + seqLo,
       index,
       count,
       fd,
