@@ -8,11 +8,17 @@
  * deno run -A cli.ts numa
  * ```
  *
- * `deno compile -A --include ffi cli.ts` makes it one binary (see the README).
+ * `deno task compile` makes it one binary, `./ringmpsc` (see the README): its
+ * flags embed every module the program starts as a Worker, and the demo's
+ * relay process runs through the binary itself (a hidden subcommand), so the
+ * binary needs no checkout. `bench` needs one (it builds native peers and
+ * spawns benchmark scripts) and says so when compiled. Installed from the
+ * registry: `deno install -g -A -n ringmpsc jsr:@ringmpsc/ringmpsc/cli`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { RELAY_SUBCOMMAND } from "./cli/_self.ts";
 
 const USAGE = `ringmpsc — lock-free rings and channels for Deno
 
@@ -67,6 +73,12 @@ async function main(args: string[]): Promise<number> {
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (command === RELAY_SUBCOMMAND) {
+    if (rest.length !== 1) throw new UsageError(`${RELAY_SUBCOMMAND} needs exactly one SOCKET`);
+    const { runRelay } = await import("./cli/demo_relay.ts");
+    runRelay(rest[0]);
+    return 0;
   }
   if (!(command in HELP)) throw new UsageError(`unknown command '${command}' (try --help)`);
   const options = {
@@ -123,6 +135,12 @@ async function main(args: string[]): Promise<number> {
       return result.ok ? 0 : 1;
     }
     case "bench": {
+      if (Deno.build.standalone) {
+        throw new UsageError(
+          "bench needs a checkout of ringmpsc (it builds native peers and spawns benchmark " +
+            "scripts): run 'deno task bench' there",
+        );
+      }
       const { runSuite } = await import("./bench/suite.ts");
       const ok = await runSuite({
         quick: values.quick ?? false,

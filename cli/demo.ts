@@ -17,6 +17,8 @@
 import { mpsc, spmc, u32 } from "../mod.ts";
 import { closeFd, FdServer, sendFd, SharedRing } from "../native.ts";
 import { STAGES } from "./_pipeline.ts";
+import { RELAY_SUBCOMMAND, selfCommand } from "./_self.ts";
+import { RELAY_PERMISSIONS } from "./demo_relay.ts";
 import type { DemoJob, DemoSummary } from "./demo_worker.ts";
 
 /** Options of {@linkcode runDemo}. */
@@ -47,8 +49,8 @@ export interface DemoResult {
   seconds: number;
 }
 
+/** The demo's one Worker module (`deno task compile` embeds it with --include). */
 const WORKER = new URL("./demo_worker.ts", import.meta.url);
-const RELAY = new URL("./demo_relay.ts", import.meta.url);
 
 function startWorker(job: DemoJob): Promise<DemoSummary> {
   const worker = new Worker(WORKER, { type: "module" });
@@ -83,20 +85,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // The cross-process hop: a child process receives both ring fds over a Unix socket.
   const socketPath = `${Deno.env.get("TMPDIR") ?? "/tmp"}/ringmpsc-demo-${Deno.pid}.sock`;
   using server = FdServer.listen(socketPath);
-  const relay = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      RELAY.href,
-      socketPath,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const conn = server.accept();
+  const { command, args } = selfCommand(RELAY_SUBCOMMAND, [socketPath], RELAY_PERMISSIONS);
+  const relay = new Deno.Command(command, { args, stdout: "piped", stderr: "inherit" }).spawn();
+  const output = relay.output();
+  const relayDied = output.then((o) => {
+    throw new Error(`the relay process exited (code ${o.code}) before connecting`);
+  });
+  const conn = await Promise.race([server.acceptAsync(), relayDied]);
   sendFd(conn, out.getFd());
   sendFd(conn, back.getFd());
   closeFd(conn);
@@ -154,7 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       staging,
       distributing,
       Promise.all(consuming),
-      relay.output(),
+      output,
     ]);
     clearInterval(progress);
     if (options.tty) write("\n");

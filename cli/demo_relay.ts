@@ -5,7 +5,8 @@
  * every item from the outbound ring to the return ring until the outbound
  * ring is closed and drained.
  *
- * Run by cli/demo.ts as `deno run --allow-ffi … cli/demo_relay.ts SOCKET`.
+ * cli/demo.ts starts it through the CLI's hidden subcommand (cli/_self.ts), so
+ * a compiled binary runs it as itself: `ringmpsc __demo-relay SOCKET`.
  *
  * @module
  */
@@ -13,30 +14,49 @@ import { Closed, u32 } from "../mod.ts";
 import { closeFd, connectUnix, recvFd, SharedRing } from "../native.ts";
 import { sendAll } from "./_pipeline.ts";
 
-const socket = connectUnix(Deno.args[0]);
-const outFd = recvFd(socket);
-const backFd = recvFd(socket);
-closeFd(socket);
-using out = SharedRing.attach(u32, outFd);
-using back = SharedRing.attach(u32, backFd);
-closeFd(outFd); // the mappings stay; the fds are no longer needed
-closeFd(backFd);
-let items = 0;
-for (;;) {
-  const region = out.readable();
-  if (region === null) {
-    try {
-      out.waitReadable();
-      continue;
-    } catch (err) {
-      if (err instanceof Closed) break;
-      throw err;
+/** The `deno run` flags the relay process needs. */
+export const RELAY_PERMISSIONS: readonly string[] = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+];
+
+/**
+ * Relays every item from the outbound ring to the return ring until the
+ * outbound ring is closed and drained, then closes the return ring and prints
+ * `{"relayed":N}`.
+ *
+ * @param socketPath The demo's Unix socket, which hands over both ring fds.
+ * @returns The number of items relayed.
+ */
+export function runRelay(socketPath: string): number {
+  const socket = connectUnix(socketPath);
+  const outFd = recvFd(socket);
+  const backFd = recvFd(socket);
+  closeFd(socket);
+  using out = SharedRing.attach(u32, outFd);
+  using back = SharedRing.attach(u32, backFd);
+  closeFd(outFd); // the mappings stay; the fds are no longer needed
+  closeFd(backFd);
+  let items = 0;
+  for (;;) {
+    const region = out.readable();
+    if (region === null) {
+      try {
+        out.waitReadable();
+        continue;
+      } catch (err) {
+        if (err instanceof Closed) break;
+        throw err;
+      }
     }
+    const chunk = region.array.subarray(region.offset, region.offset + region.length);
+    sendAll(back.ring, (b) => back.send(b), chunk, chunk.length);
+    out.advance(region.length);
+    items += region.length;
   }
-  const chunk = region.array.subarray(region.offset, region.offset + region.length);
-  sendAll(back.ring, (b) => back.send(b), chunk, chunk.length);
-  out.advance(region.length);
-  items += region.length;
+  back.close();
+  console.log(JSON.stringify({ relayed: items }));
+  return items;
 }
-back.close();
-console.log(JSON.stringify({ relayed: items }));
