@@ -8,7 +8,7 @@
  * @module
  */
 import * as bc from "../src/broadcast/_layout.ts";
-import { SHARED_RING_MAGIC } from "../src/native/shared_ring.ts";
+import { SHARED_RING_MAGIC, SHARED_RING_VERSION } from "../src/native/shared_ring.ts";
 import {
   SHARED_RING_HEADER as H,
   SHARED_RING_HEADER_SIZE,
@@ -23,7 +23,12 @@ export interface InspectReport {
   source: string;
   /** Field name to value, in header order. */
   fields: [string, string][];
-  /** Problems an honest creator would not leave (empty when consistent). */
+  /**
+   * Problems an honest creator would not leave (empty when consistent). When
+   * an identification field (length, magic, version) is wrong, the report
+   * stops there: `fields` holds what was read up to it, and nothing after it
+   * is interpreted.
+   */
   problems: string[];
 }
 
@@ -76,16 +81,27 @@ async function readStart(file: Deno.FsFile, n: number): Promise<Uint8Array> {
 }
 
 function describeSharedRing(source: string, size: number, bytes: Uint8Array): InspectReport {
-  const header = new Uint8Array(SHARED_RING_HEADER_SIZE);
-  header.set(bytes);
+  const kind = "SharedRing";
   const got = bytes.length;
-  const problems: string[] = [];
-  if (got < SHARED_RING_HEADER_SIZE) problems.push(`only ${got} bytes: too short for a header`);
-  const v = new DataView(header.buffer);
+  if (got < SHARED_RING_HEADER_SIZE) {
+    return { kind, source, fields: [], problems: [`only ${got} bytes: too short for a header`] };
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, got);
   const u64 = (o: number) => v.getBigUint64(o, true);
   const u32 = (o: number) => v.getUint32(o, true);
   const magic = u64(H.magic);
-  if (magic !== SHARED_RING_MAGIC) problems.push(`magic 0x${magic.toString(16)} is not RNGSHRD`);
+  const identity: [string, string][] = [["magic", `0x${magic.toString(16)}`]];
+  if (magic !== SHARED_RING_MAGIC) {
+    return { kind, source, fields: identity, problems: [`magic is not RNGSHRD: not a SharedRing`] };
+  }
+  identity.push(["version", `${u32(H.version)}`]);
+  if (u32(H.version) !== SHARED_RING_VERSION) {
+    const problem = `version ${
+      u32(H.version)
+    } is not ${SHARED_RING_VERSION}: a layout this tool cannot read`;
+    return { kind, source, fields: identity, problems: [problem] };
+  }
+  const problems: string[] = [];
   const capacity = u64(H.capacity);
   const tail = u64(L.tail);
   const head = u64(L.head);
@@ -100,8 +116,7 @@ function describeSharedRing(source: string, size: number, bytes: Uint8Array): In
     ? "never"
     : `${Number(BigInt(Date.now()) * 1_000_000n - beat) / 1e6} ms ago`;
   const fields: [string, string][] = [
-    ["magic", `0x${magic.toString(16)}`],
-    ["version", `${u32(H.version)}`],
+    ...identity,
     ["ring_bits", `${u32(H.ringBits)}`],
     ["capacity", `${capacity}`],
     ["slot_size", `${u32(H.slotSize)} bytes`],
@@ -116,14 +131,29 @@ function describeSharedRing(source: string, size: number, bytes: Uint8Array): In
     ["producer_waiters", `${u32(L.producerWaiters)}`],
     ["closed", u32(L.closed) ? "yes" : "no"],
   ];
-  return { kind: "SharedRing", source, fields, problems };
+  return { kind, source, fields, problems };
 }
 
 const STATES = ["free", "active", "left", "evicted"];
 
 function describeBroadcast(source: string, size: number, bytes: Uint8Array): InspectReport {
+  const kind = "broadcast ring";
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const word = (o: number) => (o + 4 <= bytes.length ? v.getUint32(o, true) : 0);
+  const identity: [string, string][] = [
+    ["magic", `0x${word(0).toString(16)} (BCST)`],
+    ["version", `${word(bc.C_VERSION * 4)}`],
+  ];
+  if (bytes.length < bc.CONTROL_BYTES) {
+    const problem = `only ${bytes.length} bytes: too short for a control region`;
+    return { kind, source, fields: identity.slice(0, 1), problems: [problem] };
+  }
+  if (word(bc.C_VERSION * 4) !== bc.VERSION) {
+    const problem = `version ${
+      word(bc.C_VERSION * 4)
+    } is not ${bc.VERSION}: a layout this tool cannot read`;
+    return { kind, source, fields: identity, problems: [problem] };
+  }
   const problems: string[] = [];
   const capacity = word(bc.C_CAPACITY * 4);
   const maxConsumers = word(bc.C_MAX_CONSUMERS * 4);
@@ -139,8 +169,7 @@ function describeBroadcast(source: string, size: number, bytes: Uint8Array): Ins
     );
   }
   const fields: [string, string][] = [
-    ["magic", `0x${word(0).toString(16)} (BCST)`],
-    ["version", `${word(bc.C_VERSION * 4)}`],
+    ...identity,
     ["capacity", `${capacity} bytes`],
     ["max consumers", `${maxConsumers}`],
     ["stall timeout", `${word(bc.C_STALL_MS * 4)} ms`],
@@ -166,5 +195,5 @@ function describeBroadcast(source: string, size: number, bytes: Uint8Array): Ins
         0)} ms ago`,
     ]);
   }
-  return { kind: "broadcast ring", source, fields, problems };
+  return { kind, source, fields, problems };
 }

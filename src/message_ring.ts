@@ -294,6 +294,11 @@ export class MessageRing {
     this.#ring.close();
   }
 
+  /** Same as {@linkcode MessageRing.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /**
    * Whether the ring was closed.
    *

@@ -870,6 +870,27 @@ export class Ring<V, S extends ElementStore> {
   }
 
   /**
+   * Same as {@linkcode Ring.close}, for `using`: when the scope ends the
+   * peer drains what is left, then sees `Closed`.
+   *
+   * @example Closing at the end of a scope
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Ring, u32 } from "@ringmpsc/ringmpsc";
+   * const outer = new Ring(u32, { ringBits: 4 });
+   * {
+   *   using ring = Ring.fromHandle(outer.handle());
+   *   ring.send([1]);
+   * }
+   * assert.ok(outer.isClosed());
+   * assert.equal(outer.tryRecv(), 1);
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
    * Whether the ring was closed.
    *
    * @returns `true` once closed.

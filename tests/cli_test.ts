@@ -79,7 +79,14 @@ Deno.test("cli inspect: flags a forged header", async () => {
   try {
     const r = await cli("inspect", path);
     assert.equal(r.code, 1);
-    assert.match(r.out, /is not RNGSHRD/);
+    assert.match(r.out, /magic is not RNGSHRD/);
+    assert.doesNotMatch(r.out, /capacity|tail|head/, "nothing past the bad magic is read");
+    new DataView(forged.buffer).setBigUint64(0, 0x0044524853474e52n, true); // RNGSHRD
+    new DataView(forged.buffer).setUint32(8, 7, true); // version 7
+    const v = await cli("inspect", path);
+    assert.equal(v.code, 1);
+    assert.match(v.out, /version 7 is not 1/);
+    assert.doesNotMatch(v.out, /capacity|tail|head/, "nothing past the bad version is read");
   } finally {
     Deno.removeSync(path);
   }

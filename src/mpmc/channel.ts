@@ -572,6 +572,11 @@ export class MpmcChannel<V, S extends ElementStore> {
     wakeSpot(this.#doorbell);
   }
 
+  /** Same as {@linkcode MpmcChannel.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /**
    * Whether the channel was closed.
    *

@@ -308,10 +308,28 @@ export class SharedRing<V, S extends ElementStore> {
   /**
    * Creates a ring in a file under /dev/shm, for processes that do not pass fds.
    *
+   * The file outlives this object and this process, as a named ring must (a
+   * peer may attach by path at any time, and ringmpsc's rings behave the same):
+   * `deinit()` and `using` unmap the ring but leave the file. Remove it with
+   * {@linkcode SharedMemory.unlinkPath} (or `Deno.removeSync(path)`) once
+   * every peer has attached or finished; mapped peers keep working after that.
+   *
    * @param element The element type.
    * @param path The file's path, e.g. `/dev/shm/my-ring`.
    * @param ringBits Capacity exponent, 1–30.
    * @returns The ring.
+   *
+   * @example Creating, attaching by path, then removing the file
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SharedMemory, SharedRing, u32 } from "@ringmpsc/ringmpsc/native";
+   * const path = `/dev/shm/ringmpsc-doc-ring-${Deno.pid}`;
+   * using ring = SharedRing.createPath(u32, path, 4);
+   * using peer = SharedRing.attachPath(u32, path); // another process, usually
+   * SharedMemory.unlinkPath(path); // the name goes; both mappings stay
+   * ring.send([5]);
+   * assert.equal(peer.tryRecv(), 5);
+   * ```
    */
   static createPath<V, S extends ElementStore>(
     element: ElementType<V, S>,

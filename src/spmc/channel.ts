@@ -236,6 +236,11 @@ export class Channel<V, S extends ElementStore> {
     this.#ring.close();
   }
 
+  /** Same as {@linkcode Channel.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /**
    * Whether the channel was closed.
    *

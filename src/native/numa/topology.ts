@@ -262,6 +262,11 @@ export class NumaTopology {
     this.#nodeOfCpu.clear();
   }
 
+  /** Same as {@linkcode NumaTopology.deinit}, for `using`. */
+  [Symbol.dispose](): void {
+    this.deinit();
+  }
+
   #assertLive(action: string): void {
     if (this.#released) throw new Closed(`Cannot ${action} as the topology was deinitialized`);
   }
