@@ -235,10 +235,31 @@ type MpscProducer = mpsc.Producer<number, Uint32Array>;
 type MpscProducerExt = mpsc.ProducerExt<number, Uint32Array>;
 type MpscChannel = mpsc.Channel<number, Uint32Array>;
 
-/** Throws if a loop has run past its hang guard. */
-export function checkDeadline(deadline: number, what: string): void {
-  if (performance.now() > deadline) {
-    throw new Error(`Gave up ${what}: still not done at the hang guard`);
+/**
+ * A loop's hang guard: it gives up after `ms` without progress, not after `ms`
+ * in all, so a long run on a loaded machine (slow, not stuck) never trips it.
+ */
+export class HangGuard {
+  #deadline: number;
+
+  /**
+   * @param what What the loop does, for the error message.
+   * @param ms How long the loop may go without progress.
+   */
+  constructor(readonly what: string, readonly ms = 30_000) {
+    this.#deadline = performance.now() + ms;
+  }
+
+  /** The loop moved on: the guard starts over. */
+  progress(): void {
+    this.#deadline = performance.now() + this.ms;
+  }
+
+  /** Throws if the loop has gone `ms` without progress. */
+  check(): void {
+    if (performance.now() > this.#deadline) {
+      throw new Error(`Gave up ${this.what}: no progress for ${this.ms} ms (hang guard)`);
+    }
   }
 }
 
@@ -264,7 +285,7 @@ export function produceMpsc(
 ): number {
   const buf = new Uint32Array(batch);
   const backoff = new Backoff();
-  const deadline = performance.now() + 30_000;
+  const guard = new HangGuard(`sending as producer ${tag}`);
   let seq = 0;
   while (seq < count && !p.isClosed()) {
     const want = Math.min(batch, count - seq);
@@ -307,9 +328,11 @@ export function produceMpsc(
     }
     seq += n;
     if (progress !== undefined) Atomics.store(progress, tag, seq);
-    if (n > 0) backoff.reset();
-    else if (backoff.isCompleted()) {
-      checkDeadline(deadline, `sending as producer ${tag}`);
+    if (n > 0) {
+      backoff.reset();
+      guard.progress();
+    } else if (backoff.isCompleted()) {
+      guard.check();
       yieldThread();
     } else backoff.snooze();
   }
@@ -345,7 +368,7 @@ export function consumeMpsc(
 ): ConsumeReport {
   const checker = new SeqChecker();
   const out = new Uint32Array(bufferSize);
-  const deadline = performance.now() + 30_000;
+  const guard = new HangGuard(`consuming with ${method}`);
   let drained = 0;
   for (;;) {
     let n = 0;
@@ -388,7 +411,10 @@ export function consumeMpsc(
     }
     if (progress !== undefined) Atomics.store(progress, 0, checker.received);
     if (total !== undefined && checker.received >= total) break;
-    if (n > 0) continue;
+    if (n > 0) {
+      guard.progress();
+      continue;
+    }
     if (ch.isClosed()) {
       if (method === "consumeAllCount") {
         drained = ch.drainAllCount();
@@ -396,7 +422,7 @@ export function consumeMpsc(
       } else drained = ch.drainAll(checker);
       break;
     }
-    checkDeadline(deadline, `consuming with ${method}`);
+    guard.check();
     try {
       ch.waitReadable(WaitStrategy.timedBlocking(50));
     } catch (err) {

@@ -9,8 +9,13 @@ import type { PeerJob, PeerReply } from "./channel_peer.ts";
 
 const PEER = new URL("./channel_peer.ts", import.meta.url);
 
-/** How long one call may take before the test gives up on it (a hang guard, not an assertion). */
-const HANG_GUARD_MS = 30_000;
+/**
+ * How long one call may take before the test gives up on it (a hang guard, not
+ * an assertion). The Workers' own loops give up after 30 s without progress
+ * (`HangGuard`); this one only catches a Worker stuck elsewhere, so it is
+ * generous: a long run on a loaded 2-core machine can take minutes.
+ */
+const HANG_GUARD_MS = 300_000;
 /**
  * How long a new Worker may take to answer its first ping: under `deno test`
  * it type-checks its module graph first, which on a busy 2-core machine with

@@ -13,6 +13,7 @@ import {
   type ConsumeMethod,
   consumeMpsc,
   encode,
+  HangGuard,
   type ProduceMode,
   produceMpsc,
   SeqChecker,
@@ -174,7 +175,7 @@ function spmcConsume(job: Extract<PeerJob, { op: "spmcConsume" }>): Uint32Array 
   const items = new Collector();
   const out = new Uint32Array(job.bufferSize);
   const seen = job.seen;
-  const deadline = performance.now() + 30_000;
+  const guard = new HangGuard("consuming as an spmc consumer");
   const note = (from: number) => {
     if (seen === undefined) return;
     const fresh = items.since(from);
@@ -211,6 +212,7 @@ function spmcConsume(job: Extract<PeerJob, { op: "spmcConsume" }>): Uint32Array 
     }
     if (n > 0) {
       note(before);
+      guard.progress();
       continue;
     }
     if (c.isClosed() && ch.isEmpty()) {
@@ -221,7 +223,7 @@ function spmcConsume(job: Extract<PeerJob, { op: "spmcConsume" }>): Uint32Array 
       if (last === 0) return items.items();
       continue;
     }
-    if (performance.now() > deadline) throw new Error("spmc consumer: hang guard");
+    guard.check();
     if (!waitNonEmpty(() => c.waitReadable(WaitStrategy.timedBlocking(20)), () => false)) {
       continue;
     }
@@ -233,7 +235,7 @@ function mpmcConsume(job: Extract<PeerJob, { op: "mpmcConsume" }>): Uint32Array 
   const c = ch.registerConsumer();
   const items = new Collector();
   const out = new Uint32Array(job.bufferSize);
-  const deadline = performance.now() + 30_000;
+  const guard = new HangGuard("consuming as an mpmc consumer");
   for (;;) {
     let n = 0;
     switch (job.method) {
@@ -254,14 +256,17 @@ function mpmcConsume(job: Extract<PeerJob, { op: "mpmcConsume" }>): Uint32Array 
         }
         break;
     }
-    if (n > 0) continue;
+    if (n > 0) {
+      guard.progress();
+      continue;
+    }
     if (c.isClosed() && ch.isEmpty()) {
       const last = c.steal(out);
       items.processArray(out, last);
       if (last === 0) return items.items();
       continue;
     }
-    if (performance.now() > deadline) throw new Error("mpmc consumer: hang guard");
+    guard.check();
     waitNonEmpty(() => c.waitReadable(WaitStrategy.timedBlocking(20)), () => false);
   }
 }
@@ -280,7 +285,7 @@ function produceSingle(
 ): number {
   const buf = new Uint32Array(batch);
   const backoff = new Backoff();
-  const deadline = performance.now() + 30_000;
+  const guard = new HangGuard(`sending as producer ${tag}`);
   let seq = 0;
   while (seq < count) {
     const want = Math.min(batch, count - seq);
@@ -299,9 +304,11 @@ function produceSingle(
       }
     }
     seq += n;
-    if (n > 0) backoff.reset();
-    else if (backoff.isCompleted()) {
-      if (performance.now() > deadline) throw new Error(`producer ${tag}: hang guard`);
+    if (n > 0) {
+      backoff.reset();
+      guard.progress();
+    } else if (backoff.isCompleted()) {
+      guard.check();
       yieldThread();
     } else backoff.snooze();
   }
@@ -372,11 +379,11 @@ async function run(job: PeerJob): Promise<{ value: unknown; transfer?: Transfera
     case "mpscProduceRecords": {
       const ch = mpsc.Channel.fromHandle<RecordValue<Pair>, RecordArray<Pair>>(job.handle);
       const p = ch.register();
-      const deadline = performance.now() + 30_000;
+      const guard = new HangGuard("sending records");
       for (let seq = 0; seq < job.count;) {
         const r = p.reserve(Math.min(32, job.count - seq));
         if (r === null) {
-          if (performance.now() > deadline) throw new Error("record producer: hang guard");
+          guard.check();
           yieldThread();
           continue;
         }
@@ -388,6 +395,7 @@ async function run(job: PeerJob): Promise<{ value: unknown; transfer?: Transfera
         }
         p.commit(r.length);
         seq += r.length;
+        guard.progress();
       }
       return { value: { id: p.id, sent: job.count } };
     }
