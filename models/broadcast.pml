@@ -1,10 +1,10 @@
 /*
  * Broadcast ring: publish, evict and re-join of a consumer slot.
  *
- * Models: src/broadcast/ — the producer's join, #refresh, #plausible,
- * #evict and commit (producer.ts; the consumer table's join/refresh/evict),
- * and the consumer's constructor check, peek, publish and close
- * (consumer.ts). One consumer slot; the producer may evict its occupant at
+ * Models: src/broadcast/ — the producer's commit (producer.ts) and its
+ * consumer table's join, used (the write limit), #plausible and #evict
+ * (_consumer_table.ts), and the consumer's constructor check, peek, publish
+ * and close (consumer.ts). One consumer slot; the producer may evict its occupant at
  * any moment (the code evicts the dead and the hung, a judgement of time the
  * model replaces by a free choice) and join a new occupant into the slot,
  * while the evicted consumer runs on.
@@ -196,7 +196,7 @@ active proctype Producer() {
         live = false
      :: true -> skip                                /* go on sending */
      fi;
-     /* query: room up to limit, else #refresh */
+     /* query: room up to limit, else the table's used() (the refresh) */
      if
      :: DIFF(limit, cursor) == 0 ->
         limit = (cursor + CAP) & PMASK;

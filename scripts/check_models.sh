@@ -23,18 +23,19 @@ started=$SECONDS
 # line; returns 0 if it found no error, 1 if it found one, 2 if the search was
 # incomplete.
 verify() {
-  local model=$1 label=$2 dir=$3 out cc="-w -O1 -DSAFETY -DMEMLIM=2048" panflags
+  local model=$1 label=$2 dir=$3 out cc opt=-O1
+  # a broken variant usually fails within a few states: compile it fast instead
+  case $label in BROKEN_*) opt=-O0 ;; esac
+  # every property is an assertion or an end state: safety searches
+  cc="-w $opt -DSAFETY -DMEMLIM=2048"
   shift 3
   mkdir -p "$dir"
-  # a model that checks LTL or acceptance cycles says so: `@pan -a` in its text
-  panflags=$(sed -nE 's/^[[:space:]]*\*[[:space:]]*@pan[[:space:]]+(.*)$/\1/p' "$root/models/$model.pml" | head -n 1)
-  case " $panflags " in *" -a "* | *" -l "*) cc="-w -O1 -DMEMLIM=2048" ;; esac
   out="$dir/pan.out"
   (
     cd "$dir" &&
       spin -a "$@" "$root/models/$model.pml" >spin.out 2>&1 &&
       gcc $cc -o pan pan.c 2>gcc.out &&
-      ./pan -m10000000 $panflags >"$out" 2>&1
+      ./pan -m10000000 >"$out" 2>&1
   ) || [ -s "$out" ] || { echo "  $model $label: does not build"; cat "$dir"/spin.out "$dir"/gcc.out 2>/dev/null; return 2; }
   local errors states depth secs first
   errors=$(sed -nE 's/.*errors: ([0-9]+).*/\1/p' "$out" | tail -n 1)

@@ -21,6 +21,7 @@
  * producer's active word means the consumer left; a tail that is misaligned,
  * moves back, or lies past the cursor evicts the consumer as `"corrupt"`.
  * Every loop runs over at most `maxConsumers` slots.
+ * Spin checks join, refresh and evict with the consumer: `models/broadcast.pml`.
  *
  * @module
  */
