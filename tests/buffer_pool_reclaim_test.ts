@@ -16,6 +16,7 @@ import { sendFd } from "../src/native/fd_passing.ts";
 import { FdServer } from "../src/native/fd_server.ts";
 import { closeFd } from "../src/native/close_fd.ts";
 import type { HolderJob, HolderReport } from "./workers/pool_holder.ts";
+import type { StormJob, StormReport } from "./workers/pool_storm.ts";
 
 /** Every slab of `pool`, each exactly once: allocates until null and checks the indexes. */
 function drain(pool: BufferPool): number[] {
@@ -173,4 +174,55 @@ Deno.test("BufferPool reclaim: slabs of processes SIGKILLed in the middle of the
   const meta = new Int32Array(pool.buffer, layout(64, slabs).metaOffset, slabs * META_WORDS);
   for (let i = 0; i < slabs; i++) assert.equal(meta[i * META_WORDS + M_STATE] & 1, 0);
   assert.equal(pool.availableCount(), slabs);
+});
+
+Deno.test("BufferPool reclaim: taking back a terminated Worker's slabs while three Workers storm loses and shares nothing", async () => {
+  const slabs = 64;
+  const pool = new BufferPool(64, slabs);
+  const start = (name: string) =>
+    new Worker(new URL(`./workers/${name}`, import.meta.url), { type: "module" });
+  const holder = start("pool_holder.ts");
+  const storms = [1, 2, 3].map(() => start("pool_storm.ts"));
+  try {
+    const held = await new Promise<HolderReport>((resolve) => {
+      holder.onmessage = (e) => resolve(e.data);
+      holder.postMessage({ pool: pool.handle(), take: 24 } satisfies HolderJob);
+    });
+    assert.equal(held.handles.length, 24);
+    const barrier = new SharedArrayBuffer(4);
+    const reports = storms.map((w, i) =>
+      new Promise<StormReport>((resolve, reject) => {
+        w.onmessage = (e) => resolve(e.data);
+        w.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(e.message));
+        };
+        w.postMessage(
+          {
+            handle: pool.handle(),
+            barrier,
+            parties: 3,
+            id: i + 1,
+            rounds: 1500,
+            hold: 12,
+            seed: 0x2545f491 * (i + 1),
+          } satisfies StormJob,
+        );
+      })
+    );
+    holder.terminate();
+    // Reclaim while the storms run: they may be taking the freed slabs as we go.
+    const gate = new Int32Array(barrier);
+    while (Atomics.load(gate, 0) < 3) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(pool.reclaim(held.holderId), 24);
+    for (const r of await Promise.all(reports)) {
+      assert.deepEqual(r.violations, [], `storm ${r.id}`);
+      assert.equal(r.allocs, r.frees);
+    }
+    assert.equal(pool.availableCount(), slabs);
+    assert.equal(drain(pool).length, slabs, "every slab once, none lost");
+  } finally {
+    holder.terminate();
+    for (const w of storms) w.terminate();
+  }
 });
