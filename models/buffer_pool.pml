@@ -9,11 +9,20 @@
  * 32 − indexBits bits the index leaves; alloc pops with a CAS that bumps the
  * tag, free pushes (tag unchanged).
  *
+ * Also reclaimHolder (src/_buffer_pool_holders.ts), run for thread 1 once
+ * it is gone: thread 1 may stop between any two of its steps, still holding
+ * what it holds, and a reclaimer then takes back every slab whose state is
+ * allocated and whose owner word names it (swap at the generation seen, then
+ * clear the bit), while thread 0 goes on and may free thread 1's boxed
+ * handle. Orphan repair (a holder killed inside a step) rests on a 1 s
+ * timer and is not modelled.
+ *
  * Bounds: T = 2 threads, S = 3 slabs in two bitmap words of WB = 2 bits (the
  * last word's spare bit set from format on, as in the code), ROUNDS = 4
  * steps per thread, each one of: alloc (into one of two hands), free a slab
  * it holds, post a held handle to a shared box (once per run), free the
- * boxed handle (both threads may race to), free a handle it freed before.
+ * boxed handle (both threads may race to), free a handle it freed before;
+ * thread 1 may die instead.
  * A handle carries GB = 4 generation bits (32 − indexBits in the code), more
  * than the reallocations the bound allows, so a stale handle never matches.
  * The v1 variant scales its head word down the same way: 2 index bits and
@@ -25,6 +34,8 @@
  *  - no slab is handed out twice: alloc only wins a slab nobody holds;
  *  - a free succeeds only for the current handle of a held slab; of two
  *    racing frees of one handle at most one wins; a stale handle is refused;
+ *  - reclaim takes back only slabs the dead holder allocated and nobody
+ *    freed since (a boxed one's receiver then holds a stale handle);
  *  - an honest pool never reports PoolCorrupt (allocated state under a
  *    clear bit, a bit found clear on free), and alloc returns null only
  *    after a pass that saw every bit set (or a bitmap that changed under it).
@@ -33,7 +44,9 @@
  *  BROKEN_FREE_LIST      the v1 tagged free list (the ABA: a slab handed
  *                        out twice after 2^TAGBITS pops during one pop);
  *  BROKEN_BIT_BEFORE_STATE  free clears the bit before it swaps the state;
- *  BROKEN_STORE_BIT      alloc sets its bit with a plain store, not a CAS.
+ *  BROKEN_STORE_BIT      alloc sets its bit with a plain store, not a CAS;
+ *  BROKEN_RECLAIM_ANY_GEN  reclaim frees any allocated state, not only the
+ *                        generation it saw owned by the dead holder.
  */
 
 #define T 2
@@ -63,6 +76,8 @@ byte next[S];                   /* v1 only: free-list links */
 byte holder[S];                 /* ghost: 0 free, t + 1 a thread, BOX the box */
 byte box = NONE;                /* a handle posted for anyone to free */
 bool boxUsed;
+byte owner[S];                  /* each slab's owner word (holder id; here thread + 1) */
+bool dead;                      /* thread 1 is gone (it stopped between two steps) */
 byte changes;                   /* ghost: bitmap changes so far (wraps; compared only) */
 
 /* alloc: pool v2 (#take + #own) or v1 (pop); h = handle or NONE */
@@ -141,6 +156,7 @@ inline poolAlloc(hand, h) {
      st = state[index];
      assert((st & 1) == 0);                      /* else PoolCorrupt */
      gen = ((st >> 1) + 1) & 63;
+     owner[index] = me + 1;                      /* the holder id, published below */
      state[index] = (gen << 1) | 1;              /* publishes the slab as allocated */
      h = ((gen & GMASK) << IB) | index
   :: else -> h = NONE                            /* alloc returns null */
@@ -199,6 +215,47 @@ inline poolFree(h, who) {
   fi
 }
 
+/*
+ * reclaimHolder(thread 1) once it is gone (src/_buffer_pool_holders.ts):
+ * per slab, load the state; if allocated and owned by the dead holder, swap
+ * it to free at the generation seen, then clear the bit like free.
+ */
+proctype Reclaimer() {
+  byte index, st, word;
+end_wait:
+  (dead);                                        /* a reclaim runs only for holders that are gone */
+  for (index : 0 .. S - 1) {
+    st = state[index];
+    if
+    :: (st & 1) == 0 || owner[index] != 2 -> skip
+    :: else ->
+       atomic {                                  /* CAS at the generation seen */
+         if
+#ifdef BROKEN_RECLAIM_ANY_GEN
+         :: state[index] & 1 -> st = state[index];
+#else
+         :: state[index] == st ->
+#endif
+            state[index] = st & 254;
+            /* only what the dead holder allocated and nobody freed since */
+            assert(holder[index] == 2 || holder[index] == BOX);
+            holder[index] = 0; st = 255
+         :: else -> skip                         /* freed meanwhile */
+         fi
+       };
+       if
+       :: st == 255 ->
+          atomic {                               /* releaseBit */
+            word = bitmap[index / WB];
+            bitmap[index / WB] = word & (255 - (1 << (index % WB))); changes++
+          };
+          assert(word & (1 << (index % WB)))     /* else PoolCorrupt */
+       :: else -> skip
+       fi
+    fi
+  }
+}
+
 proctype Thread(byte me) {
   byte hand = me, a = NONE, b = NONE, stale = NONE, boxed = NONE, r;
   byte w, from, visits, word, zeros, k, index, st, gen, hd, nx, seen;
@@ -213,8 +270,13 @@ proctype Thread(byte me) {
        a = NONE
     :: box != NONE -> boxed = box; poolFree(boxed, BOX); boxed = NONE
     :: stale != NONE -> poolFree(stale, 0)
+#ifndef BROKEN_FREE_LIST
+    :: me == 1 -> dead = true; goto gone         /* dies, holding what it holds */
+#endif
     fi
-  }
+  };
+gone:
+  skip
 }
 
 init {
@@ -222,6 +284,9 @@ init {
   atomic {
     bitmap[W - 1] = WORDMASK - LASTMASK;         /* format: spare bits set */
     for (i : 0 .. S - 1) { next[i] = (i + 1 < S -> i + 1 : NIL) };
-    for (i : 0 .. T - 1) { run Thread(i) }
+    for (i : 0 .. T - 1) { run Thread(i) };
+#ifndef BROKEN_FREE_LIST
+    run Reclaimer()                              /* v1 had no reclaim */
+#endif
   }
 }

@@ -88,7 +88,7 @@
  *   read), every loop over shared words is bounded. A peer that writes a
  *   slab's state can still free that slab under its owner: the state is the
  *   truth, and nothing tells a forged free from a real one.
- * - Spin checks alloc and free, and shows the v1 free list's ABA: `models/buffer_pool.pml`.
+ * - Spin checks alloc, free and reclaim, and shows the v1 free list's ABA: `models/buffer_pool.pml`.
  *
  * @module
  */
