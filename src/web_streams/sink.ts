@@ -11,6 +11,7 @@ import type { WaitOptions } from "../waiter.ts";
 import { MessageRing } from "../message_ring.ts";
 import { describe } from "../_validate.ts";
 import { Closed } from "../errors.ts";
+import { pause } from "../_pause.ts";
 
 /** What a writable stream needs of a producer side. */
 export interface StreamSink<T> {
@@ -89,21 +90,10 @@ function messageSink(ring: MessageRing): StreamSink<Uint8Array> {
 function broadcastSink(producer: BroadcastProducerLike): StreamSink<Uint8Array> {
   return {
     trySend: (chunk) => producer.send(chunk),
-    writableAsync: (_chunk, options) =>
-      new Promise((resolve, reject) => {
-        const signal = options.signal;
-        if (signal?.aborted) return reject(signal.reason);
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(signal!.reason);
-        };
-        const timer = setTimeout(() => {
-          signal?.removeEventListener("abort", onAbort);
-          producer.scan(); // a dead or hung consumer may be what holds the room
-          resolve();
-        }, BROADCAST_RETRY_MS);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      }),
+    async writableAsync(_chunk, options) {
+      await pause(BROADCAST_RETRY_MS, options.signal);
+      producer.scan(); // a dead or hung consumer may be what holds the room
+    },
     close: () => producer.close(),
   };
 }
