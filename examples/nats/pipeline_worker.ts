@@ -33,9 +33,10 @@ scope.onmessage = async (e) => {
   if (job.role === "produce") {
     const producer = mpsc.Channel.fromHandle<number, Uint32Array>(job.handle).register();
     for (let seq = 0; seq < job.count;) {
-      const r = producer.reserve(Math.min(256, job.count - seq));
+      const want = Math.min(256, job.count - seq);
+      const r = producer.reserve(want);
       if (r === null) {
-        await producer.writableAsync(1);
+        await producer.writableAsync(want); // reserve(n) wants n free slots
         continue;
       }
       for (let k = 0; k < r.length; k++) r.array[r.offset + k] = (job.id << 24 | (seq + k)) >>> 0;
