@@ -13,28 +13,41 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Ring, u32 } from "../mod.ts";
 import { SharedRing } from "../native.ts";
-import { elementCodec, NatsForwarder, NatsReceiver } from "../nats.ts";
+import { elementCodec, NatsForwarder, NatsReceiver, type ReceiveOptions } from "../nats.ts";
 import { ignoreNats, NatsServer } from "./_nats_server.ts";
+import { childOutput, streamChild } from "./_stream_child.ts";
 
-const CHILD = new URL("./fixtures/stream_process.ts", import.meta.url).pathname;
 const codec = elementCodec(u32);
-
-function child(...args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", CHILD, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function output(process: Deno.ChildProcess): Promise<string> {
-  const { code, stdout, stderr } = await process.output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return new TextDecoder().decode(stdout);
-}
 
 function reconnecting(server: NatsServer): Promise<NatsConnection> {
   return connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+}
+
+/** Core NATS in this process: ring a → forwarder → NATS → receiver → ring b, b read into `got`. */
+async function corePipe(
+  nc: NatsConnection,
+  subject: string,
+  ringBits: number,
+  receive: ReceiveOptions<number>,
+  maxBatchItems: number,
+  slowEvery = 0,
+) {
+  const a = new Ring(u32, { ringBits: 10 });
+  const b = new Ring(u32, { ringBits });
+  const receiver = await NatsReceiver.start(b, nc, subject, { codec, ...receive });
+  const forwarder = NatsForwarder.start(a, nc, subject, { codec, maxBatchItems });
+  const got: number[] = [];
+  const reading = (async () => {
+    for await (const x of b) {
+      got.push(x);
+      if (slowEvery > 0 && got.length % slowEvery === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  return { a, b, receiver, forwarder, got, reading };
+}
+
+function assertIncreasing(got: number[]): void {
+  for (let i = 1; i < got.length; i++) assert.ok(got[i] > got[i - 1], `order at ${i}`);
 }
 
 /** Resolves once `done()` holds, looking every 5 ms (a progress point, not a timing check). */
@@ -55,15 +68,15 @@ Deno.test({
     using a = SharedRing.createPath(u32, pathA, 10);
     using b = SharedRing.createPath(u32, pathB, 7);
     try {
-      const consumer = child("consume", pathB, "500"); // sleeps 1 ms every 500 items
+      const consumer = streamChild("consume", pathB, "500"); // sleeps 1 ms every 500 items
       const jetstream = { stream: "RINGMPSC" };
       const receiver = await NatsReceiver.start(b, receiving, "pipe.js", { codec, jetstream });
       const forwarder = NatsForwarder.start(a, sending, "pipe.js", { codec, jetstream });
-      const producer = child("produce", pathA, String(count));
+      const producer = streamChild("produce", pathA, String(count));
       await until(() => receiver.stats().items > count / 3);
       await server.restart();
-      await Promise.all([forwarder.done, receiver.done, output(producer)]);
-      assert.deepEqual(JSON.parse(await output(consumer)), { received: count, ok: true });
+      await Promise.all([forwarder.done, receiver.done, childOutput(producer)]);
+      assert.deepEqual(JSON.parse(await childOutput(consumer)), { received: count, ok: true });
       const stats = receiver.stats();
       assert.equal(stats.items, count);
       assert.equal(stats.gaps, 0);
@@ -85,15 +98,8 @@ Deno.test({
     await using server = await NatsServer.start();
     const nc = await reconnecting(server);
     try {
-      const a = new Ring(u32, { ringBits: 10 });
-      const b = new Ring(u32, { ringBits: 12 });
       const count = 100_000;
-      const receiver = await NatsReceiver.start(b, nc, "pipe.core", { codec });
-      const forwarder = NatsForwarder.start(a, nc, "pipe.core", { codec, maxBatchItems: 100 });
-      const got: number[] = [];
-      const reading = (async () => {
-        for await (const x of b) got.push(x);
-      })();
+      const { a, receiver, forwarder, got, reading } = await corePipe(nc, "pipe.core", 12, {}, 100);
       let restarted = false;
       for (let i = 0; i < count; i++) {
         await a.sendOneAsync(i);
@@ -105,7 +111,7 @@ Deno.test({
       a.close();
       await Promise.all([forwarder.done, receiver.done, reading]);
       assert.ok(restarted);
-      for (let i = 1; i < got.length; i++) assert.ok(got[i] > got[i - 1], `order at ${i}`);
+      assertIncreasing(got);
       assert.equal(got.at(-1), count - 1);
       const stats = receiver.stats();
       assert.equal(stats.items, got.length);
@@ -127,18 +133,15 @@ Deno.test({
     await using server = await NatsServer.start();
     const nc = await reconnecting(server);
     try {
-      const a = new Ring(u32, { ringBits: 10 });
-      const b = new Ring(u32, { ringBits: 4 });
       const count = 50_000;
-      const receiver = await NatsReceiver.start(b, nc, "pipe.slow", { codec, maxPending: 3 });
-      const forwarder = NatsForwarder.start(a, nc, "pipe.slow", { codec, maxBatchItems: 50 });
-      const got: number[] = [];
-      const reading = (async () => {
-        for await (const x of b) {
-          got.push(x);
-          if (got.length % 100 === 0) await new Promise((r) => setTimeout(r, 1));
-        }
-      })();
+      const { a, b, receiver, forwarder, got, reading } = await corePipe(
+        nc,
+        "pipe.slow",
+        4,
+        { maxPending: 3 },
+        50,
+        100,
+      );
       for (let i = 0; i < count; i++) await a.sendOneAsync(i);
       a.close();
       await forwarder.done;
@@ -149,7 +152,7 @@ Deno.test({
       await reading;
       const stats = receiver.stats();
       assert.ok(stats.maxQueued <= 3, `at most 3 batches queued: ${stats.maxQueued}`);
-      for (let i = 1; i < got.length; i++) assert.ok(got[i] > got[i - 1], `order at ${i}`);
+      assertIncreasing(got);
       assert.equal(got.length, stats.items);
       assert.equal(stats.duplicates, 0);
       if (stats.dropped === 0) assert.equal(got.length, count);

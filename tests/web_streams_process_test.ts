@@ -10,23 +10,9 @@
 import assert from "node:assert/strict";
 import { toReadableStream, toWritableStream, u32 } from "../mod.ts";
 import { SharedRing } from "../native.ts";
+import { childOutput, streamChild } from "./_stream_child.ts";
 
-const CHILD = new URL("./fixtures/stream_process.ts", import.meta.url).pathname;
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
-
-function child(...args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", CHILD, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function finish(process: Deno.ChildProcess): Promise<string> {
-  const { code, stdout, stderr } = await process.output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return new TextDecoder().decode(stdout);
-}
 
 const shmPath = (what: string) => `/dev/shm/ringmpsc-streams-${what}-${Deno.pid}`;
 
@@ -34,13 +20,13 @@ Deno.test("web streams across processes: child writes, reader cancels midway, a 
   const path = shmPath("in");
   using ring = SharedRing.createPath(u32, path, 5);
   try {
-    const producer = child("produce", path, "30000");
+    const producer = streamChild("produce", path, "30000");
     const first = toReadableStream(ring).getReader();
     const got: number[] = [];
     while (got.length < 7777) got.push((await first.read()).value!);
     await first.cancel();
     got.push(...await Array.fromAsync(toReadableStream(ring)));
-    await finish(producer);
+    await childOutput(producer);
     assert.deepEqual(got, range(30000));
   } finally {
     Deno.removeSync(path);
@@ -51,12 +37,12 @@ Deno.test("web streams across processes: this process writes into a tiny ring, t
   const path = shmPath("out");
   using ring = SharedRing.createPath(u32, path, 2);
   try {
-    const consumer = child("consume", path);
+    const consumer = streamChild("consume", path);
     let i = 0;
     await new ReadableStream<number>({
       pull: (c) => i === 20000 ? c.close() : c.enqueue(i++),
     }).pipeTo(toWritableStream(ring));
-    assert.deepEqual(JSON.parse(await finish(consumer)), { received: 20000, ok: true });
+    assert.deepEqual(JSON.parse(await childOutput(consumer)), { received: 20000, ok: true });
   } finally {
     Deno.removeSync(path);
   }
