@@ -31,12 +31,13 @@ Deno.test("importing native installs nothing: NUMA placement is opt-in", () => {
   }
 });
 
-Deno.test("deno.json exports the core, the native layer and the CLI", async () => {
+Deno.test("deno.json exports the core, the native layer, the CLI and the NATS bridge", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   assert.equal(config.name, "@ringmpsc/ringmpsc");
   assert.deepEqual(config.exports, {
     ".": "./mod.ts",
     "./native": "./native.ts",
     "./cli": "./cli.ts",
+    "./nats": "./nats.ts",
   });
 });

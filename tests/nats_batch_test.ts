@@ -63,4 +63,5 @@ Deno.test("nats batch: forged batches are BatchCorrupt", () => {
   assert.throws(() => readBatchHeader(forge(16, 2 ** 60, true)), BatchCorrupt);
   assert.throws(() => readBatchHeader(good.subarray(0, 10)), BatchCorrupt);
   assert.throws(() => elementCodec(u32).decode(Uint8Array.of(1)), BatchCorrupt);
+  assert.throws(() => jsonCodec.decode(new TextEncoder().encode("{nope")), BatchCorrupt);
 });

@@ -163,3 +163,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "nats bridge (core): a message that is not a batch is skipped and counted; the stream goes on",
+  ignore: ignoreNats,
+  async fn() {
+    await using server = await NatsServer.start();
+    const nc = await reconnecting(server);
+    try {
+      const { a, receiver, forwarder, got, reading } = await corePipe(nc, "pipe.forged", 8, {}, 64);
+      nc.publish("pipe.forged", "not a batch");
+      nc.publish("pipe.forged", new Uint8Array(40));
+      await nc.flush();
+      for (let i = 0; i < 1000; i++) await a.sendOneAsync(i);
+      a.close();
+      await Promise.all([forwarder.done, receiver.done, reading]);
+      assert.deepEqual(got, Array.from({ length: 1000 }, (_, i) => i));
+      assert.equal(receiver.stats().corrupt, 2);
+    } finally {
+      await nc.close();
+    }
+  },
+});

@@ -32,7 +32,11 @@ export class BatchCorrupt extends RingError {}
 export interface ItemCodec<T> {
   /** The item's bytes (may be a reused buffer: the caller copies them at once). */
   encode(item: T): Uint8Array;
-  /** An item from its bytes (a window that is only valid during the call). */
+  /**
+   * An item from its bytes (a window that is only valid during the call).
+   *
+   * @throws {BatchCorrupt} If the bytes are no such item.
+   */
   decode(bytes: Uint8Array): T;
 }
 
@@ -54,7 +58,18 @@ export const bytesCodec: ItemCodec<Uint8Array> = Object.freeze({
  */
 export const jsonCodec: ItemCodec<unknown> = Object.freeze({
   encode: (item: unknown) => new TextEncoder().encode(JSON.stringify(item)),
-  decode: (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)),
+  decode(bytes: Uint8Array) {
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch (cause) {
+      throw new BatchCorrupt(
+        `Cannot decode item as it is not JSON: received ${bytes.length} bytes`,
+        {
+          cause,
+        },
+      );
+    }
+  },
 });
 
 /**

@@ -3,6 +3,9 @@
  * {@linkcode NatsForwarder} publishes batches to, with flow control: a full
  * ring stops the intake, and nothing buffers without bound.
  *
+ * A message on the subject that is not a well-formed batch is skipped and
+ * counted (`corrupt`): anyone may publish there.
+ *
  * Core NATS (default): a subscription; the server pushes, so batches that
  * arrive while the ring is full wait in a queue of at most `maxPending`
  * batches, and beyond it are dropped and counted (at most once, as core
@@ -25,7 +28,14 @@ import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { pause } from "../_pause.ts";
 import { checkBoolean, checkInteger, checkObject, checkString } from "../_validate.ts";
 import { type Producible, type StreamSink, streamSink } from "../web_streams/sink.ts";
-import { bytesCodec, type ItemCodec, readBatchHeader, readBatchItems } from "./batch.ts";
+import {
+  BatchCorrupt,
+  bytesCodec,
+  type ItemCodec,
+  readBatchHeader,
+  readBatchItems,
+} from "./batch.ts";
+import { RingError } from "../errors.ts";
 import { ensureStream } from "./stream.ts";
 
 /** Options of {@linkcode NatsReceiver.start}. */
@@ -61,6 +71,8 @@ export interface ReceiverStats {
   gaps: number;
   /** Core NATS: batches dropped because the queue was full. */
   dropped: number;
+  /** Messages on the subject that were not well-formed batches, skipped. */
+  corrupt: number;
   /** Most batches that ever waited in the queue (core) or in one pull (JetStream). */
   maxQueued: number;
 }
@@ -88,6 +100,7 @@ export class NatsReceiver<T> {
     duplicates: 0,
     gaps: 0,
     dropped: 0,
+    corrupt: 0,
     maxQueued: 0,
   };
   readonly #abort = new AbortController();
@@ -179,29 +192,35 @@ export class NatsReceiver<T> {
     await this.done.catch(() => {});
   }
 
-  /** Writes one batch into the ring; `false` if it was a duplicate. */
+  /** Writes one batch into the ring; `false` if it was a duplicate or not a batch. */
   async #write(data: Uint8Array): Promise<boolean> {
-    const { count, origin, seq } = readBatchHeader(data);
+    const items: T[] = [];
+    let header;
+    try {
+      header = readBatchHeader(data);
+      readBatchItems(data, this.#options.codec, (item) => items.push(item));
+    } catch (err) {
+      if (!(err instanceof BatchCorrupt)) throw err;
+      this.#stats.corrupt++; // anyone may publish on the subject: skip it, go on
+      return false;
+    }
+    const { origin, seq } = header;
     const last = this.#last.get(origin) ?? 0;
     if (seq <= last) {
       this.#stats.duplicates++;
       return false;
     }
     this.#stats.gaps += seq - last - 1;
-    const items: T[] = [];
-    readBatchItems(data, this.#options.codec, (item) => items.push(item));
     const wait = { signal: this.#abort.signal };
     for (const item of items) {
       while (!this.#sink.trySend(item)) await this.#sink.writableAsync(item, wait);
       this.#stats.items++;
     }
     this.#last.set(origin, seq);
-    this.#stats.batches++;
-    if (count === 0) {
-      this.#stats.batches--; // the end marker carries no items
-      this.#ended = true;
+    if (items.length === 0) {
+      this.#ended = true; // the end-of-stream batch
       if (this.#options.closeOnEnd) this.#sink.close?.();
-    }
+    } else this.#stats.batches++;
     return true;
   }
 
@@ -285,7 +304,7 @@ export class NatsReceiver<T> {
         if (this.#ended) await nc.flush().catch(() => {}); // sends the last acks
       } catch (err) {
         signal.throwIfAborted();
-        if (err instanceof Error && err.name === "BatchCorrupt") throw err;
+        if (err instanceof RingError) throw err; // the ring's, not the server's: no retry helps
         await retry();
       }
     }
