@@ -42,7 +42,8 @@ export function runStorm(
 ): StormReport {
   const nap = new Int32Array(new SharedArrayBuffer(4));
   Atomics.add(barrier, 0, 1);
-  const deadline = performance.now() + 30_000;
+  // a hang guard as generous as a Worker's startup: the others may still be type-checking
+  const deadline = performance.now() + 300_000;
   while (Atomics.load(barrier, 0) < parties) {
     if (performance.now() > deadline) throw new Error(`storm ${id}: the others never arrived`);
     Atomics.wait(nap, 0, 0, 0.05);
