@@ -21,7 +21,7 @@ import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "./_vali
 import type { ElementStore, ElementType } from "./element.ts";
 import { RingCorrupt } from "./errors.ts";
 import type { Handler } from "./ring.ts";
-import { RING_LAYOUT } from "./layout.ts";
+import { position64, RING_LAYOUT } from "./layout.ts";
 import {
   makeSpot,
   waitForItems,
@@ -130,8 +130,8 @@ export class ClaimHead<V, S extends ElementStore> {
     if (Atomics.load(this.#words, HEAD) !== head) return;
     throw new RingCorrupt(
       `Cannot claim as tail − head exceeds capacity ${this.#capacity}: received tail ${
-        tail >>> 0
-      }, head ${head >>> 0}`,
+        position64(this.#words, TAIL, tail)
+      }, head ${position64(this.#words, HEAD, head)}`,
     );
   }
 

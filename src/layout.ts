@@ -79,6 +79,19 @@ export interface RingLayout {
   readonly wide: boolean;
 }
 
+/**
+ * A u64 position for a message: its high word (word `index + 1`, as it is
+ * now) above `low`, the low word as the caller loaded it.
+ *
+ * @param words The structure's words.
+ * @param index The position's low word.
+ * @param low The low word as loaded.
+ * @returns All 64 bits.
+ */
+export function position64(words: Int32Array, index: number, low: number): bigint {
+  return (BigInt(Atomics.load(words, index + 1) >>> 0) << 32n) | BigInt(low >>> 0);
+}
+
 /** The layout of a ring in a `SharedArrayBuffer`, as drawn at the top of this file. */
 export const RING_LAYOUT: RingLayout = Object.freeze({
   tail: 0,

@@ -54,6 +54,7 @@ import {
   M_RESERVE_SPINS,
   M_TOTAL_WAIT_NS,
   METRICS_BYTES,
+  position64,
   RING_LAYOUT,
   type RingLayout,
 } from "./layout.ts";
@@ -409,12 +410,24 @@ export class Ring<V, S extends ElementStore> {
     this.#reserved = 0;
   }
 
+  /** The error for positions no honest peer writes; it prints all 64 bits of each (high words as they are now). */
   #corrupt(tail: number, head: number): RingCorrupt {
     return new RingCorrupt(
       `Cannot use ring as tail − head exceeds capacity ${this.#capacity}: received tail ${
-        tail >>> 0
-      }, head ${head >>> 0}`,
+        position64(this.#words, this.#tailIndex, tail)
+      }, head ${position64(this.#words, this.#headIndex, head)}`,
     );
+  }
+
+  /**
+   * Wide layouts: whether the high words agree with a low-word distance ≤
+   * capacity, i.e. the 64-bit `tail − head` (modulo 2^64, so positions anywhere
+   * in the u64 range, across 2^63 and 2^64, work) equals it: the high words
+   * differ by the borrow of the low words and nothing else.
+   */
+  #highWordsAgree(tail: number, tailHigh: number, head: number, headHigh: number): boolean {
+    const borrow = (tail >>> 0) < (head >>> 0) ? 1 : 0;
+    return ((tailHigh - headHigh - borrow) | 0) === 0;
   }
 
   /** Stores a position word; the one store in 2^32 that carries into the high word stores all 64 bits. */
@@ -440,7 +453,8 @@ export class Ring<V, S extends ElementStore> {
       const used = (tail - head) >>> 0;
       if (used > this.#capacity) throw this.#corrupt(tail, head);
       if (
-        this.#checkHigh && this.#fullDistance(this.#tailIndex, tail, this.#otherHigh, head) !== used
+        this.#checkHigh &&
+        !this.#highWordsAgree(tail, this.#words[this.#tailIndex + 1], head, this.#otherHigh)
       ) {
         throw this.#corrupt(tail, head);
       }
@@ -473,12 +487,6 @@ export class Ring<V, S extends ElementStore> {
     }
   }
 
-  /** Producer, wide layouts: tail − head over all 64 bits (head's high word as loaded). */
-  #fullDistance(tailIndex: number, tail: number, headHigh: number, head: number): number {
-    const tailHigh = Atomics.load(this.#words, tailIndex + 1);
-    return (tailHigh - headHigh) * 2 ** 32 + (tail >>> 0) - (head >>> 0);
-  }
-
   /** Consumer: readable items, reloading tail only when the cached copy says empty. */
   #available(): number {
     let avail = (this.#cachedTail - this.#head) >>> 0;
@@ -489,11 +497,11 @@ export class Ring<V, S extends ElementStore> {
       const tail = this.#loadOther(this.#tailIndex);
       avail = (tail - head) >>> 0;
       if (avail > this.#capacity) throw this.#corrupt(tail, head);
-      if (this.#checkHigh) {
-        const ownHigh = Atomics.load(this.#words, this.#headIndex + 1);
-        if ((this.#otherHigh - ownHigh) * 2 ** 32 + (tail >>> 0) - (head >>> 0) !== avail) {
-          throw this.#corrupt(tail, head);
-        }
+      if (
+        this.#checkHigh &&
+        !this.#highWordsAgree(tail, this.#otherHigh, head, this.#words[this.#headIndex + 1])
+      ) {
+        throw this.#corrupt(tail, head);
       }
       this.#cachedTail = tail;
     }

@@ -229,7 +229,7 @@ Deno.test("mpsc API fuzz: every invalid call is refused and changes nothing", ()
     consumer,
     producers,
     8,
-    200,
+    300,
   );
 });
 
@@ -311,7 +311,7 @@ Deno.test("spmc API fuzz: CAS consumers refuse bad counts without moving the sha
     consumer,
     1,
     8,
-    200,
+    300,
   );
 });
 
@@ -377,6 +377,6 @@ Deno.test("mpmc API fuzz: stealing consumers refuse bad arguments and change not
     consumer,
     producers,
     8,
-    200,
+    300,
   );
 });

@@ -271,7 +271,7 @@ Deno.test("Ring API fuzz: invalid calls are refused and change nothing; valid on
           for (let i = 1; i < rest.length; i++) assert.equal(rest[i], rest[i - 1] + 1);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   }
 });

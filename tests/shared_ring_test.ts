@@ -311,3 +311,73 @@ Deno.test("shared ring: attach of an fd that is not shared memory fails at once"
   assert.throws(() => SharedRing.attach(u64, "3" as never), TypeError);
   assert.throws(() => SharedRing.attach(u64, 3, null as never), TypeError);
 });
+
+Deno.test("shared ring: every call after deinit is Closed, not a detached-buffer TypeError", async () => {
+  const ring = SharedRing.create(u64, 4);
+  ring.send([1n]);
+  ring.deinit();
+  ring.deinit(); // twice is fine
+  const calls: [string, () => unknown][] = [
+    ["reserve", () => ring.reserve(1)],
+    ["commit", () => ring.commit(0)],
+    ["send", () => ring.send([2n])],
+    ["sendOne", () => ring.sendOne(2n)],
+    ["readable", () => ring.readable()],
+    ["advance", () => ring.advance(0)],
+    ["tryRecv", () => ring.tryRecv()],
+    ["waitReadable", () => ring.waitReadable()],
+    ["len", () => ring.len()],
+    ["isEmpty", () => ring.isEmpty()],
+    ["close", () => ring.close()],
+    ["isClosed", () => ring.isClosed()],
+    ["isProducerAlive", () => ring.isProducerAlive(1000)],
+    ["getFd", () => ring.getFd()],
+    ["ring", () => ring.ring],
+  ];
+  for (const [name, call] of calls) {
+    assert.throws(call, {
+      name: "Closed",
+      message: /^Cannot .* as the shared ring was deinitialized/,
+    }, name);
+  }
+  await assert.rejects(() => ring.readableAsync(), Closed);
+});
+
+Deno.test("shared ring: positions anywhere in the u64 range work, across 2^63 and 2^64", () => {
+  const mod = 2n ** 64n;
+  for (const start of [2n ** 63n - 5n, mod - 5n, 2n ** 32n - 3n, 0xfffffffen << 32n]) {
+    using creator = SharedRing.create(u64, 3);
+    using memory = SharedMemory.attach(creator.getFd());
+    const words = new BigUint64Array(memory.buffer, 0, 64);
+    words[0x80 / 8] = start; // tail, as a foreign peer that ran long may leave it
+    words[0x100 / 8] = start; // head
+    using producer = SharedRing.attach(u64, creator.getFd());
+    using consumer = SharedRing.attach(u64, creator.getFd());
+    const got: bigint[] = [];
+    for (let v = 0n; v < 20n; v++) {
+      assert.equal(producer.sendOne(v), true, `start ${start}: send ${v}`);
+      if (v % 3n === 2n) {
+        for (let x = consumer.tryRecv(); x !== null; x = consumer.tryRecv()) got.push(x);
+      }
+    }
+    for (let x = consumer.tryRecv(); x !== null; x = consumer.tryRecv()) got.push(x);
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => BigInt(i)), `start ${start}`);
+    assert.equal(words[0x80 / 8], (start + 20n) % mod);
+    assert.equal(words[0x100 / 8], (start + 20n) % mod);
+  }
+});
+
+Deno.test("shared ring: RingCorrupt prints all 64 bits of a lying position", () => {
+  using creator = SharedRing.create(u64, 3);
+  using memory = SharedMemory.attach(creator.getFd());
+  const words = new BigUint64Array(memory.buffer, 0, 64);
+  words[0x80 / 8] = 5n + (7n << 32n); // tail: low word agrees with head + 5, high word lies
+  words[0x100 / 8] = 0n;
+  using consumer = SharedRing.attach(u64, creator.getFd());
+  assert.throws(() => consumer.readable(), {
+    name: "RingCorrupt",
+    message: `Cannot use ring as tail − head exceeds capacity 8: received tail ${
+      5n + (7n << 32n)
+    }, head 0`,
+  });
+});

@@ -25,6 +25,7 @@
 
 import type { ElementStore, ElementType } from "../element.ts";
 import {
+  Closed,
   InvalidMagic,
   InvalidSharedMemory,
   RingCorrupt,
@@ -396,6 +397,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns The fd.
    */
   getFd(): number {
+    this.#use("get the fd");
     return this.#memory.fd;
   }
 
@@ -404,7 +406,7 @@ export class SharedRing<V, S extends ElementStore> {
    * iterators …); its commits stamp the heartbeat too.
    */
   get ring(): Ring<V, S> {
-    return this.#ring;
+    return this.#use("use the ring");
   }
 
   /**
@@ -414,7 +416,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns The window, or `null` if fewer than `n` are free.
    */
   reserve(n: number): Reservation<S> | null {
-    return this.#ring.reserve(n);
+    return this.#use("reserve").reserve(n);
   }
 
   /**
@@ -423,7 +425,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @param n Slots written.
    */
   commit(n: number): void {
-    this.#ring.commit(n);
+    this.#use("commit").commit(n);
   }
 
   /**
@@ -433,7 +435,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns How many were sent.
    */
   send(items: ArrayLike<V>): number {
-    return this.#ring.send(items);
+    return this.#use("send").send(items);
   }
 
   /**
@@ -443,7 +445,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns `true` if sent.
    */
   sendOne(item: V): boolean {
-    return this.#ring.sendOne(item);
+    return this.#use("send").sendOne(item);
   }
 
   /**
@@ -453,7 +455,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @throws {RingCorrupt} If the header says `tail − head > capacity`.
    */
   readable(): Region<S> | null {
-    return this.#ring.readable();
+    return this.#use("read").readable();
   }
 
   /**
@@ -462,7 +464,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @param n Items consumed.
    */
   advance(n: number): void {
-    this.#ring.advance(n);
+    this.#use("advance").advance(n);
   }
 
   /**
@@ -471,7 +473,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns The item, or `null` if empty.
    */
   tryRecv(): V | null {
-    return this.#ring.tryRecv();
+    return this.#use("receive").tryRecv();
   }
 
   /**
@@ -482,7 +484,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
   waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#ring.waitReadable(strategy);
+    this.#use("wait").waitReadable(strategy);
   }
 
   /**
@@ -491,8 +493,8 @@ export class SharedRing<V, S extends ElementStore> {
    * @param options Timeout and abort signal.
    * @throws {Closed} If closed and drained.
    */
-  readableAsync(options: WaitOptions = {}): Promise<void> {
-    return this.#ring.readableAsync(options);
+  async readableAsync(options: WaitOptions = {}): Promise<void> {
+    await this.#use("wait").readableAsync(options);
   }
 
   /**
@@ -501,7 +503,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns The count.
    */
   len(): number {
-    return this.#ring.len();
+    return this.#use("count items").len();
   }
 
   /**
@@ -510,12 +512,12 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns `true` if empty.
    */
   isEmpty(): boolean {
-    return this.#ring.isEmpty();
+    return this.#use("count items").isEmpty();
   }
 
   /** Marks the ring closed for both processes and wakes every sleeper. */
   close(): void {
-    this.#ring.close();
+    this.#use("close").close();
   }
 
   /**
@@ -524,7 +526,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @returns `true` once closed.
    */
   isClosed(): boolean {
-    return this.#ring.isClosed();
+    return this.#use("check closed").isClosed();
   }
 
   /**
@@ -539,14 +541,27 @@ export class SharedRing<V, S extends ElementStore> {
    */
   isProducerAlive(timeoutMs: number): boolean {
     checkTimeoutMs("check the producer", timeoutMs);
+    this.#use("check the producer");
     const beat = BigInt.asUintN(64, Atomics.load(this.#heartbeatWord, 0));
     if (beat === 0n) return false;
     return timeoutMs === Infinity || realtimeNs() - beat <= BigInt(Math.floor(timeoutMs * 1e6));
   }
 
+  /** The ring, or {@linkcode Closed} once {@linkcode SharedRing.deinit} unmapped it. */
+  #use(action: string): Ring<V, S> {
+    if (this.#closed) {
+      throw new Closed(
+        `Cannot ${action} as the shared ring was deinitialized (its memory is unmapped)`,
+      );
+    }
+    return this.#ring;
+  }
+
   /**
    * Unmaps the ring (idempotent); the creator also closes its fd. Does not
-   * close the ring for the peer: call `close()` first for that.
+   * close the ring for the peer: call `close()` first for that. Every later
+   * call on this object throws {@linkcode Closed}; a `Ring` taken from
+   * {@linkcode SharedRing.ring} must not be used after it either.
    */
   deinit(): void {
     if (this.#closed) return;
