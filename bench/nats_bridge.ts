@@ -7,8 +7,8 @@
  * - bridge, core: Ring → NatsForwarder → NATS → NatsReceiver → Ring.
  * - publish per message, core: `nc.publish` of each item as its own 4-byte
  *   message; a subscription on a second connection.
- * - bridge, JetStream, and `await js.publish` per message (fewer items: one
- *   round trip each).
+ * - bridge, JetStream, against `await js.publish` per message (fewer items:
+ *   one round trip each) and `js.publish` with 256 acks in flight.
  *
  * Needs nats-server (scripts/install_nats_server.sh); it starts its own on
  * loopback.
@@ -131,6 +131,28 @@ async function jsPerMessage(tx: NatsConnection, count: number): Promise<RunResul
   return result(count, count, ok, started);
 }
 
+/** `js.publish` per message with up to 256 acks outstanding (pipelined). */
+async function jsPipelined(tx: NatsConnection, count: number): Promise<RunResult> {
+  const js = jetstream(tx);
+  const subject = `bench.jspipe.${subjects++}`;
+  const { ensureStream } = await import("../src/nats/stream.ts");
+  await ensureStream(tx, "BENCH", subject);
+  const started = performance.now();
+  let ok = true;
+  let pending: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, i, true);
+    pending.push(js.publish(subject, payload).then((ack) => ok &&= !ack.duplicate));
+    if (pending.length === 256) {
+      await Promise.all(pending);
+      pending = [];
+    }
+  }
+  await Promise.all(pending);
+  return result(count, count, ok, started);
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -152,6 +174,11 @@ if (import.meta.main) {
       id: "nats.plain-js",
       label: "await js.publish per message",
       run: () => jsPerMessage(tx, Math.max(1, count / 40)),
+    },
+    {
+      id: "nats.pipelined-js",
+      label: "js.publish, 256 in flight",
+      run: () => jsPipelined(tx, Math.max(1, count / 4)),
     },
   ];
   const ms = await runInterleaved(plans, { runs, kind: "throughput" });
