@@ -509,8 +509,7 @@ export class BufferPool {
    * @example Refusing a double free
    * ```ts
    * import assert from "node:assert/strict";
-   * import { BufferPool } from "@ringmpsc/ringmpsc";
-   * import { InvalidHandle } from "@ringmpsc/ringmpsc";
+   * import { BufferPool, InvalidHandle } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(64, 2);
    * const h = pool.alloc()!;
    * pool.free(h);
@@ -751,11 +750,14 @@ export class BufferPool {
    *
    * @example Unregistering
    * ```ts
+   * import assert from "node:assert/strict";
    * import { BufferPool } from "@ringmpsc/ringmpsc";
    * const pool = new BufferPool(16, 4);
    * pool.registerProcess(4242, null);
+   * pool.alloc();
    * pool.unregisterProcess();
    * pool.unregisterProcess();
+   * assert.equal(pool.availableCount(), 3); // its slab stays allocated
    * ```
    */
   unregisterProcess(): void {

@@ -81,13 +81,14 @@ export function wakeSpot(spot: WaitSpot): void {
  *
  * @example Waiting for a flag another Worker sets
  * ```ts
+ * import assert from "node:assert/strict";
  * import { atomicsParker, Waiter, WaitStrategy } from "@ringmpsc/ringmpsc";
-import { checkInstance, checkObject, checkTimeoutMs } from "./_validate.ts";
  * const words = new Int32Array(new SharedArrayBuffer(12));
  * const spot = { words, seqIndex: 0, waitersIndex: 1, parker: atomicsParker, sliceMs: Infinity };
  * const waiter = new Waiter(WaitStrategy.timedBlocking(1000));
  * Atomics.store(words, 2, 1); // the flag
  * while (Atomics.load(words, 2) === 0) waiter.wait(spot, () => Atomics.load(words, 2) !== 0);
+ * assert.equal(Atomics.load(words, 2), 1);
  * ```
  */
 export class Waiter {

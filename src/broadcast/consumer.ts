@@ -414,10 +414,14 @@ export class BroadcastConsumer {
    * @throws {Evicted} If the producer evicted this consumer (what was read since the last publish may be torn).
    * @example See {@linkcode BroadcastConsumer.advance}.
    * ```ts
+   * import assert from "node:assert/strict";
    * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
+   * p.send(Uint8Array.of(1));
+   * assert.equal(c.recv()?.[0], 1);
    * c.publish();
+   * assert.equal(c.position, p.head); // the producer sees it caught up
    * ```
    */
   publish(): void {
@@ -569,11 +573,14 @@ export class BroadcastConsumer {
    *
    * @example Leaving
    * ```ts
+   * import assert from "node:assert/strict";
    * import { BroadcastProducer, BroadcastConsumer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
    * const c = BroadcastConsumer.fromHandle(p.join());
    * c.close();
    * c.close();
+   * // nobody holds the ring now: the producer never waits for c's tail
+   * for (let i = 0; i < 100; i++) assert.ok(p.send(new Uint8Array(100)));
    * ```
    */
   close(): void {

@@ -393,10 +393,13 @@ export class BroadcastProducer {
    * @throws {RangeError} If the message does not fit the run or a value is out of range.
    * @example See {@linkcode BroadcastProducer.query}.
    * ```ts
+   * import assert from "node:assert/strict";
    * import { BroadcastProducer } from "@ringmpsc/ringmpsc";
    * const p = BroadcastProducer.create({ capacity: 4096 });
+   * const head = p.head;
    * p.writeHeader(p.query().offset, 0, 0, p.nextSeqId());
    * p.commit(16);
+   * assert.equal(p.head, head + 16);
    * ```
    */
   writeHeader(offset: number, payloadLength: number, fdCount: number, seqId: number): void {

@@ -441,11 +441,14 @@ export class SharedBroadcastProducer {
    * @throws {RangeError} If the message cannot fit or `fdCount` is out of range.
    * @example Reserving and committing
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * using p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-br-${Deno.pid}.sock`, { capacity: 4096 });
+   * const head = p.producer.head;
    * const r = p.reserve(2)!;
    * r.array.set([1, 2], r.offset);
    * p.commit();
+   * assert.ok(p.producer.head > head);
    * ```
    */
   reserve(payloadLength: number, fdCount = 0): MessageReservation | null {
@@ -510,10 +513,12 @@ export class SharedBroadcastProducer {
    *
    * @example Closing
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SharedBroadcastProducer } from "@ringmpsc/ringmpsc/native";
    * const p = SharedBroadcastProducer.create(`/tmp/ringmpsc-doc-bcl-${Deno.pid}.sock`, { capacity: 4096 });
    * p.close();
    * p.close();
+   * assert.ok(p.producer.closed);
    * ```
    */
   close(): void {

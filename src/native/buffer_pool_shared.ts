@@ -175,10 +175,12 @@ export class SharedBufferPool {
    *
    * @example Closing
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SharedBufferPool } from "@ringmpsc/ringmpsc/native";
    * const shared = SharedBufferPool.create(64, 2);
    * shared.close();
    * shared.close();
+   * assert.equal(shared.pool.bytes.length, 0); // unmapped
    * ```
    */
   close(): void {

@@ -17,12 +17,15 @@ import { checkFd } from "../_validate.ts";
  *
  * @example Closing a received fd
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closeFd, connectUnix, FdServer } from "@ringmpsc/ringmpsc/native";
  * const path = `/tmp/ringmpsc-doc-close-${Deno.pid}.sock`;
  * using server = FdServer.listen(path);
  * const client = connectUnix(path);
- * closeFd(server.accept());
+ * const conn = server.accept();
+ * closeFd(conn);
  * closeFd(client);
+ * assert.throws(() => closeFd(client)); // EBADF: it is closed
  * ```
  */
 export function closeFd(fd: number): void {

@@ -116,10 +116,13 @@ export class Epoll {
    *
    * @example Adding an fd
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * epoll.add(notifier.fd(), EpollFlags.IN);
+   * notifier.signal();
+   * assert.equal(epoll.wait(0).length, 1);
    * ```
    */
   add(fd: number, events: number, data: number = fd): void {
@@ -138,11 +141,15 @@ export class Epoll {
    *
    * @example Switching to edge-triggered
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * epoll.add(notifier.fd(), EpollFlags.IN);
    * epoll.modify(notifier.fd(), EpollFlags.IN | EpollFlags.ET);
+   * notifier.signal();
+   * assert.equal(epoll.wait(0).length, 1);
+   * assert.equal(epoll.wait(0).length, 0); // edge-triggered: reported once
    * ```
    */
   modify(fd: number, events: number, data: number = fd): void {
@@ -159,11 +166,14 @@ export class Epoll {
    *
    * @example Removing an fd
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Epoll, EpollFlags, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * epoll.add(notifier.fd(), EpollFlags.IN);
    * epoll.remove(notifier.fd());
+   * notifier.signal();
+   * assert.equal(epoll.wait(0).length, 0);
    * ```
    */
   remove(fd: number): void {
@@ -274,10 +284,12 @@ export class Epoll {
    *
    * @example Closing
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Epoll } from "@ringmpsc/ringmpsc/native";
    * const epoll = Epoll.create();
    * epoll.close();
    * epoll.close();
+   * assert.throws(() => epoll.wait(0));
    * ```
    */
   close(): void {

@@ -65,8 +65,11 @@ export class EventNotifier {
    *
    * @example Creating one
    * ```ts
+   * import assert from "node:assert/strict";
    * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * const notifier = EventNotifier.init();
+   * assert.ok(notifier.fd() >= 0);
+   * assert.equal(notifier.consume(), 0); // the counter starts at 0
    * notifier.deinit();
    * ```
    */
@@ -205,10 +208,13 @@ export class EventNotifier {
    *
    * @example Registering
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Epoll, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * notifier.registerEpoll(epoll);
+   * notifier.signal();
+   * assert.equal(epoll.wait(0).length, 1);
    * notifier.unregisterEpoll(epoll);
    * ```
    */
@@ -236,12 +242,15 @@ export class EventNotifier {
    *
    * @example Unregistering twice
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Epoll, EventNotifier } from "@ringmpsc/ringmpsc/native";
    * using epoll = Epoll.create();
    * using notifier = EventNotifier.init();
    * notifier.registerEpoll(epoll);
    * notifier.unregisterEpoll(epoll);
    * notifier.unregisterEpoll(epoll);
+   * notifier.signal();
+   * assert.equal(epoll.wait(0).length, 0);
    * ```
    */
   unregisterEpoll(epoll: Epoll | number): void {
@@ -322,10 +331,12 @@ export class EventNotifier {
    *
    * @example Closing twice
    * ```ts
+   * import assert from "node:assert/strict";
    * import { EventNotifier } from "@ringmpsc/ringmpsc/native";
    * const notifier = EventNotifier.init();
    * notifier.deinit();
    * notifier.deinit();
+   * assert.throws(() => notifier.signal()); // closed
    * ```
    */
   deinit(): void {

@@ -391,10 +391,12 @@ export class SharedMemory {
    *
    * @example Removing a name
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SharedMemory } from "@ringmpsc/ringmpsc/native";
    * const name = `ringmpsc-doc-unlink-${Deno.pid}`;
    * SharedMemory.createPath(name, 4096).close();
    * SharedMemory.unlinkPath(name);
+   * assert.throws(() => SharedMemory.attachPath(name)); // the name is gone
    * ```
    */
   static unlinkPath(path: string): void {

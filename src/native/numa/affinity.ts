@@ -56,9 +56,11 @@ export function getAffinity(): number[] {
  *
  * @example Restoring the CPU set
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getAffinity, setAffinity } from "@ringmpsc/ringmpsc/native";
  * const cpus = getAffinity();
  * setAffinity(cpus);
+ * assert.deepEqual(getAffinity(), cpus);
  * ```
  */
 export function setAffinity(cpus: readonly number[]): void {
@@ -118,9 +120,12 @@ export function bindToCpu(cpu: number): void {
  *
  * @example Pinning to node 0
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bindToNode, getAffinity, setAffinity, NumaTopology } from "@ringmpsc/ringmpsc/native";
  * const before = getAffinity();
- * bindToNode(0, NumaTopology.init());
+ * const topology = NumaTopology.init();
+ * bindToNode(0, topology);
+ * assert.ok(getAffinity().every((cpu) => topology.nodeOfCpu(cpu) === 0));
  * setAffinity(before);
  * ```
  */

@@ -75,8 +75,12 @@ export class NumaAllocator {
    *
    * @example Creating one
    * ```ts
+   * import assert from "node:assert/strict";
    * import { NumaAllocator, NumaTopology } from "@ringmpsc/ringmpsc/native";
-   * NumaAllocator.init(NumaTopology.init()).deinit();
+   * const allocator = NumaAllocator.init(NumaTopology.init());
+   * const memory = allocator.allocOnNode(4096, 0);
+   * allocator.deinit(); // frees every region it made
+   * assert.ok(memory.closed);
    * ```
    */
   static init(topology: NumaTopology): NumaAllocator {

@@ -4,10 +4,12 @@
  *
  * @example Pinning to the node of CPU 0
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bindToNode, getAffinity, NumaTopology, setAffinity } from "@ringmpsc/ringmpsc/native";
  * const topology = NumaTopology.init();
  * const before = getAffinity();
  * bindToNode(topology.nodeOfCpu(0), topology);
+ * assert.ok(getAffinity().every((cpu) => topology.nodeOfCpu(cpu) === topology.nodeOfCpu(0)));
  * setAffinity(before);
  * ```
  *

@@ -249,10 +249,12 @@ export class NumaTopology {
    *
    * @example Releasing
    * ```ts
+   * import assert from "node:assert/strict";
    * import { NumaTopology } from "@ringmpsc/ringmpsc/native";
    * const topology = NumaTopology.init();
    * topology.deinit();
    * topology.deinit();
+   * assert.throws(() => topology.nodeOfCpu(0)); // released
    * ```
    */
   deinit(): void {
