@@ -19,6 +19,7 @@
 
 import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "./_validate.ts";
 import type { ElementStore, ElementType } from "./element.ts";
+import { isSealed } from "./close_gate.ts";
 import { RingCorrupt } from "./errors.ts";
 import type { Handler } from "./ring.ts";
 import { position64, RING_LAYOUT } from "./layout.ts";
@@ -38,6 +39,7 @@ export const MAX_CLAIM = 4096;
 const TAIL = RING_LAYOUT.tail / 4;
 const HEAD = RING_LAYOUT.head / 4;
 const CLOSED = RING_LAYOUT.closed / 4;
+const SENDING = RING_LAYOUT.sending / 4;
 
 /**
  * Claims items from a shared-head ring in a `SharedArrayBuffer`.
@@ -219,12 +221,13 @@ export class ClaimHead<V, S extends ElementStore> {
   }
 
   /**
-   * Whether the ring was closed.
+   * Whether the ring was closed, with no commit still in flight
+   * (src/close_gate.ts): once `true` and the ring is empty, nothing more comes.
    *
-   * @returns `true` once closed.
+   * @returns `true` once closed and settled.
    */
   isClosed(): boolean {
-    return Atomics.load(this.#words, CLOSED) !== 0;
+    return isSealed(this.#words, CLOSED, SENDING);
   }
 
   /**

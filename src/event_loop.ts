@@ -7,12 +7,12 @@
  * Worker of its own, as the seed hosts it in a thread), and
  * {@linkcode EventLoop.spawn} runs it on the event loop, awaiting data
  * without blocking. Both end once the channel is closed (by `stop()` here, or
- * `shutdown()` on the channel from any Worker) and then drain every ring, so
- * no message committed before the close is lost. As in ringmpsc, sends do not
- * check the closed flag on the hot path: a send racing with the close may
- * commit after the final drain. Stop producers first (the seed's example joins
- * them before `stop()`), or call the channel's `drainAll` once they have
- * stopped to collect such stragglers.
+ * `shutdown()` on the channel from any Worker) and drained. Nothing accepted
+ * is lost, even from producers still sending while the loop stops: after the
+ * close every commit throws `Closed`, and the channel's wait ends with
+ * `Closed` only once no commit is in flight and every ring is empty
+ * (src/close_gate.ts), so each send either failed visibly or its item was
+ * processed by the loop.
  *
  * @module
  */
@@ -29,15 +29,11 @@ const BUSY_SWEEPS_PER_TURN = 64;
 export interface LoopChannel<V> {
   /** Consumes what is readable now. */
   consumeAll(handler: Handler<V>): number;
-  /** Consumes everything left. */
-  drainAll(handler: Handler<V>): number;
-  /** Whether the channel was closed. */
-  isClosed(): boolean;
   /** Closes the channel. */
   shutdown(): void;
-  /** Sleeps until something is readable. */
+  /** Sleeps until something is readable; throws `Closed` once closed, settled and drained. */
   waitReadable(strategy: WaitStrategy): void;
-  /** Resolves when something is readable. */
+  /** Resolves when something is readable; rejects with `Closed` once closed, settled and drained. */
   readableAsync(options?: WaitOptions): Promise<void>;
 }
 
@@ -87,24 +83,18 @@ export class EventLoop<V> {
     return n;
   }
 
-  #finish(): number {
-    this.#processed += this.#channel.drainAll(this.#handler);
-    return this.#processed;
-  }
-
   /**
-   * Runs the loop in this Worker, blocking it, until the channel closes; then drains.
+   * Runs the loop in this Worker, blocking it, until the channel is closed and drained.
    *
    * @returns Messages processed in all.
    */
   run(): number {
     for (;;) {
       if (this.#sweep() > 0) continue;
-      if (this.#channel.isClosed()) return this.#finish();
       try {
         this.#channel.waitReadable(this.#strategy);
       } catch (err) {
-        if (err instanceof Closed) return this.#finish();
+        if (err instanceof Closed) return this.#processed; // closed, settled and drained
         if (!(err instanceof TimedOut)) throw err;
       }
     }
@@ -123,11 +113,10 @@ export class EventLoop<V> {
         await (busy % BUSY_SWEEPS_PER_TURN === 0 ? new Promise((r) => setTimeout(r, 0)) : null);
         continue;
       }
-      if (this.#channel.isClosed()) return this.#finish();
       try {
         await this.#channel.readableAsync();
       } catch (err) {
-        if (err instanceof Closed) return this.#finish();
+        if (err instanceof Closed) return this.#processed; // closed, settled and drained
         throw err;
       }
     }

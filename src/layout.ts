@@ -12,15 +12,17 @@
  *
  * ```text
  *   0  [producer hot] tail u64        written by the producer only (release on commit)
+ *   8                 sending u32     1 while the producer is inside a commit (src/close_gate.ts)
  * 128  [consumer hot] head u64        written by the consumer only (release on advance)
- * 256  [cold]         active u32      1 while a producer owns the ring (MPSC)
- * 260                 closed u32      0 → 1 once, by close()
+ * 256  [cold]         active u32      MPSC slot state: 0 free, 1 owned by a producer, 2 retired
+ * 260                 closed u32      0 open → 1 closing → 2 closed, by close() (src/close_gate.ts)
  * 264                 consumerWaiters u32   consumers sleeping for data
  * 268                 producerWaiters u32   producers sleeping for room
  * 272                 consumerSeq u32 bumped by a commit that found consumerWaiters > 0
  * 276                 producerSeq u32 bumped by an advance that found producerWaiters > 0
  * 280                 metrics 12 × f64 (only with enableMetrics), each counter one writer
- * 376                 SPMC: consumers u32 (registered consumers; only grows)
+ * 376                 SPMC: consumers u32 (consumers registered now)
+ * 380                 SPMC: ids u32 (consumer ids handed out; only grows)
  * 376                 MPMC: hotness u32 (+1 per commit, −1 per steal)
  * 380                 MPMC: ownerConsumer i32 (reserved)
  * 384  [data]         capacity × element bytes, 64-byte aligned
@@ -42,6 +44,7 @@
  * 0x108 cached_tail u64        (ringmpsc's consumer cache)
  * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32
  * 0x190 consumer_seq u32       0x194 producer_seq u32       (this library's wake sequences)
+ * 0x198 active u32             0x19C sending u32            (this library's close gate, src/close_gate.ts)
  * ```
  *
  * @module
@@ -53,10 +56,12 @@ export interface RingLayout {
   readonly tail: number;
   /** u64 head, written by the consumer. */
   readonly head: number;
-  /** u32 active flag (MPSC producer ownership); -1 when the layout has none. */
+  /** u32 active flag (MPSC slot state: free, active, retired); -1 when the layout has none. */
   readonly active: number;
-  /** u32 closed flag. */
+  /** u32 closed state: open, closing, closed (src/close_gate.ts). */
   readonly closed: number;
+  /** u32 "a commit is in flight", written by the producer (src/close_gate.ts). */
+  readonly sending: number;
   /** u32 count of sleeping consumers. */
   readonly consumerWaiters: number;
   /** u32 count of sleeping producers. */
@@ -95,6 +100,7 @@ export function position64(words: Int32Array, index: number, low: number): bigin
 /** The layout of a ring in a `SharedArrayBuffer`, as drawn at the top of this file. */
 export const RING_LAYOUT: RingLayout = Object.freeze({
   tail: 0,
+  sending: 8,
   head: 128,
   active: 256,
   closed: 260,
@@ -108,8 +114,10 @@ export const RING_LAYOUT: RingLayout = Object.freeze({
   wide: false,
 });
 
-/** SPMC channels: u32 count of registered consumers, in the ring's cold region. */
+/** SPMC channels: u32 count of consumers registered now, in the ring's cold region. */
 export const SPMC_CONSUMERS = 376;
+/** SPMC channels: u32 count of consumer ids handed out (only grows), in the ring's cold region. */
+export const SPMC_IDS = 380;
 /** MPMC rings: u32 hotness (+1 per commit, −1 per steal), in the ring's cold region. */
 export const MPMC_HOTNESS = 376;
 
@@ -163,11 +171,9 @@ export const M_LATENCY_MAX_NS = 11;
 
 /** Bytes of an MPSC or MPMC channel header; ring 0 starts here. */
 export const CHANNEL_HEADER_BYTES = 128;
-/** MPSC: registration spin lock (0 free, 1 held). */
-export const MPSC_LOCK = 0;
-/** MPSC: closed flag, 0 → 1 once. */
+/** MPSC: closed state: open, closing, closed (src/close_gate.ts). Word 0 is unused. */
 export const MPSC_CLOSED = 1;
-/** MPSC: rings registered so far; only grows. */
+/** MPSC: ring ids handed out so far; only grows, ≤ MAX_RINGS. */
 export const MPSC_RINGS = 2;
 /** MPSC and MPMC: the sequence the consumers sleep on (the doorbell). */
 export const CHANNEL_DOORBELL_SEQ = 4;
@@ -175,10 +181,12 @@ export const CHANNEL_DOORBELL_SEQ = 4;
 export const CHANNEL_DOORBELL_WAITERS = 5;
 /** MPMC: registered producers; only grows. */
 export const MPMC_PRODUCERS = 0;
-/** MPMC: registered consumers; only grows. */
-export const MPMC_CONSUMERS = 1;
-/** MPMC: closed flag, 0 → 1 once. */
+/** MPMC: closed state: open, closing, closed (src/close_gate.ts). Word 1 is unused. */
 export const MPMC_CLOSED = 2;
+/** MPMC: first of the consumer slot words (bit c % 32 of word c >> 5 set while slot c is taken). */
+export const MPMC_SLOTS = 8;
+/** MPMC: words of the consumer slot bitmap, up to the end of the header. */
+export const MPMC_SLOT_WORDS = CHANNEL_HEADER_BYTES / 4 - MPMC_SLOTS;
 
 // ── SharedRing (ringmpsc SharedRing v1) header, byte offsets ──
 
@@ -209,6 +217,7 @@ export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
   consumerSeq: 0x190,
   producerSeq: 0x194,
   active: 0x198,
+  sending: 0x19c,
   metrics: -1,
   data: SHARED_RING_HEADER_SIZE,
   sliceMs: 10,

@@ -143,6 +143,7 @@ export class MessageRing {
    * @returns The payload window, or `null` if the ring lacks room now.
    * @throws {RangeError} If `length` is not an integer between 0 and {@linkcode MessageRing.maxMessage}.
    * @throws {TypeError} If `length` is not a number.
+   * @throws {Closed} If the ring was closed (a frame at the wrap publishes padding first).
    */
   reserveMessage(length: number): Region<Uint8Array> | null {
     this.#checkLength("reserve a message", length);
@@ -171,6 +172,7 @@ export class MessageRing {
    * @param length Payload bytes written, when fewer than reserved (an
    * encoder that reserved its worst case); default all of them.
    * @throws {RangeError} If no message is reserved, or `length` exceeds the reservation.
+   * @throws {Closed} If the ring was closed: the message is dropped, nothing is published.
    */
   commitMessage(length: number = this.#write.length): void {
     if (this.#pending === 0) throw new RangeError("Cannot commit a message as none is reserved");
@@ -189,6 +191,7 @@ export class MessageRing {
    * @returns `true` if sent, `false` if the ring lacks room now.
    * @throws {RangeError} If the payload exceeds {@linkcode MessageRing.maxMessage}.
    * @throws {TypeError} If `payload` is not a Uint8Array.
+   * @throws {Closed} If the ring was closed: nothing is sent.
    */
   sendMessage(payload: Uint8Array): boolean {
     checkInstance("send a message", "payload", payload, Uint8Array);

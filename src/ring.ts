@@ -10,6 +10,11 @@
  * Roles: the producer writes slots in `[tail, head + capacity)` and then
  * `tail`; the consumer reads slots in `[head, tail)` and then `head`.
  * Invariants: `0 ≤ tail − head ≤ capacity`; slot `p & mask` holds item `p`.
+ * Close without loss: every publish goes through the close gate of
+ * src/close_gate.ts (`sending` around the tail store, `closed` checked in
+ * between), so after `close()` a commit or send throws `Closed` and publishes
+ * nothing, and `close()` returns only once a commit in flight has published;
+ * consumers end ("closed and drained") only after every accepted item.
  * `cachedHead` and `cachedTail` are not in shared memory: each side keeps its
  * copy in its own `Ring` object and reloads the other side's word only when
  * the copy says full (producer) or empty (consumer).
@@ -25,13 +30,7 @@
  */
 
 import { type Config, makeConfig } from "./config.ts";
-import {
-  checkArrayLike,
-  checkBoolean,
-  checkCallable,
-  checkInteger,
-  checkLimit,
-} from "./_validate.ts";
+import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "./_validate.ts";
 import {
   elementFromSpec,
   type ElementSpec,
@@ -39,7 +38,8 @@ import {
   type ElementType,
   type TypedHandle,
 } from "./element.ts";
-import { RingCorrupt } from "./errors.ts";
+import { Closed, RingCorrupt } from "./errors.ts";
+import { closeAndSettle, isSealed, OPEN } from "./close_gate.ts";
 import {
   M_BATCHES_RECEIVED,
   M_BATCHES_SENT,
@@ -203,6 +203,7 @@ export class Ring<V, S extends ElementStore> {
   readonly #tailIndex: number;
   readonly #headIndex: number;
   readonly #closedIndex: number;
+  readonly #sendingIndex: number;
   readonly #activeIndex: number;
   /** The words whose waiters count tells a commit to wake consumers (maybe a channel's doorbell). */
   readonly #consumerWaitersWords: Int32Array;
@@ -294,6 +295,7 @@ export class Ring<V, S extends ElementStore> {
     this.#tailIndex = layout.tail / 4;
     this.#headIndex = layout.head / 4;
     this.#closedIndex = layout.closed / 4;
+    this.#sendingIndex = layout.sending / 4;
     this.#activeIndex = layout.active / 4;
     this.#producerWaitersIndex = layout.producerWaiters / 4;
     const parker = memory?.parker ?? atomicsParker;
@@ -547,6 +549,7 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param n Slots to publish, 0 to the reservation's length.
    * @throws {RangeError} If `n` exceeds what was reserved; nothing is changed.
+   * @throws {Closed} If the ring was closed: nothing is published, the reservation is dropped.
    */
   commit(n: number): void {
     if (!(n >= 0 && n <= this.#reserved && (n | 0) === n)) {
@@ -556,10 +559,18 @@ export class Ring<V, S extends ElementStore> {
     this.#publishTail(n);
   }
 
+  /** Publishes n items through the close gate (src/close_gate.ts, steps P1–P4). */
   #publishTail(n: number): void {
     if (n === 0) return;
+    const words = this.#words;
+    Atomics.store(words, this.#sendingIndex, 1); // P1: announces a commit in flight to closers
+    if (Atomics.load(words, this.#closedIndex) !== OPEN) {
+      Atomics.store(words, this.#sendingIndex, 0); // the commit is abandoned, nothing published
+      throw new Closed(`Cannot commit ${n} items as the ring is closed`);
+    }
     const tail = (this.#tail + n) | 0;
-    this.#storePosition(this.#tailIndex, this.#tail, tail); // publishes n items to the consumer
+    this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items to the consumer
+    Atomics.store(words, this.#sendingIndex, 0); // P4: the commit is over
     this.#tail = tail;
     if (this.#heartbeat !== null) this.#heartbeat.signal();
     const sleepers = this.#consumerWaitersAddr >= 0
@@ -580,6 +591,7 @@ export class Ring<V, S extends ElementStore> {
    * @param items The items to send.
    * @returns How many were sent, from 0 (full) to `items.length`.
    * @throws {TypeError} If `items` is not array-like.
+   * @throws {Closed} If the ring was closed: nothing is sent.
    */
   send(items: ArrayLike<V>): number {
     const length = checkArrayLike("send", "items", items);
@@ -600,6 +612,7 @@ export class Ring<V, S extends ElementStore> {
    *
    * @param item The item.
    * @returns `true` if sent, `false` if the ring is full.
+   * @throws {Closed} If the ring was closed: nothing is sent.
    */
   sendOne(item: V): boolean {
     if (this.#freeFor(1) === 0) return false;
@@ -870,9 +883,14 @@ export class Ring<V, S extends ElementStore> {
     this.#notifier = notifier;
   }
 
-  /** Closes the ring (idempotent) and wakes every sleeper on both sides. */
+  /**
+   * Closes the ring (idempotent) and wakes every sleeper on both sides. Every
+   * commit after this fails with `Closed`; one that was in flight is waited
+   * for, so when `close()` returns the ring holds every item that was
+   * accepted (src/close_gate.ts).
+   */
   close(): void {
-    Atomics.store(this.#words, this.#closedIndex, 1); // publishes "no more items"
+    closeAndSettle(this.#words, this.#closedIndex, this.#sendingIndex);
     wakeSpot(this.#consumerSpot);
     wakeSpot(this.#producerSpot);
   }
@@ -899,12 +917,14 @@ export class Ring<V, S extends ElementStore> {
   }
 
   /**
-   * Whether the ring was closed.
+   * Whether the ring was closed, with no commit still in flight (a commit
+   * that passed the close gate before the close): once `true`, nothing more
+   * can be published, so a consumer that then finds the ring empty may end.
    *
-   * @returns `true` once closed.
+   * @returns `true` once closed and settled.
    */
   isClosed(): boolean {
-    return Atomics.load(this.#words, this.#closedIndex) !== 0;
+    return isSealed(this.#words, this.#closedIndex, this.#sendingIndex);
   }
 
   /**
@@ -913,18 +933,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns `true` while marked active.
    */
   isActive(): boolean {
-    return Atomics.load(this.#words, this.#activeIndex) !== 0;
-  }
-
-  /**
-   * Marks the ring owned or free (MPSC bookkeeping).
-   *
-   * @param active The new state.
-   * @throws {TypeError} If `active` is not a boolean.
-   */
-  setActive(active: boolean): void {
-    checkBoolean("set active", "active", active);
-    Atomics.store(this.#words, this.#activeIndex, active ? 1 : 0); // publishes ownership
+    return Atomics.load(this.#words, this.#activeIndex) === 1;
   }
 
   /**

@@ -6,10 +6,11 @@
  *
  * ```text
  *   0  producers u32        registered producers; only grows, ≤ maxProducers
- *   4  consumers u32        registered consumers; only grows, ≤ maxConsumers
- *   8  closed u32           0 → 1 once, by close()
+ *   4  (unused u32; was the consumer count)
+ *   8  closed u32           0 open → 1 closing → 2 closed, by close() (src/close_gate.ts)
  *  16  doorbellSeq u32      consumers sleep on it; a commit that finds doorbellWaiters > 0 bumps it
  *  20  doorbellWaiters u32  sleeping consumers
+ *  32  consumer slots       24 u32 words, bit c % 32 of word c >> 5 set while consumer slot c is taken
  * 128  ring i at 128 + i × stride: RING_LAYOUT (src/ring.ts) plus, in its cold region,
  *      376 hotness u32 (+1 per commit, −1 per steal) and 380 ownerConsumer i32 (reserved)
  * ```
@@ -18,6 +19,15 @@
  * CAS (`src/claim_head.ts`). Consumer `c` owns the shard of rings
  * `c × ringsPerShard … + ringsPerShard − 1` (modulo the producer count) and
  * steals from the rest when its shard is empty.
+ *
+ * Consumers come and go: `registerConsumer()` takes the lowest free slot by
+ * CAS on its slot word (so a new consumer inherits the shard of one that
+ * left), `deregister()` clears the bit. A consumer holds nothing between
+ * claims, so every item it did not claim stays in the rings: the others find
+ * it by stealing, and with no consumer left it waits for the next one.
+ * `close()` follows the close gate of src/close_gate.ts ring by ring (every
+ * ring's `closed` word CLOSING, each settled, then the channel's CLOSED), so
+ * a consumer ends with `Closed` only after every accepted commit.
  *
  * @module
  */
@@ -32,6 +42,7 @@ import {
   type ElementType,
   type TypedHandle,
 } from "../element.ts";
+import { CLOSED, CLOSING, isSealed, OPEN, waitSettled } from "../close_gate.ts";
 import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
 import { atomicsParker } from "../parker.ts";
 import type { Reservation } from "../reservation.ts";
@@ -50,13 +61,18 @@ import {
   CHANNEL_DOORBELL_WAITERS,
   CHANNEL_HEADER_BYTES,
   MPMC_CLOSED,
-  MPMC_CONSUMERS,
   MPMC_HOTNESS,
   MPMC_PRODUCERS,
+  MPMC_SLOT_WORDS,
+  MPMC_SLOTS,
   RING_LAYOUT,
 } from "../layout.ts";
 
 const HOTNESS = MPMC_HOTNESS / 4;
+/** Most consumers an MPMC channel holds: the slot bitmap's bits. */
+export const MAX_CONSUMERS = MPMC_SLOT_WORDS * 32;
+const RING_CLOSED = RING_LAYOUT.closed / 4;
+const RING_SENDING = RING_LAYOUT.sending / 4;
 
 /** Configuration of an MPMC channel (the seed's `MpmcConfig`). */
 export interface MpmcConfig {
@@ -96,7 +112,7 @@ function checkConfig(config: MpmcConfig): MpmcConfig {
   const bounds: [keyof MpmcConfig, number, number][] = [
     ["ringBits", 1, MAX_RING_BITS],
     ["maxProducers", 1, 4096],
-    ["maxConsumers", 1, 4096],
+    ["maxConsumers", 1, MAX_CONSUMERS],
     ["ringsPerShard", 1, 4096],
   ];
   for (const [name, min, max] of bounds) {
@@ -289,26 +305,56 @@ export class Producer<V, S extends ElementStore> {
  * ```
  */
 export class Consumer<V, S extends ElementStore> {
-  /** The consumer's id; its shard starts at ring `id × ringsPerShard`. */
+  /** The consumer's slot; its shard starts at ring `id × ringsPerShard`. Reused after it leaves. */
   readonly id: number;
   readonly #channel: MpmcChannel<V, S>;
   readonly #shardStart: number;
   readonly #shardSize: number;
+  readonly #release: (id: number) => void;
   #random: number;
+  #retired = false;
 
   /**
    * Made by `MpmcChannel.registerConsumer`.
    *
-   * @param id The registration index.
+   * @param id The slot.
    * @param channel The channel.
    * @param ringsPerShard Rings in the consumer's shard.
+   * @param release Frees the slot (called once, by `deregister`).
    */
-  constructor(id: number, channel: MpmcChannel<V, S>, ringsPerShard: number) {
+  constructor(
+    id: number,
+    channel: MpmcChannel<V, S>,
+    ringsPerShard: number,
+    release: (id: number) => void,
+  ) {
     this.id = id;
     this.#channel = channel;
     this.#shardStart = id * ringsPerShard;
     this.#shardSize = ringsPerShard;
+    this.#release = release;
     this.#random = (id + 1) * 0x9e3779b1 | 0 || 1;
+  }
+
+  /**
+   * Leaves the channel (idempotent): frees this consumer's slot (and shard)
+   * for the next registrant; every item it did not claim stays in the rings.
+   * Later calls on this consumer throw `Closed`.
+   */
+  deregister(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    this.#release(this.id);
+  }
+
+  /** Same as {@linkcode Consumer.deregister}, for `using`. */
+  [Symbol.dispose](): void {
+    this.deregister();
+  }
+
+  #live(): MpmcChannel<V, S> {
+    if (this.#retired) throw new Closed(`Cannot use consumer ${this.id} as it was deregistered`);
+    return this.#channel;
   }
 
   #xorshift(): number {
@@ -339,7 +385,7 @@ export class Consumer<V, S extends ElementStore> {
   stealBatch(handler: Handler<V>, max: number = MAX_CLAIM): number {
     checkLimit("steal", "max", max);
     checkCallable("steal", "handler", handler, "process");
-    const rings = this.#channel.rings();
+    const rings = this.#live().rings();
     const count = rings.length;
     if (count === 0) return 0;
     for (let k = 0; k < this.#shardSize; k++) {
@@ -373,7 +419,7 @@ export class Consumer<V, S extends ElementStore> {
    */
   steal(out: { length: number; [i: number]: V }): number {
     const length = checkArrayLike("steal", "out", out);
-    const rings = this.#channel.rings();
+    const rings = this.#live().rings();
     const count = rings.length;
     if (count === 0) return 0; // no producer yet: `% count` below would index NaN
     let total = 0;
@@ -402,7 +448,7 @@ export class Consumer<V, S extends ElementStore> {
    * @throws {Closed} If the channel is closed and drained.
    */
   waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#channel.waitReadable(strategy);
+    this.#live().waitReadable(strategy);
   }
 
   /**
@@ -412,6 +458,9 @@ export class Consumer<V, S extends ElementStore> {
    * @throws {Closed} If the channel is closed and drained.
    */
   readableAsync(options: WaitOptions = {}): Promise<void> {
+    if (this.#retired) {
+      return Promise.reject(new Closed(`Cannot use consumer ${this.id} as it was deregistered`));
+    }
     return this.#channel.readableAsync(options);
   }
 }
@@ -509,7 +558,7 @@ export class MpmcChannel<V, S extends ElementStore> {
    * @throws {TooManyProducers} If `maxProducers` are registered.
    */
   register(): Producer<V, S> {
-    if (this.isClosed()) throw new Closed("Cannot register a producer as the channel is closed");
+    if (this.#closing()) throw new Closed("Cannot register a producer as the channel is closed");
     const id = Atomics.add(this.#header, MPMC_PRODUCERS, 1);
     if (id >= this.#config.maxProducers) {
       Atomics.sub(this.#header, MPMC_PRODUCERS, 1);
@@ -528,15 +577,44 @@ export class MpmcChannel<V, S extends ElementStore> {
    * @throws {TooManyConsumers} If `maxConsumers` are registered.
    */
   registerConsumer(): Consumer<V, S> {
-    if (this.isClosed()) throw new Closed("Cannot register a consumer as the channel is closed");
-    const id = Atomics.add(this.#header, MPMC_CONSUMERS, 1);
-    if (id >= this.#config.maxConsumers) {
-      Atomics.sub(this.#header, MPMC_CONSUMERS, 1);
-      throw new TooManyConsumers(
-        `Cannot register a consumer as the channel holds its maximum of ${this.#config.maxConsumers}`,
-      );
+    if (this.#closing()) throw new Closed("Cannot register a consumer as the channel is closed");
+    const max = this.#config.maxConsumers;
+    for (let word = 0; word * 32 < max; word++) {
+      // CAS loop on one slot word: take its lowest clear bit; retried only when another thread changed the word
+      for (let bits = Atomics.load(this.#header, MPMC_SLOTS + word);;) {
+        const free = ~bits & (bits + 1); // the lowest clear bit, 0 if none
+        const slot = word * 32 + 31 - Math.clz32(free);
+        if (free === 0 || slot >= max) break;
+        const seen = Atomics.compareExchange(this.#header, MPMC_SLOTS + word, bits, bits | free);
+        if (seen === bits) {
+          return new Consumer(slot, this, this.#config.ringsPerShard, this.#release);
+        }
+        bits = seen;
+      }
     }
-    return new Consumer(id, this, this.#config.ringsPerShard);
+    throw new TooManyConsumers(
+      `Cannot register a consumer as the channel holds its maximum of ${max}`,
+    );
+  }
+
+  /** Frees consumer slot `id` for the next registrant. */
+  readonly #release = (id: number): void => {
+    Atomics.and(this.#header, MPMC_SLOTS + (id >> 5), ~(1 << (id & 31))); // publishes "slot free"
+  };
+
+  /**
+   * Consumers registered now.
+   *
+   * @returns The count of taken slots.
+   */
+  consumerCount(): number {
+    let count = 0;
+    for (let word = 0; word * 32 < this.#config.maxConsumers; word++) {
+      for (let bits = Atomics.load(this.#header, MPMC_SLOTS + word); bits !== 0; bits &= bits - 1) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /**
@@ -559,16 +637,23 @@ export class MpmcChannel<V, S extends ElementStore> {
     return this.totalPending() === 0;
   }
 
-  /** Closes the channel and every ring (idempotent). */
+  /**
+   * Closes the channel and every ring (idempotent). Registration and every
+   * commit after this throw `Closed`; a commit in flight is waited for, so
+   * when `close()` returns the rings hold every item that was accepted, and
+   * consumers end with `Closed` only once they have taken them all.
+   */
   close(): void {
-    Atomics.store(this.#header, MPMC_CLOSED, 1); // publishes "no more items or registrations"
+    Atomics.compareExchange(this.#header, MPMC_CLOSED, OPEN, CLOSING); // publishes "closing"
     for (let i = 0; i < this.#config.maxProducers; i++) {
-      Atomics.store(
-        new Int32Array(this.#buffer, CHANNEL_HEADER_BYTES + i * this.#stride, RING_LAYOUT.data / 4),
-        RING_LAYOUT.closed / 4,
-        1,
-      ); // publishes the ring's closed flag to its producer
+      Atomics.compareExchange(this.#ringWords(i), RING_CLOSED, OPEN, CLOSING); // "commits now fail"
     }
+    for (let i = 0; i < this.#config.maxProducers; i++) {
+      const words = this.#ringWords(i);
+      waitSettled(words, RING_SENDING);
+      Atomics.store(words, RING_CLOSED, CLOSED); // publishes "no commit in flight"
+    }
+    Atomics.store(this.#header, MPMC_CLOSED, CLOSED); // publishes "nothing more can arrive"
     wakeSpot(this.#doorbell);
   }
 
@@ -577,13 +662,34 @@ export class MpmcChannel<V, S extends ElementStore> {
     this.close();
   }
 
+  /** Whether `close()` began (registration refuses from then on). */
+  #closing(): boolean {
+    return Atomics.load(this.#header, MPMC_CLOSED) !== OPEN;
+  }
+
+  #ringWords(i: number): Int32Array {
+    return new Int32Array(
+      this.#buffer,
+      CHANNEL_HEADER_BYTES + i * this.#stride,
+      RING_LAYOUT.data / 4,
+    );
+  }
+
   /**
-   * Whether the channel was closed.
+   * Whether the channel was closed, with no commit still in flight in any
+   * ring (src/close_gate.ts): once `true` and every ring is empty, nothing
+   * more comes.
    *
-   * @returns `true` once closed.
+   * @returns `true` once closed and settled.
    */
   isClosed(): boolean {
-    return Atomics.load(this.#header, MPMC_CLOSED) !== 0;
+    const state = Atomics.load(this.#header, MPMC_CLOSED);
+    if (state === CLOSED) return true;
+    if (state !== CLOSING) return false;
+    for (let i = 0; i < this.#config.maxProducers; i++) {
+      if (!isSealed(this.#ringWords(i), RING_CLOSED, RING_SENDING)) return false;
+    }
+    return true;
   }
 
   /**

@@ -6,24 +6,67 @@
  * src/layout.ts):
  *
  * ```text
- *   0  lock u32            registration spin lock: 0 free, 1 held (register/close only)
- *   4  closed u32          0 → 1 once, by close()
- *   8  rings u32           rings registered so far; only grows; ring ids are 0 … rings − 1
+ *   0  (unused u32; was the registration lock)
+ *   4  closed u32          0 open → 1 closing → 2 closed, by close() (src/close_gate.ts)
+ *   8  rings u32           ring ids handed out so far (0 … rings − 1); only grows, ≤ MAX_RINGS
  *  16  doorbellSeq u32     the consumer sleeps on it; a commit that finds doorbellWaiters > 0 bumps it
  *  20  doorbellWaiters u32 sleeping consumers
  * 128  ring 0             RING_LAYOUT (src/ring.ts), `stride` bytes each
- * 128 + i × stride        ring i
+ * 128 + i × stride        ring i; its `active` word (+256) is the ring's slot state:
+ *                         0 FREE, 1 ACTIVE (a producer owns it), 2 RETIRED (deregistered)
  * ```
  *
  * Roles: a producer writes only its own ring's producer words and slots; the
- * consumer writes only the rings' head words. Registration takes the lock,
- * grows the buffer first if ring `rings` does not fit, then publishes
- * `rings + 1`, so a consumer that sees the new count can always view the new
- * ring. The consumer loads `rings` once per sweep and views any new rings
- * there: registering never stops it. Every ring's commit wakes the channel's
- * doorbell instead of a per-ring word, so a blocked consumer sleeps on one word
- * for all producers. With `numaAware` (the default) a registering producer's
- * ring is placed on its NUMA node by the installed `RingPlacement`
+ * consumer writes only the rings' head words; registrants write `rings`, the
+ * slot states, a taken ring's `closed` word and grow the buffer. Positions of
+ * a ring are never reset: a ring that changes hands goes on from where its
+ * last producer stopped, so the consumer reads the old producer's items
+ * first and the new producer's after them.
+ *
+ * Registration is lock-free: no step waits for another registrant, so a
+ * Worker that dies anywhere in `register()` blocks nobody (it can at worst
+ * leave one FREE ring that a later registrant takes, or hold an ACTIVE ring
+ * like any producer that never deregisters). The protocol, step by step
+ * (all atomics sequentially consistent; modelled in models/ by issue 11):
+ *
+ * ```text
+ * register():
+ *   R1  if load(closed) ≠ 0: throw Closed
+ *   R2  reuse: for id in 0 … viewable − 1 (viewable = rings whose memory exists):
+ *         s = load(state[id])
+ *         FREE:                                CAS(state[id], FREE, ACTIVE) won → R5
+ *         RETIRED and load(head[id]) = load(tail[id]) (drained; no producer moves tail):
+ *                                              CAS(state[id], RETIRED, ACTIVE) won → R5
+ *   R3  grow: n = load(rings); n ≥ MAX_RINGS (or the memory's limit): throw TooManyProducers
+ *         CAS(rings, n, n + 1) lost → R2
+ *   R4  grow the buffer until it holds ring n (a concurrent larger grow is fine; fresh memory is
+ *       zero: an empty ring at position 0, state FREE); CAS(state[n], FREE, ACTIVE) lost → R2
+ *   R5  store(closed[id], OPEN)   (reopen: a retired ring was closed by deregister)
+ *   R6  if load(closed) ≠ 0: close ring id (settled), store(state[id], RETIRED), throw Closed
+ *
+ * deregister(p) (the producer's own thread, after its last commit):
+ *   D1  close ring p.id: closed[id] = CLOSING, wait until sending[id] = 0 (the close gate), CLOSED
+ *   D2  store(state[id], RETIRED)     (the ring may be taken again once the consumer drained it)
+ *
+ * consumer sweep: n = load(rings); view rings 0 … while their memory exists (the buffer only
+ *   grows, so ring i fits whenever ring i + 1 does); consume each ring's [head, tail).
+ *
+ * close():
+ *   K1  CAS(closed, OPEN, CLOSING)
+ *   K2  for every viewable ring: close it as D1 does (CLOSING, wait until sending[i] = 0 —
+ *       at most the close gate's grace —, CLOSED) and wake its sleepers
+ *   K3  store(closed, CLOSED); wake the doorbell
+ * ```
+ *
+ * R5/R6 against K1/K2 is a Dekker pair: either R6 sees the channel closing
+ * (and closes the ring itself), or K1 comes after R6, so K2, after R5, leaves
+ * the ring closed. A ring taken in R2 was drained, so nothing of its last
+ * producer is overwritten or reordered; its `sending` word is 0 (D1 waited).
+ * The consumer views any ring whose memory exists, taken or not: an untaken
+ * ring is empty. Every ring's commit wakes the channel's doorbell instead of
+ * a per-ring word, so a blocked consumer sleeps on one word for all
+ * producers. With `numaAware` (the default) a registering producer's ring is
+ * placed on its NUMA node by the installed `RingPlacement`
  * (src/placement.ts), as ringmpsc's `register()` does.
  *
  * @module
@@ -38,7 +81,8 @@ import {
   type ElementType,
   type TypedHandle,
 } from "../element.ts";
-import { Closed, TooManyProducers } from "../errors.ts";
+import { CLOSED, CLOSING, OPEN } from "../close_gate.ts";
+import { Closed, RingCorrupt, TooManyProducers } from "../errors.ts";
 import { Metrics } from "../metrics.ts";
 import { atomicsParker } from "../parker.ts";
 import { type Handler, Ring, ringStride } from "../ring.ts";
@@ -47,7 +91,6 @@ import {
   CHANNEL_DOORBELL_WAITERS,
   CHANNEL_HEADER_BYTES,
   MPSC_CLOSED,
-  MPSC_LOCK,
   MPSC_RINGS,
   RING_LAYOUT,
 } from "../layout.ts";
@@ -61,13 +104,21 @@ import {
 } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { Producer, ProducerExt } from "./producer.ts";
-import { yieldThread } from "../backoff.ts";
 import { ringPlacement } from "../placement.ts";
 
 /** The most rings a channel grows to. */
 export const MAX_RINGS = 4096;
 /** The adaptive skip's longest pause for an empty ring, in sweeps. */
 const MAX_SKIP = 64;
+/** Slot states of a ring's `active` word. */
+const FREE = 0;
+const ACTIVE = 1;
+const RETIRED = 2;
+/** Word offsets inside a ring, from its first word. */
+const STATE = RING_LAYOUT.active / 4;
+const RING_CLOSED = RING_LAYOUT.closed / 4;
+const RING_TAIL = RING_LAYOUT.tail / 4;
+const RING_HEAD = RING_LAYOUT.head / 4;
 
 /**
  * A structured-cloneable handle to an MPSC channel, for other Workers; typed
@@ -85,7 +136,7 @@ export interface ChannelHandle<V = any, S extends ElementStore = any> extends Ty
 
 /** A point-in-time health report of a channel (`snapshot()`). */
 export interface ChannelStats {
-  /** Producers registered so far (including deregistered ones). */
+  /** Rings handed out so far (each holds one producer at a time; deregistered rings are reused). */
   readonly producers: number;
   /** Producers still registered. */
   readonly activeProducers: number;
@@ -124,7 +175,10 @@ export class Channel<V, S extends ElementStore> {
   readonly #config: Config;
   readonly #buffer: SharedArrayBuffer;
   readonly #header: Int32Array;
+  /** Every word of the buffer (length-tracking: it follows the buffer's growth). */
+  readonly #all: Int32Array;
   readonly #stride: number;
+  readonly #maxRings: number;
   readonly #doorbell: WaitSpot;
   readonly #rings: Ring<V, S>[] = [];
   /** Adaptive skip: sweeps to wait before polling ring i again. */
@@ -132,6 +186,7 @@ export class Channel<V, S extends ElementStore> {
   /** Adaptive skip: sweeps left before ring i is polled. */
   #countdown = new Int32Array(0);
   #cursor = 0;
+  #disposed = false;
   readonly #createdAt = performance.now();
 
   /**
@@ -160,6 +215,11 @@ export class Channel<V, S extends ElementStore> {
       { maxByteLength: CHANNEL_HEADER_BYTES + maxRings * this.#stride },
     );
     this.#header = new Int32Array(this.#buffer, 0, CHANNEL_HEADER_BYTES / 4);
+    this.#all = new Int32Array(this.#buffer);
+    this.#maxRings = Math.min(
+      maxRings,
+      (this.#buffer.maxByteLength - CHANNEL_HEADER_BYTES) / this.#stride,
+    );
     this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
   }
 
@@ -198,10 +258,23 @@ export class Channel<V, S extends ElementStore> {
     });
   }
 
+  /** Rings whose memory exists, of the `rings` ids handed out (ring i fits if ring i + 1 does). */
+  #viewable(): number {
+    const ids = Atomics.load(this.#header, MPSC_RINGS);
+    if (ids < 0 || ids > this.#maxRings) {
+      throw new RingCorrupt(
+        `Cannot use channel as its ring count exceeds ${this.#maxRings}: received ${ids}`,
+      );
+    }
+    const fit = Math.floor((this.#buffer.byteLength - CHANNEL_HEADER_BYTES) / this.#stride);
+    return ids < fit ? ids : fit;
+  }
+
   /** Views rings registered since the last look. Returns the ring count. */
   #refresh(): number {
-    const count = Atomics.load(this.#header, MPSC_RINGS);
-    if (count === this.#rings.length) return count;
+    if (this.#disposed) throw new Closed("Cannot use the channel as this object was disposed");
+    const count = this.#viewable();
+    if (count <= this.#rings.length) return this.#rings.length;
     while (this.#rings.length < count) this.#rings.push(this.#ringAt(this.#rings.length));
     const skip = new Int32Array(count);
     skip.set(this.#skip);
@@ -212,59 +285,98 @@ export class Channel<V, S extends ElementStore> {
     return count;
   }
 
-  #lock(): void {
-    while (Atomics.compareExchange(this.#header, MPSC_LOCK, 0, 1) !== 0) yieldThread();
+  /** Index in `#all` of word `word` of ring `id`. */
+  #word(id: number, word: number): number {
+    return (CHANNEL_HEADER_BYTES + id * this.#stride) / 4 + word;
   }
 
-  #unlock(): void {
-    Atomics.store(this.#header, MPSC_LOCK, 0); // releases the registration lock
-  }
-
-  // ── Registration ────────────────────────────────────────────────────────
+  // ── Registration (lock-free; the steps R1–R6 at the top of this file) ──
 
   #registerRing(): Ring<V, S> & { id: number } {
-    this.#lock();
-    let id: number;
-    try {
-      if (Atomics.load(this.#header, MPSC_CLOSED) !== 0) {
-        throw new Closed("Cannot register a producer as the channel is closed");
+    if (this.#disposed) throw new Closed("Cannot use the channel as this object was disposed");
+    if (Atomics.load(this.#header, MPSC_CLOSED) !== OPEN) { // R1
+      throw new Closed("Cannot register a producer as the channel is closed");
+    }
+    const id = this.#takeRing();
+    const all = this.#all;
+    Atomics.store(all, this.#word(id, RING_CLOSED), OPEN); // R5: reopens the ring for its new producer
+    const ring = this.#ringAt(id);
+    if (Atomics.load(this.#header, MPSC_CLOSED) !== OPEN) { // R6: a close() raced with us
+      ring.close();
+      Atomics.store(all, this.#word(id, STATE), RETIRED); // hands the ring back
+      throw new Closed("Cannot register a producer as the channel is closed");
+    }
+    const placement = this.#config.numaAware ? ringPlacement() : null;
+    placement?.place(
+      this.#buffer,
+      CHANNEL_HEADER_BYTES + id * this.#stride,
+      this.#stride,
+      this.#config.numaNode,
+    );
+    return Object.assign(ring, { id });
+  }
+
+  /** R2–R4: a ring id this registrant now owns (state ACTIVE). Bounded: each lost CAS means another registrant won one. */
+  #takeRing(): number {
+    const all = this.#all;
+    for (;;) {
+      const viewable = this.#viewable();
+      for (let id = 0; id < viewable; id++) { // R2: reuse a free or drained retired ring
+        const state = this.#word(id, STATE);
+        const s = Atomics.load(all, state);
+        if (s === FREE && Atomics.compareExchange(all, state, FREE, ACTIVE) === FREE) return id;
+        if (
+          s === RETIRED &&
+          Atomics.load(all, this.#word(id, RING_HEAD)) ===
+            Atomics.load(all, this.#word(id, RING_TAIL)) &&
+          Atomics.compareExchange(all, state, RETIRED, ACTIVE) === RETIRED
+        ) return id;
       }
-      id = Atomics.load(this.#header, MPSC_RINGS);
-      const need = CHANNEL_HEADER_BYTES + (id + 1) * this.#stride;
-      if (need > this.#buffer.byteLength) {
-        if (need > this.#buffer.maxByteLength) {
-          throw new TooManyProducers(
-            `Cannot register a producer as the channel holds its maximum of ${id} rings`,
-          );
-        }
-        const slots = Math.max(
-          id + 1,
-          Math.min(2 * id, (this.#buffer.maxByteLength - CHANNEL_HEADER_BYTES) / this.#stride),
+      const n = Atomics.load(this.#header, MPSC_RINGS); // R3: hand out a new ring id
+      if (n >= this.#maxRings) {
+        throw new TooManyProducers(
+          `Cannot register a producer as the channel holds its maximum of ${n} rings, none free`,
         );
-        this.#buffer.grow(CHANNEL_HEADER_BYTES + slots * this.#stride);
       }
-      const placement = this.#config.numaAware ? ringPlacement() : null;
-      const offset = CHANNEL_HEADER_BYTES + id * this.#stride;
-      placement?.place(this.#buffer, offset, this.#stride, this.#config.numaNode);
-      const ring = this.#ringAt(id);
-      ring.setActive(true);
-      Atomics.store(this.#header, MPSC_RINGS, id + 1); // publishes the new ring to the consumer
-      return Object.assign(ring, { id });
-    } finally {
-      this.#unlock();
+      if (Atomics.compareExchange(this.#header, MPSC_RINGS, n, n + 1) !== n) continue;
+      this.#growFor(n); // R4
+      const state = this.#word(n, STATE);
+      if (Atomics.compareExchange(all, state, FREE, ACTIVE) === FREE) return n;
+    }
+  }
+
+  /** Grows the buffer until ring `id` fits; another registrant's larger grow is fine. */
+  #growFor(id: number): void {
+    const need = CHANNEL_HEADER_BYTES + (id + 1) * this.#stride;
+    while (this.#buffer.byteLength < need) {
+      const have = Math.floor((this.#buffer.byteLength - CHANNEL_HEADER_BYTES) / this.#stride);
+      const slots = Math.min(Math.max(id + 1, 2 * have), this.#maxRings);
+      try {
+        this.#buffer.grow(CHANNEL_HEADER_BYTES + slots * this.#stride);
+      } catch (err) {
+        // a concurrent grow made the buffer larger than our target: look again
+        if (
+          !(err instanceof RangeError) ||
+          this.#buffer.byteLength < CHANNEL_HEADER_BYTES + slots * this.#stride
+        ) {
+          throw err;
+        }
+      }
     }
   }
 
   /**
-   * Registers a producer with its own ring, growing the channel if needed.
+   * Registers a producer with its own ring: a drained ring of a deregistered
+   * producer if there is one, else a new ring (growing the channel). Lock-free:
+   * a Worker that dies while registering blocks no other registration.
    *
    * @returns The producer.
    * @throws {Closed} If the channel is closed.
-   * @throws {TooManyProducers} If the channel holds `MAX_RINGS` rings already.
+   * @throws {TooManyProducers} If `MAX_RINGS` rings are taken and none is free.
    */
   register(): Producer<V, S> {
     const ring = this.#registerRing();
-    return new Producer(ring.id, ring);
+    return new Producer(ring.id, ring, this.#retire);
   }
 
   /**
@@ -272,22 +384,38 @@ export class Channel<V, S extends ElementStore> {
    *
    * @returns The producer.
    * @throws {Closed} If the channel is closed.
-   * @throws {TooManyProducers} If the channel holds `MAX_RINGS` rings already.
+   * @throws {TooManyProducers} If `MAX_RINGS` rings are taken and none is free.
    */
   registerExt(): ProducerExt<V, S> {
     const ring = this.#registerRing();
-    return new ProducerExt(ring.id, ring);
+    return new ProducerExt(ring.id, ring, this.#retire);
   }
 
+  /** D1–D2: closes the ring (waiting out a commit in flight), then marks it reusable. */
+  readonly #retire = (producer: Producer<V, S>): void => {
+    producer.ring.close();
+    Atomics.store(this.#all, this.#word(producer.id, STATE), RETIRED); // publishes "free once drained"
+  };
+
   /**
-   * Deregisters a producer: its ring is marked inactive and closed; what it
-   * holds is still delivered by the consumer's next sweeps.
+   * Deregisters a producer (same as `producer.deregister()`): its ring is
+   * closed to it; what it holds is still delivered by the consumer's next
+   * sweeps, and once drained the ring goes to the next producer that
+   * registers. Call it from the producer's Worker after its last send;
+   * afterwards the producer's methods throw `Closed`. Idempotent.
    *
    * @param producer The producer to retire.
+   * @throws {TypeError} If `producer` is not a producer of this channel.
    */
   deregister(producer: Producer<V, S>): void {
-    producer.ring.setActive(false);
-    producer.ring.close();
+    if (!(producer instanceof Producer) || producer.ring.handle().buffer !== this.#buffer) {
+      throw new TypeError(
+        `Cannot deregister as the producer does not belong to this channel: received ${
+          String(producer)
+        }`,
+      );
+    }
+    producer.deregister();
   }
 
   // ── Consumer ────────────────────────────────────────────────────────────
@@ -494,17 +622,20 @@ export class Channel<V, S extends ElementStore> {
 
   // ── Lifecycle and status ────────────────────────────────────────────────
 
-  /** Closes the channel and every ring (idempotent); producers see `isClosed()`. */
+  /**
+   * Closes the channel and every ring (idempotent; steps K1–K3 at the top of
+   * this file). Registration and every commit after this throw `Closed`; a
+   * commit in flight is waited for, so when `close()` returns the rings hold
+   * every item that was accepted and `drainAll` collects them all. A consumer
+   * waiting in `waitReadable`, `readableAsync` or an `EventLoop` ends with
+   * `Closed` only after it has seen them.
+   */
   close(): void {
-    this.#lock();
-    try {
-      const count = this.#refresh();
-      // rings first: a consumer that sees the channel closed must not find a producer still open
-      for (let i = 0; i < count; i++) this.#rings[i].close();
-      Atomics.store(this.#header, MPSC_CLOSED, 1); // publishes "no more registrations"
-    } finally {
-      this.#unlock();
-    }
+    if (this.#disposed) return; // deinit() closed it already
+    Atomics.compareExchange(this.#header, MPSC_CLOSED, OPEN, CLOSING); // K1: publishes "closing"
+    const count = this.#refresh();
+    for (let i = 0; i < count; i++) this.#rings[i].close(); // K2: each settled
+    Atomics.store(this.#header, MPSC_CLOSED, CLOSED); // K3: publishes "no commit can publish any more"
     wakeSpot(this.#doorbell);
   }
 
@@ -513,9 +644,15 @@ export class Channel<V, S extends ElementStore> {
     this.close();
   }
 
-  /** Closes the channel and drops this object's ring views. */
+  /**
+   * Closes the channel and drops this object's ring views; every later call
+   * on this object throws `Closed` (other objects over the same memory, in
+   * this or other Workers, stay usable).
+   */
   deinit(): void {
+    if (this.#disposed) return;
     this.close();
+    this.#disposed = true;
     this.#rings.length = 0;
     this.#skip = new Int32Array(0);
     this.#countdown = new Int32Array(0);
@@ -527,12 +664,19 @@ export class Channel<V, S extends ElementStore> {
   }
 
   /**
-   * Whether the channel was closed.
+   * Whether the channel was closed, with no commit still in flight in any
+   * ring (src/close_gate.ts): once `true` and every ring is empty, nothing
+   * more comes.
    *
-   * @returns `true` once closed.
+   * @returns `true` once closed and settled.
    */
   isClosed(): boolean {
-    return Atomics.load(this.#header, MPSC_CLOSED) !== 0;
+    const state = Atomics.load(this.#header, MPSC_CLOSED);
+    if (state === CLOSED) return true;
+    if (state !== CLOSING) return false;
+    const count = this.#refresh();
+    for (let i = 0; i < count; i++) if (!this.#rings[i].isClosed()) return false;
+    return true;
   }
 
   /**
@@ -608,7 +752,7 @@ export class Channel<V, S extends ElementStore> {
     let active = 0;
     for (let i = 0; i < count; i++) {
       const ring = this.#rings[i];
-      if (ring.isActive()) active++;
+      if (Atomics.load(this.#all, this.#word(i, STATE)) === ACTIVE) active++;
       const m = ring.getMetrics();
       if (m !== null) (metrics ??= new Metrics()).merge(m);
     }

@@ -2,13 +2,16 @@
  * The MPSC channel's producer handles: `Producer` and `ProducerExt`.
  *
  * A producer owns one SPSC ring of the channel; every method delegates to
- * that ring, so producers never contend with each other.
+ * that ring, so producers never contend with each other. Once deregistered
+ * (`deregister()`, `Channel.deregister`, or `using`), its ring goes back to
+ * the channel for reuse and every method throws `Closed`.
  *
  * @module
  */
 
 import { Backoff } from "../backoff.ts";
 import type { ElementStore } from "../element.ts";
+import { Closed } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
 import type { Ring } from "../ring.ts";
 import type { WaitOptions } from "../waiter.ts";
@@ -31,18 +34,52 @@ import { WaitStrategy } from "../wait_strategy.ts";
 export class Producer<V, S extends ElementStore> {
   /** The producer's id: the index of its ring in the channel. */
   readonly id: number;
-  /** The producer's own SPSC ring. */
+  /** The producer's own SPSC ring (while registered: after `deregister()` another producer may own it). */
   readonly ring: Ring<V, S>;
+  readonly #retire: (producer: Producer<V, S>) => void;
+  #retired = false;
 
   /**
    * Made by `Channel.register`.
    *
    * @param id The ring index.
    * @param ring The ring.
+   * @param retire Hands the ring back to the channel (called once, by `deregister`).
    */
-  constructor(id: number, ring: Ring<V, S>) {
+  constructor(id: number, ring: Ring<V, S>, retire: (producer: Producer<V, S>) => void) {
     this.id = id;
     this.ring = ring;
+    this.#retire = retire;
+  }
+
+  /**
+   * The ring, unless this producer was deregistered.
+   *
+   * @returns The ring.
+   * @throws {Closed} If this producer was deregistered.
+   */
+  protected live(): Ring<V, S> {
+    if (this.#retired) {
+      throw new Closed(`Cannot use producer ${this.id} as it was deregistered`);
+    }
+    return this.ring;
+  }
+
+  /**
+   * Deregisters this producer (idempotent): closes its ring to it, waiting out
+   * a commit in flight; what the ring holds is still delivered, and once the
+   * consumer has drained it the ring goes to the next producer that
+   * registers. Call it from this producer's Worker after its last send.
+   */
+  deregister(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    this.#retire(this);
+  }
+
+  /** Same as {@linkcode Producer.deregister}, for `using`. */
+  [Symbol.dispose](): void {
+    this.deregister();
   }
 
   /**
@@ -52,7 +89,7 @@ export class Producer<V, S extends ElementStore> {
    * @returns The window, or `null` if fewer than `n` slots are free.
    */
   reserve(n: number): Reservation<S> | null {
-    return this.ring.reserve(n);
+    return this.live().reserve(n);
   }
 
   /**
@@ -61,7 +98,7 @@ export class Producer<V, S extends ElementStore> {
    * @param n Slots written.
    */
   commit(n: number): void {
-    this.ring.commit(n);
+    this.live().commit(n);
   }
 
   /**
@@ -71,7 +108,7 @@ export class Producer<V, S extends ElementStore> {
    * @returns How many were sent.
    */
   send(items: ArrayLike<V>): number {
-    return this.ring.send(items);
+    return this.live().send(items);
   }
 
   /**
@@ -81,7 +118,7 @@ export class Producer<V, S extends ElementStore> {
    * @returns `true` if sent.
    */
   sendOne(item: V): boolean {
-    return this.ring.sendOne(item);
+    return this.live().sendOne(item);
   }
 
   /**
@@ -91,7 +128,7 @@ export class Producer<V, S extends ElementStore> {
    * @returns The window, or `null` if the ring stayed full.
    */
   reserveWithBackoff(n: number): Reservation<S> | null {
-    return this.ring.reserveWithBackoff(n);
+    return this.live().reserveWithBackoff(n);
   }
 
   /**
@@ -103,7 +140,7 @@ export class Producer<V, S extends ElementStore> {
    * @throws {Closed} If the ring is closed.
    */
   waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.ring.waitWritable(n, strategy);
+    this.live().waitWritable(n, strategy);
   }
 
   /**
@@ -114,16 +151,16 @@ export class Producer<V, S extends ElementStore> {
    * @throws {Closed} If the ring is closed.
    */
   writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
-    return this.ring.writableAsync(n, options);
+    return this.live().writableAsync(n, options);
   }
 
   /**
-   * Whether the channel (or this producer's ring) was closed.
+   * Whether the channel (or this producer's ring) was closed, or this producer deregistered.
    *
    * @returns `true` once closed.
    */
   isClosed(): boolean {
-    return this.ring.isClosed();
+    return this.#retired || this.ring.isClosed();
   }
 }
 
@@ -147,6 +184,7 @@ export class ProducerExt<V, S extends ElementStore> extends Producer<V, S> {
    *
    * @param items The items.
    * @returns How many were sent.
+   * @throws {Closed} If this producer was deregistered.
    */
   sendBlocking(items: ArrayLike<V>): number {
     const backoff = new Backoff();
@@ -154,8 +192,15 @@ export class ProducerExt<V, S extends ElementStore> extends Producer<V, S> {
     const rest = ArrayBuffer.isView(items)
       ? (from: number) => (items as unknown as Uint8Array).subarray(from) as unknown as ArrayLike<V>
       : (from: number) => Array.prototype.slice.call(items, from) as V[];
-    while (sent < items.length && !this.ring.isClosed()) {
-      const n = this.ring.send(sent === 0 ? items : rest(sent));
+    const ring = this.live();
+    while (sent < items.length && !ring.isClosed()) {
+      let n: number;
+      try {
+        n = ring.send(sent === 0 ? items : rest(sent));
+      } catch (err) {
+        if (err instanceof Closed) break; // closed under us: `sent` items were accepted
+        throw err;
+      }
       if (n > 0) {
         sent += n;
         backoff.reset();
@@ -171,6 +216,7 @@ export class ProducerExt<V, S extends ElementStore> extends Producer<V, S> {
    * @returns Capacity minus current length.
    */
   availableCapacity(): number {
-    return this.ring.capacity() - this.ring.len();
+    const ring = this.live();
+    return ring.capacity() - ring.len();
   }
 }

@@ -2,15 +2,19 @@
  * The SPMC channel (the seed's `spmc.Channel`): one ring, one producer, any
  * number of consumers that claim items with a compare-and-swap on the head.
  *
- * Layout: the ring of `src/ring.ts` (`RING_LAYOUT`, src/layout.ts), plus one
- * word in its cold region (`SPMC_CONSUMERS`):
+ * Layout: the ring of `src/ring.ts` (`RING_LAYOUT`, src/layout.ts), plus two
+ * words in its cold region (`SPMC_CONSUMERS`, `SPMC_IDS`):
  *
  * ```text
- * 376  consumers u32   registered consumers; only grows, ≤ maxConsumers
+ * 376  consumers u32   consumers registered now (register +1 by CAS, ≤ maxConsumers; deregister −1)
+ * 380  ids u32         consumer ids handed out so far (each consumer's `id`; only grows)
  * ```
  *
  * The producer writes tail and slots exactly as on an SPSC ring; consumers
- * write only the head, by CAS (see `src/claim_head.ts`).
+ * write only the head, by CAS (see `src/claim_head.ts`). A consumer holds
+ * nothing between claims (a claim copies, then moves the head by CAS), so one
+ * that deregisters leaves every unclaimed item in the ring for the others,
+ * and its place counts toward `maxConsumers` no more.
  *
  * @module
  */
@@ -24,14 +28,15 @@ import {
   type ElementStore,
   type ElementType,
 } from "../element.ts";
-import { Closed, TooManyConsumers } from "../errors.ts";
+import { Closed, RingCorrupt, TooManyConsumers } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
 import { Ring, type RingHandle } from "../ring.ts";
 import type { WaitOptions } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
-import { SPMC_CONSUMERS } from "../layout.ts";
+import { SPMC_CONSUMERS, SPMC_IDS } from "../layout.ts";
 
 const CONSUMERS = SPMC_CONSUMERS / 4;
+const IDS = SPMC_IDS / 4;
 
 /** Configuration of an SPMC channel (the seed's `SpmcConfig`). */
 export interface SpmcConfig {
@@ -74,19 +79,80 @@ export interface SpmcHandle<V = any, S extends ElementStore = any> {
  * ```
  */
 export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
-  /** This consumer's registration index. */
+  /** This consumer's id: its registration number, unique over the channel's life. */
   readonly id: number;
+  readonly #words: Int32Array;
+  #retired = false;
 
   /**
    * Made by `Channel.registerConsumer`.
    *
-   * @param id The registration index.
+   * @param id The registration number.
    * @param element The element type.
    * @param handle The ring's handle.
    */
   constructor(id: number, element: ElementType<V, S>, handle: RingHandle) {
     super(element, handle.buffer, handle.byteOffset, handle.config.ringBits);
     this.id = id;
+    this.#words = new Int32Array(handle.buffer, handle.byteOffset, 96);
+  }
+
+  /**
+   * Claims up to `max` items into `out[start…]` (see `ClaimHead.claimInto`).
+   *
+   * @param out Where the claimed items go.
+   * @param start First index of `out` to fill.
+   * @param max Most items to claim.
+   * @returns Items claimed, 0 if the ring is empty.
+   * @throws {Closed} If this consumer was deregistered.
+   */
+  override claimInto(out: { length: number; [i: number]: V }, start: number, max: number): number {
+    if (this.#retired) throw this.#gone();
+    return super.claimInto(out, start, max);
+  }
+
+  /**
+   * Waits as `strategy` says until an item is readable.
+   *
+   * @param strategy How to wait; default blocking.
+   * @throws {Closed} If the ring is closed and drained, or this consumer was deregistered.
+   * @throws {TimedOut} If a timed strategy's deadline passes.
+   */
+  override waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+    if (this.#retired) throw this.#gone();
+    super.waitReadable(strategy);
+  }
+
+  /**
+   * Resolves once an item is readable, without blocking the event loop.
+   *
+   * @param options Timeout and abort signal.
+   * @throws {Closed} If the ring is closed and drained, or this consumer was deregistered.
+   * @throws {TimedOut} If the timeout passes.
+   */
+  override readableAsync(options: WaitOptions = {}): Promise<void> {
+    if (this.#retired) return Promise.reject(this.#gone());
+    return super.readableAsync(options);
+  }
+
+  #gone(): Closed {
+    return new Closed(`Cannot use consumer ${this.id} as it was deregistered`);
+  }
+
+  /**
+   * Leaves the channel (idempotent): its place counts toward `maxConsumers`
+   * no more; every unclaimed item stays for the other consumers. Later calls
+   * on this consumer throw `Closed`.
+   */
+  deregister(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    Atomics.sub(this.#words, CONSUMERS, 1); // frees the place for the next registrant
+  }
+
+  /** Same as {@linkcode Consumer.deregister}, for `using`. */
+  [Symbol.dispose](): void {
+    this.deregister();
   }
 }
 
@@ -160,14 +226,48 @@ export class Channel<V, S extends ElementStore> {
    */
   registerConsumer(): Consumer<V, S> {
     if (this.isClosed()) throw new Closed("Cannot register a consumer as the channel is closed");
-    const id = Atomics.add(this.#words, CONSUMERS, 1);
-    if (id >= this.#config.maxConsumers) {
-      Atomics.sub(this.#words, CONSUMERS, 1);
-      throw new TooManyConsumers(
-        `Cannot register a consumer as the channel holds its maximum of ${this.#config.maxConsumers}`,
+    // CAS loop: take a place unless all are taken; retried only when another registrant moved the count
+    for (let n = Atomics.load(this.#words, CONSUMERS);;) {
+      if (n < 0 || n > this.#config.maxConsumers) {
+        throw new RingCorrupt(
+          `Cannot register a consumer as the consumer count must be between 0 and ${this.#config.maxConsumers}: received ${n}`,
+        );
+      }
+      if (n === this.#config.maxConsumers) {
+        throw new TooManyConsumers(
+          `Cannot register a consumer as the channel holds its maximum of ${this.#config.maxConsumers}`,
+        );
+      }
+      const seen = Atomics.compareExchange(this.#words, CONSUMERS, n, n + 1);
+      if (seen === n) break;
+      n = seen;
+    }
+    const id = Atomics.add(this.#words, IDS, 1) >>> 0;
+    return new Consumer(id, this.#ring.element, this.#ring.handle());
+  }
+
+  /**
+   * Deregisters a consumer (same as `consumer.deregister()`).
+   *
+   * @param consumer The consumer that leaves.
+   * @throws {TypeError} If `consumer` is not an SPMC consumer.
+   */
+  deregisterConsumer(consumer: Consumer<V, S>): void {
+    if (!(consumer instanceof Consumer)) {
+      throw new TypeError(
+        `Cannot deregister a consumer as it is not an SPMC consumer: received ${String(consumer)}`,
       );
     }
-    return new Consumer(id, this.#ring.element, this.#ring.handle());
+    consumer.deregister();
+  }
+
+  /**
+   * Consumers registered now.
+   *
+   * @returns The count.
+   */
+  consumerCount(): number {
+    return Atomics.load(this.#words, CONSUMERS);
   }
 
   /**

@@ -290,41 +290,41 @@ export function produceMpsc(
   while (seq < count && !p.isClosed()) {
     const want = Math.min(batch, count - seq);
     let n = 0;
-    switch (mode) {
-      case "send":
-      case "sendBlocking": {
-        for (let i = 0; i < want; i++) buf[i] = encode(tag, seq + i);
-        n = mode === "send"
-          ? p.send(buf.subarray(0, want))
-          : (p as MpscProducerExt).sendBlocking(buf.subarray(0, want));
-        break;
-      }
-      case "sendOne":
-        n = p.sendOne(encode(tag, seq)) ? 1 : 0;
-        break;
-      case "extSendOne":
-        n = (p as MpscProducerExt).sendOne(encode(tag, seq)) ? 1 : 0;
-        break;
-      case "blockingSendOne":
-        try {
+    try {
+      switch (mode) {
+        case "send":
+        case "sendBlocking": {
+          for (let i = 0; i < want; i++) buf[i] = encode(tag, seq + i);
+          n = mode === "send"
+            ? p.send(buf.subarray(0, want))
+            : (p as MpscProducerExt).sendBlocking(buf.subarray(0, want));
+          break;
+        }
+        case "sendOne":
+          n = p.sendOne(encode(tag, seq)) ? 1 : 0;
+          break;
+        case "extSendOne":
+          n = (p as MpscProducerExt).sendOne(encode(tag, seq)) ? 1 : 0;
+          break;
+        case "blockingSendOne":
           sendBlocking(p, encode(tag, seq), Timeout.unlimited);
           n = 1;
-        } catch (err) {
-          if (err instanceof Closed) return seq;
-          throw err;
+          break;
+        case "reserve":
+        case "reserveWithBackoff": {
+          const r = mode === "reserve" ? p.reserve(want) : p.reserveWithBackoff(want);
+          if (r === null) break;
+          // a partial commit now and then: publish all but the last reserved slot
+          const k = r.length > 2 && (seq & 1) === 0 ? r.length - 1 : r.length;
+          for (let i = 0; i < k; i++) r.array[r.offset + i] = encode(tag, seq + i);
+          p.commit(k);
+          n = k;
+          break;
         }
-        break;
-      case "reserve":
-      case "reserveWithBackoff": {
-        const r = mode === "reserve" ? p.reserve(want) : p.reserveWithBackoff(want);
-        if (r === null) break;
-        // a partial commit now and then: publish all but the last reserved slot
-        const k = r.length > 2 && (seq & 1) === 0 ? r.length - 1 : r.length;
-        for (let i = 0; i < k; i++) r.array[r.offset + i] = encode(tag, seq + i);
-        p.commit(k);
-        n = k;
-        break;
       }
+    } catch (err) {
+      if (err instanceof Closed) return seq; // closed: every send until now was accepted
+      throw err;
     }
     seq += n;
     if (progress !== undefined) Atomics.store(progress, tag, seq);

@@ -41,8 +41,11 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** One Worker running `channel_peer.ts`; each call posts a job and awaits its reply. */
-export class Peer {
+/**
+ * One Worker running `channel_peer.ts` (or another peer module answering the
+ * same way, such as `lifecycle_peer.ts`); each call posts a job and awaits its reply.
+ */
+export class Peer<J extends { op: string } = PeerJob> {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #next = 0;
@@ -52,9 +55,10 @@ export class Peer {
    * Starts the Worker.
    *
    * @param name A name for error messages.
+   * @param module The peer module; default `channel_peer.ts`.
    */
-  constructor(readonly name: string) {
-    this.#worker = new Worker(PEER, { type: "module", name });
+  constructor(readonly name: string, module: URL = PEER) {
+    this.#worker = new Worker(module, { type: "module", name });
     this.#worker.onmessage = (e: MessageEvent<PeerReply>) => {
       const p = this.#pending.get(e.data.seq);
       if (p === undefined) return;
@@ -86,7 +90,11 @@ export class Peer {
    * @param guardMs The hang guard for this call.
    * @returns The job's result.
    */
-  call<T>(job: PeerJob, transfer: Transferable[] = [], guardMs = HANG_GUARD_MS): Promise<T> {
+  call<T>(
+    job: J | { op: "ping" },
+    transfer: Transferable[] = [],
+    guardMs = HANG_GUARD_MS,
+  ): Promise<T> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     const seq = this.#next++;
     const promise = new Promise<T>((resolve, reject) => {
@@ -114,10 +122,15 @@ export class Peer {
  *
  * @param n How many.
  * @param prefix Name prefix.
+ * @param module The peer module; default `channel_peer.ts`.
  * @returns The peers, each answered a ping.
  */
-export async function startPeers(n: number, prefix: string): Promise<Peer[]> {
-  const peers = Array.from({ length: n }, (_, i) => new Peer(`${prefix}${i}`));
+export async function startPeers<J extends { op: string } = PeerJob>(
+  n: number,
+  prefix: string,
+  module: URL = PEER,
+): Promise<Peer<J>[]> {
+  const peers = Array.from({ length: n }, (_, i) => new Peer<J>(`${prefix}${i}`, module));
   await Promise.all(peers.map((p) => p.call({ op: "ping" }, [], STARTUP_GUARD_MS)));
   return peers;
 }
@@ -127,7 +140,7 @@ export async function startPeers(n: number, prefix: string): Promise<Peer[]> {
  *
  * @param peers The peers.
  */
-export function stopPeers(peers: Peer[]): void {
+export function stopPeers<J extends { op: string }>(peers: Peer<J>[]): void {
   for (const p of peers) p.terminate();
 }
 

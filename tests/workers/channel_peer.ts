@@ -277,6 +277,7 @@ function produceSingle(
     sendOne(item: number): boolean;
     reserve(n: number): { array: U32; offset: number; length: number } | null;
     commit(n: number): void;
+    isClosed(): boolean;
   },
   tag: number,
   count: number,
@@ -287,21 +288,26 @@ function produceSingle(
   const backoff = new Backoff();
   const guard = new HangGuard(`sending as producer ${tag}`);
   let seq = 0;
-  while (seq < count) {
+  while (seq < count && !p.isClosed()) {
     const want = Math.min(batch, count - seq);
     let n = 0;
-    if (mode === "send") {
-      for (let i = 0; i < want; i++) buf[i] = encode(tag, seq + i);
-      n = p.send(buf.subarray(0, want));
-    } else if (mode === "sendOne") {
-      n = p.sendOne(encode(tag, seq)) ? 1 : 0;
-    } else {
-      const r = p.reserve(want);
-      if (r !== null) {
-        for (let i = 0; i < r.length; i++) r.array[r.offset + i] = encode(tag, seq + i);
-        p.commit(r.length);
-        n = r.length;
+    try {
+      if (mode === "send") {
+        for (let i = 0; i < want; i++) buf[i] = encode(tag, seq + i);
+        n = p.send(buf.subarray(0, want));
+      } else if (mode === "sendOne") {
+        n = p.sendOne(encode(tag, seq)) ? 1 : 0;
+      } else {
+        const r = p.reserve(want);
+        if (r !== null) {
+          for (let i = 0; i < r.length; i++) r.array[r.offset + i] = encode(tag, seq + i);
+          p.commit(r.length);
+          n = r.length;
+        }
       }
+    } catch (err) {
+      if (err instanceof Closed) return seq; // closed: every send until now was accepted
+      throw err;
     }
     seq += n;
     if (n > 0) {
