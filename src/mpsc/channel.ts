@@ -60,8 +60,12 @@
  *
  * R5/R6 against K1/K2 is a Dekker pair: either R6 sees the channel closing
  * (and closes the ring itself), or K1 comes after R6, so K2, after R5, leaves
- * the ring closed. A ring taken in R2 was drained, so nothing of its last
- * producer is overwritten or reordered; its `sending` word is 0 (D1 waited).
+ * the ring closed. R2 prefers drained rings, so a new producer gets the whole
+ * capacity; correctness does not rest on it (between the drained test and the
+ * CAS the ring may be taken, filled and retired again): positions go on, so
+ * the consumer reads the old producer's items before the new one's either
+ * way. A retired ring's `sending` word is 0 (D1 waited). The Spin model
+ * models/mpsc.pml (issue 11) checks these steps.
  * The consumer views any ring whose memory exists, taken or not: an untaken
  * ring is empty. Every ring's commit wakes the channel's doorbell instead of
  * a per-ring word, so a blocked consumer sleeps on one word for all
