@@ -21,7 +21,7 @@
 
 import { checkInteger } from "../_validate.ts";
 import { defaultConfig } from "../config.ts";
-import { ClaimHead } from "../claim_head.ts";
+import { ClaimHead, MAX_CLAIM } from "../claim_head.ts";
 import {
   elementFromSpec,
   type ElementSpec,
@@ -30,7 +30,7 @@ import {
 } from "../element.ts";
 import { Closed, RingCorrupt, TooManyConsumers } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
-import { Ring, type RingHandle } from "../ring.ts";
+import { type Handler, Ring, type RingHandle } from "../ring.ts";
 import type { WaitOptions } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { SPMC_CONSUMERS, SPMC_IDS } from "../layout.ts";
@@ -107,8 +107,44 @@ export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
    * @throws {Closed} If this consumer was deregistered.
    */
   override claimInto(out: { length: number; [i: number]: V }, start: number, max: number): number {
-    if (this.#retired) throw this.#gone();
+    this.#checkLive();
     return super.claimInto(out, start, max);
+  }
+
+  /**
+   * Claims items into `out` (see `ClaimHead.steal`).
+   *
+   * @param out Where the items go; its length bounds the count.
+   * @returns Items claimed.
+   * @throws {Closed} If this consumer was deregistered.
+   */
+  override steal(out: { length: number; [i: number]: V }): number {
+    this.#checkLive();
+    return super.steal(out);
+  }
+
+  /**
+   * Claims one item (see `ClaimHead.stealOne`).
+   *
+   * @returns The item, or `null` if the ring is empty.
+   * @throws {Closed} If this consumer was deregistered.
+   */
+  override stealOne(): V | null {
+    this.#checkLive();
+    return super.stealOne();
+  }
+
+  /**
+   * Claims a batch into private memory, then processes it (see `ClaimHead.consumeBatch`).
+   *
+   * @param handler Gets each item.
+   * @param max Most items; default {@linkcode MAX_CLAIM}.
+   * @returns Items processed.
+   * @throws {Closed} If this consumer was deregistered.
+   */
+  override consumeBatch(handler: Handler<V>, max: number = MAX_CLAIM): number {
+    this.#checkLive();
+    return super.consumeBatch(handler, max);
   }
 
   /**
@@ -119,7 +155,7 @@ export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
   override waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    if (this.#retired) throw this.#gone();
+    this.#checkLive();
     super.waitReadable(strategy);
   }
 
@@ -137,6 +173,10 @@ export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
 
   #gone(): Closed {
     return new Closed(`Cannot use consumer ${this.id} as it was deregistered`);
+  }
+
+  #checkLive(): void {
+    if (this.#retired) throw this.#gone();
   }
 
   /**
