@@ -28,6 +28,7 @@
  * its last emptiness check comes after every accepted publish. A producer
  * that dies between P1 and P4 holds `sending` at 1: the closer waits at most
  * {@linkcode SETTLE_GRACE_MS} for it, then stores CLOSED regardless.
+ * Spin checks the gate: `models/close_gate.pml`.
  *
  * @module
  */

@@ -65,7 +65,7 @@
  * CAS the ring may be taken, filled and retired again): positions go on, so
  * the consumer reads the old producer's items before the new one's either
  * way. A retired ring's `sending` word is 0 (D1 waited). The Spin model
- * models/mpsc.pml (issue 11) checks these steps.
+ * models/mpsc.pml (issue 11) checks these steps, models/mpsc_close.pml the close.
  * The consumer views any ring whose memory exists, taken or not: an untaken
  * ring is empty. Every ring's commit wakes the channel's doorbell instead of
  * a per-ring word, so a blocked consumer sleeps on one word for all
