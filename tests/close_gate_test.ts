@@ -16,13 +16,14 @@ import {
   mpmc,
   mpsc,
   Ring,
+  RING_LAYOUT,
   spmc,
   TimedOut,
   u32,
   WaitStrategy,
 } from "../mod.ts";
 import { SeqChecker } from "./workers/channel_check.ts";
-import { type Peer, startPeers, stopPeers } from "./workers/channel_client.ts";
+import { type Peer, startPeers, stopPeers, until } from "./workers/channel_client.ts";
 import type { AnyHandle, Kind, LifecycleJob } from "./workers/lifecycle_peer.ts";
 
 const LIFECYCLE = new URL("./workers/lifecycle_peer.ts", import.meta.url);
@@ -238,4 +239,51 @@ Deno.test("mpsc: a channel object used after deinit() throws Closed; close() and
   other.drainAll({ process: (x) => got.push(x) });
   assert.deepEqual(got, [1, 2]);
   assert.ok(other.isFullyDrained());
+});
+
+Deno.test("close gate: a commit in flight is waited for by close() and keeps consumers from ending", async (t) => {
+  const SENDING = RING_LAYOUT.sending / 4;
+  const CLOSED_WORD = RING_LAYOUT.closed / 4;
+
+  await t.step("consumers: CLOSING with a commit in flight is not closed yet", () => {
+    const ring = new Ring(u32, { ringBits: 2 });
+    const h = ring.handle();
+    const words = new Int32Array(h.buffer, h.byteOffset, RING_LAYOUT.data / 4);
+    Atomics.store(words, SENDING, 1); // the producer is between P1 and P3
+    Atomics.store(words, CLOSED_WORD, 1); // a closer has begun (C1)
+    assert.equal(ring.isClosed(), false);
+    assert.throws(() => ring.waitReadable(WaitStrategy.timedBlocking(1)), TimedOut);
+    new Uint32Array(h.buffer, h.byteOffset + RING_LAYOUT.data, 1)[0] = 7;
+    Atomics.store(words, RING_LAYOUT.tail / 4, 1); // P3
+    Atomics.store(words, SENDING, 0); // P4
+    assert.equal(ring.isClosed(), true);
+    ring.waitReadable(); // an item: returns
+    assert.equal(ring.tryRecv(), 7);
+    assert.throws(() => ring.waitReadable(), Closed);
+  });
+
+  await t.step("close() returns only after the commit in flight has published", async () => {
+    const [peer] = await startPeers<LifecycleJob>(1, "close-settle-", LIFECYCLE);
+    try {
+      const ring = new Ring(u32, { ringBits: 2 });
+      const h = ring.handle();
+      const words = new Int32Array(h.buffer, h.byteOffset, RING_LAYOUT.data / 4);
+      Atomics.store(words, SENDING, 1); // the producer (the Worker) is inside a commit
+      const ready = new Int32Array(new SharedArrayBuffer(4));
+      const finishing = peer.call<number>({
+        op: "finishCommitOnClose",
+        handle: h,
+        value: 42,
+        ready,
+      });
+      await until(() => Atomics.load(ready, 0) === 1, "the Worker to stand inside its commit");
+      ring.close(); // waits: the Worker publishes once it sees CLOSING
+      assert.equal(ring.len(), 1, "close() returned with the accepted item in the ring");
+      assert.equal(Atomics.load(words, CLOSED_WORD), 2);
+      assert.equal(ring.tryRecv(), 42);
+      assert.equal(await finishing, 1);
+    } finally {
+      stopPeers([peer]);
+    }
+  });
 });

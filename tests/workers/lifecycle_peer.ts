@@ -14,6 +14,7 @@ import {
   mpmc,
   mpsc,
   Ring,
+  RING_LAYOUT,
   type RingHandle,
   spmc,
   yieldThread,
@@ -31,6 +32,7 @@ export type AnyHandle = RingHandle | mpsc.ChannelHandle | spmc.SpmcHandle | mpmc
 export type LifecycleJob =
   | { op: "produceUntilClosed"; kind: Kind; handle: AnyHandle; tag: number; progress: Int32Array }
   | { op: "close"; kind: Kind; handle: AnyHandle }
+  | { op: "finishCommitOnClose"; handle: RingHandle; value: number; ready: Int32Array }
   | { op: "mpscCycles"; handle: mpsc.ChannelHandle; worker: number; cycles: number; batch: number }
   | { op: "mpscRegisterLoop"; handle: mpsc.ChannelHandle; progress: Int32Array }
   | {
@@ -190,6 +192,29 @@ function consumerCycles(job: Extract<LifecycleJob, { op: "consumerCycles" }>): n
   return cycles;
 }
 
+/**
+ * Plays a u32 ring's producer paused inside a commit (its `sending` word is
+ * already 1): says it is ready, waits until a closer marks the ring CLOSING,
+ * dawdles 20 ms, then finishes the commit by hand — item `value` in slot 0,
+ * tail 1, sending 0.
+ */
+function finishCommitOnClose(job: Extract<LifecycleJob, { op: "finishCommitOnClose" }>): number {
+  const h = job.handle;
+  const words = new Int32Array(h.buffer, h.byteOffset, RING_LAYOUT.data / 4);
+  const slots = new Uint32Array(h.buffer, h.byteOffset + RING_LAYOUT.data, 1);
+  Atomics.store(job.ready, 0, 1);
+  const deadline = performance.now() + 30_000;
+  while (Atomics.load(words, RING_LAYOUT.closed / 4) === 0) {
+    if (performance.now() > deadline) throw new Error("no close came (hang guard)");
+  }
+  // a slow producer: a close() that did not wait for it would return before this publish
+  for (const resume = performance.now() + 20; performance.now() < resume;);
+  slots[0] = job.value;
+  Atomics.store(words, RING_LAYOUT.tail / 4, 1); // P3 by hand: publishes the item
+  Atomics.store(words, RING_LAYOUT.sending / 4, 0); // P4 by hand: the commit is over
+  return 1;
+}
+
 function run(job: LifecycleJob | { op: "ping" }): unknown {
   switch (job.op) {
     case "ping":
@@ -199,6 +224,8 @@ function run(job: LifecycleJob | { op: "ping" }): unknown {
     case "close":
       close(job.kind, job.handle);
       return true;
+    case "finishCommitOnClose":
+      return finishCommitOnClose(job);
     case "mpscCycles":
       return mpscCycles(job);
     case "mpscRegisterLoop":
