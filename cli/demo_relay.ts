@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { Closed, u32 } from "../mod.ts";
-import { closeFd, connectUnix, recvFd, SharedRing } from "../native.ts";
+import { Closed, TimedOut, u32, WaitStrategy } from "../mod.ts";
+import { closeFd, connectUnix, isProcessAlive, recvFd, SharedRing } from "../native.ts";
 import { sendAll } from "./_pipeline.ts";
 
 /** The `deno run` flags the relay process needs. */
@@ -22,15 +22,22 @@ export const RELAY_PERMISSIONS: readonly string[] = [
   "--allow-env",
 ];
 
+/** How long the relay sleeps on an empty ring before it looks whether the demo is still there. */
+const WATCH_MS = 100;
+
 /**
  * Relays every item from the outbound ring to the return ring until the
  * outbound ring is closed and drained, then closes the return ring and prints
- * `{"relayed":N}`.
+ * `{"relayed":N}`. Its waits end when the demo process (its parent) exits.
  *
  * @param socketPath The demo's Unix socket, which hands over both ring fds.
  * @returns The number of items relayed.
  */
 export function runRelay(socketPath: string): number {
+  const demo = Deno.ppid;
+  const demoThere = () => {
+    if (!isProcessAlive(demo)) throw new Error("the demo process exited");
+  };
   const socket = connectUnix(socketPath);
   const outFd = recvFd(socket);
   const backFd = recvFd(socket);
@@ -44,15 +51,17 @@ export function runRelay(socketPath: string): number {
     const region = out.readable();
     if (region === null) {
       try {
-        out.waitReadable();
+        out.waitReadable(WaitStrategy.timedBlocking(WATCH_MS));
         continue;
       } catch (err) {
         if (err instanceof Closed) break;
-        throw err;
+        if (!(err instanceof TimedOut)) throw err;
+        demoThere();
+        continue;
       }
     }
     const chunk = region.array.subarray(region.offset, region.offset + region.length);
-    sendAll(back.ring, (b) => back.send(b), chunk, chunk.length);
+    sendAll(back.ring, (b) => back.send(b), chunk, chunk.length, demoThere);
     out.advance(region.length);
     items += region.length;
   }
