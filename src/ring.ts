@@ -432,15 +432,26 @@ export class Ring<V, S extends ElementStore> {
     return ((tailHigh - headHigh - borrow) | 0) === 0;
   }
 
+  /** Atomic load of one of this ring's words, through WebAssembly atomics when the ring has them. */
+  #loadWord(index: number): number {
+    return this.#wasm !== null
+      ? this.#wasm.load(this.#wordsAddr + 4 * index)
+      : Atomics.load(this.#words, index);
+  }
+
+  /** Atomic store into one of this ring's words, through WebAssembly atomics when the ring has them. */
+  #storeWord(index: number, value: number): void {
+    if (this.#wasm !== null) this.#wasm.store(this.#wordsAddr + 4 * index, value);
+    else Atomics.store(this.#words, index, value);
+  }
+
   /** Stores a position word; the one store in 2^32 that carries into the high word stores all 64 bits. */
   #storePosition(index: number, from: number, to: number): void {
     if ((to >>> 0) < (from >>> 0)) {
       const high = BigInt((Atomics.load(this.#words, index + 1) + 1) >>> 0);
       Atomics.store(this.#wide, index >> 1, BigInt.asIntN(64, (high << 32n) | BigInt(to >>> 0)));
-    } else if (this.#wasm !== null) {
-      this.#wasm.store(this.#wordsAddr + 4 * index, to);
     } else {
-      Atomics.store(this.#words, index, to);
+      this.#storeWord(index, to);
     }
   }
 
@@ -474,11 +485,7 @@ export class Ring<V, S extends ElementStore> {
    * high word too, read again until both belong to the same 64-bit value.
    */
   #loadOther(index: number): number {
-    if (!this.#checkHigh) {
-      return this.#wasm !== null
-        ? this.#wasm.load(this.#wordsAddr + 4 * index)
-        : Atomics.load(this.#words, index);
-    }
+    if (!this.#checkHigh) return this.#loadWord(index);
     for (;;) {
       const high = Atomics.load(this.#words, index + 1);
       const low = Atomics.load(this.#words, index);
@@ -562,15 +569,14 @@ export class Ring<V, S extends ElementStore> {
   /** Publishes n items through the close gate (src/close_gate.ts, steps P1–P4). */
   #publishTail(n: number): void {
     if (n === 0) return;
-    const words = this.#words;
-    Atomics.store(words, this.#sendingIndex, 1); // P1: announces a commit in flight to closers
-    if (Atomics.load(words, this.#closedIndex) !== OPEN) {
-      Atomics.store(words, this.#sendingIndex, 0); // the commit is abandoned, nothing published
+    this.#storeWord(this.#sendingIndex, 1); // P1: announces a commit in flight to closers
+    if (this.#loadWord(this.#closedIndex) !== OPEN) {
+      this.#storeWord(this.#sendingIndex, 0); // the commit is abandoned, nothing published
       throw new Closed(`Cannot commit ${n} items as the ring is closed`);
     }
     const tail = (this.#tail + n) | 0;
     this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items to the consumer
-    Atomics.store(words, this.#sendingIndex, 0); // P4: the commit is over
+    this.#storeWord(this.#sendingIndex, 0); // P4: the commit is over
     this.#tail = tail;
     if (this.#heartbeat !== null) this.#heartbeat.signal();
     const sleepers = this.#consumerWaitersAddr >= 0
@@ -668,10 +674,7 @@ export class Ring<V, S extends ElementStore> {
     const head = (this.#head + n) | 0;
     this.#storePosition(this.#headIndex, this.#head, head); // frees n slots for the producer
     this.#head = head;
-    const sleepers = this.#wasm !== null
-      ? this.#wasm.load(this.#wordsAddr + 4 * this.#producerWaitersIndex)
-      : Atomics.load(this.#words, this.#producerWaitersIndex);
-    if (sleepers !== 0) wakeSpot(this.#producerSpot);
+    if (this.#loadWord(this.#producerWaitersIndex) !== 0) wakeSpot(this.#producerSpot);
     if (this.#counters !== null) {
       const c = this.#counters;
       c[M_MESSAGES_RECEIVED] += n;
