@@ -13,6 +13,7 @@
  * ```text
  *   0  [producer hot] tail u64        written by the producer only (release on commit)
  *   8                 sending u32     1 while the producer is inside a commit (src/close_gate.ts)
+ *  64                 identity 32 bytes  what the memory holds (src/_identity.ts), by its creator
  * 128  [consumer hot] head u64        written by the consumer only (release on advance)
  * 256  [cold]         active u32      MPSC slot state: 0 free, 1 owned by a producer, 2 retired
  * 260                 closed u32      0 open → 1 closing → 2 closed, by close() (src/close_gate.ts)
@@ -113,6 +114,14 @@ export const RING_LAYOUT: RingLayout = Object.freeze({
   sliceMs: Infinity,
   wide: false,
 });
+
+/**
+ * Where the identity record (src/_identity.ts) sits: byte 64 of every ring in
+ * `RING_LAYOUT` (a cache line of its own, apart from the tail's), of an MPSC
+ * channel's header, and of an MPMC channel's ring 0. Written once by the
+ * creator, read by `fromHandle`; nothing else may write these 32 bytes.
+ */
+export const IDENTITY_OFFSET = 64;
 
 /** SPMC channels: u32 count of consumers registered now, in the ring's cold region. */
 export const SPMC_CONSUMERS = 376;

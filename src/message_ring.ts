@@ -23,14 +23,15 @@
  * @module
  */
 
+import { checkIdentity, identityOf, Kind, writeIdentity } from "./_identity.ts";
 import { checkInstance, checkInteger } from "./_validate.ts";
 import { RingCorrupt } from "./errors.ts";
 import { u8 } from "./element.ts";
 import { Region } from "./reservation.ts";
 import { Ring, type RingHandle } from "./ring.ts";
 import type { WaitOptions } from "./waiter.ts";
-import { RING_LAYOUT } from "./layout.ts";
-import type { Config } from "./config.ts";
+import { IDENTITY_OFFSET, RING_LAYOUT } from "./layout.ts";
+import { type Config, MAX_RING_BITS } from "./config.ts";
 
 /** Bytes of a frame header. */
 export const FRAME_HEADER_BYTES = 8;
@@ -79,14 +80,17 @@ export class MessageRing {
    * @throws {RangeError} If ringBits is out of range.
    */
   constructor(config: Partial<Config> = {}, ring?: Ring<number, Uint8Array>) {
-    if (ring === undefined && config.ringBits !== undefined && config.ringBits < 4) {
-      throw new RangeError(
-        `Cannot create message ring as ringBits must be between 4 and 30: received ${config.ringBits}`,
-      );
+    if (ring === undefined && config?.ringBits !== undefined) {
+      checkInteger("create message ring", "ringBits", config.ringBits, 4, MAX_RING_BITS);
     }
     this.#ring = ring ?? new Ring(u8, config);
     this.#capacity = this.#ring.capacity();
     const h = this.#ring.handle();
+    const identity = identityOf(Kind.messageRing, u8, this.#ring.config.ringBits);
+    const at = h.byteOffset + IDENTITY_OFFSET;
+    // the creator records that this ring holds frames; fromHandle checks it
+    if (ring === undefined) writeIdentity(h.buffer, at, identity);
+    else checkIdentity("rebuild message ring", h.buffer, at, identity);
     const data = h.byteOffset + RING_LAYOUT.data;
     this.#bytes = new Uint8Array(h.buffer, data, this.#capacity);
     this.#words = new Uint32Array(h.buffer, data, this.#capacity / 4);
@@ -99,6 +103,8 @@ export class MessageRing {
    *
    * @param handle From {@linkcode MessageRing.handle}.
    * @returns The ring.
+   * @throws {TypeError} If the handle is malformed or its memory holds no MessageRing.
+   * @throws {RangeError} If its byteOffset or ringBits is out of range.
    */
   static fromHandle(handle: RingHandle): MessageRing {
     return new MessageRing({}, Ring.fromHandle<number, Uint8Array>(handle));

@@ -30,7 +30,16 @@
  */
 
 import { type Config, makeConfig } from "./config.ts";
-import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "./_validate.ts";
+import { checkIdentity, identityOf, Kind, writeIdentity } from "./_identity.ts";
+import {
+  checkArrayLike,
+  checkCallable,
+  checkInstance,
+  checkInteger,
+  checkLimit,
+  checkObject,
+  checkOffset,
+} from "./_validate.ts";
 import {
   elementFromSpec,
   type ElementSpec,
@@ -41,6 +50,7 @@ import {
 import { Closed, RingCorrupt } from "./errors.ts";
 import { closeAndSettle, isSealed, OPEN } from "./close_gate.ts";
 import {
+  IDENTITY_OFFSET,
   M_BATCHES_RECEIVED,
   M_BATCHES_SENT,
   M_LATENCY_COUNT,
@@ -342,6 +352,14 @@ export class Ring<V, S extends ElementStore> {
       this.#producerSpot,
     );
     if (memory?.initialize) this.#words.fill(0);
+    if (layout === RING_LAYOUT && (memory === undefined || memory.initialize)) {
+      // records what this memory holds, before any handle to it exists
+      writeIdentity(
+        this.#buffer,
+        this.#byteOffset + IDENTITY_OFFSET,
+        identityOf(Kind.ring, element, this.#config.ringBits),
+      );
+    }
     this.#loadPositions();
   }
 
@@ -349,24 +367,43 @@ export class Ring<V, S extends ElementStore> {
    * Rebuilds a ring from a handle made by {@linkcode Ring.handle}, typically in
    * another Worker. Each side builds its own object; both share the memory.
    *
+   * The handle is checked against the identity record its memory carries
+   * (element type and size, ringBits, layout version), so a forged or mixed-up
+   * handle cannot make this Worker read the memory as something else. A
+   * MessageRing's or spmc channel's handle gives a raw view of its ring.
+   *
    * @param handle The handle.
    * @returns A ring over the same memory.
-   * @throws {TypeError} If the handle is malformed.
+   * @throws {TypeError} If the handle is malformed (a field of the wrong
+   * kind, no SharedArrayBuffer) or disagrees with what the memory holds.
+   * @throws {RangeError} If its byteOffset or a config value is out of range.
    */
   static fromHandle<V, S extends ElementStore>(handle: RingHandle<V, S>): Ring<V, S> {
-    if (!(handle?.buffer instanceof SharedArrayBuffer)) {
-      throw new TypeError(
-        `Cannot rebuild ring as the handle holds no SharedArrayBuffer: received ${
-          String(handle?.buffer)
-        }`,
-      );
-    }
-    return new Ring(elementFromSpec(handle.element), handle.config, {
+    const action = "rebuild ring";
+    checkObject(action, "handle", handle);
+    checkInstance(action, "handle.buffer", handle.buffer, SharedArrayBuffer);
+    const element = elementFromSpec(handle.element);
+    const config = makeConfig(handle.config, action);
+    const byteOffset = checkOffset(
+      action,
+      "handle.byteOffset",
+      handle.byteOffset,
+      handle.buffer.byteLength - RING_LAYOUT.data,
+      64,
+    );
+    // the memory, not the handle, says what it holds
+    checkIdentity(
+      action,
+      handle.buffer,
+      byteOffset + IDENTITY_OFFSET,
+      identityOf(undefined, element, config.ringBits),
+    );
+    return new Ring(element, config, {
       // a posted Memory arrives as its own object; its buffer is the ring's memory
       buffer: handle.wasmMemory instanceof WebAssembly.Memory
         ? handle.wasmMemory.buffer
         : handle.buffer,
-      byteOffset: handle.byteOffset,
+      byteOffset,
       layout: RING_LAYOUT,
       parker: atomicsParker,
       initialize: false,

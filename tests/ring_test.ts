@@ -718,7 +718,7 @@ Deno.test("Ring: handle and fromHandle", async (t) => {
     const handle = ring.handle();
     assert.throws(() => Ring.fromHandle({ ...handle, buffer: new ArrayBuffer(1024) } as never), {
       name: "TypeError",
-      message: /holds no SharedArrayBuffer/,
+      message: /handle.buffer must be a SharedArrayBuffer: received \[object ArrayBuffer\]/,
     });
     assert.throws(() => Ring.fromHandle(null as never), TypeError);
     assert.throws(() => Ring.fromHandle({ ...handle, element: { kind: "u128" } } as never), {
@@ -728,9 +728,10 @@ Deno.test("Ring: handle and fromHandle", async (t) => {
       name: "RangeError",
       message: /multiple of 64: received 8/,
     });
+    assert.throws(() => Ring.fromHandle({ ...handle, byteOffset: "0" as never }), TypeError);
     assert.throws(
       () => Ring.fromHandle({ ...handle, config: { ...handle.config, ringBits: 10 } }),
-      { name: "RangeError", message: /needs \d+ bytes but the memory holds/ },
+      { name: "TypeError", message: /ringBits must match the memory's \(3\): received 10/ },
     );
   });
 });

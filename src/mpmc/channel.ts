@@ -32,7 +32,15 @@
  * @module
  */
 
-import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "../_validate.ts";
+import {
+  checkArrayLike,
+  checkCallable,
+  checkInstance,
+  checkInteger,
+  checkLimit,
+  checkObject,
+} from "../_validate.ts";
+import { checkIdentity, identityOf, Kind, writeIdentity } from "../_identity.ts";
 import { ClaimHead, MAX_CLAIM } from "../claim_head.ts";
 import { MAX_RING_BITS } from "../config.ts";
 import {
@@ -60,6 +68,7 @@ import {
   CHANNEL_DOORBELL_SEQ,
   CHANNEL_DOORBELL_WAITERS,
   CHANNEL_HEADER_BYTES,
+  IDENTITY_OFFSET,
   MPMC_CLOSED,
   MPMC_HOTNESS,
   MPMC_PRODUCERS,
@@ -510,9 +519,21 @@ export class MpmcChannel<V, S extends ElementStore> {
         `Cannot create channel as its rings need ${bytes} bytes, more than 4 GiB`,
       );
     }
+    if (handle !== undefined && handle.buffer.byteLength !== bytes) {
+      throw new TypeError(
+        `Cannot rebuild channel as handle.buffer must be the ${bytes} bytes its config needs: ` +
+          `received ${handle.buffer.byteLength}`,
+      );
+    }
     this.#buffer = handle?.buffer ?? new SharedArrayBuffer(bytes);
     this.#header = new Int32Array(this.#buffer, 0, CHANNEL_HEADER_BYTES / 4);
     this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
+    const { ringBits, maxProducers, maxConsumers } = this.#config;
+    const identity = identityOf(Kind.mpmc, element, ringBits, maxProducers, maxConsumers);
+    const at = CHANNEL_HEADER_BYTES + IDENTITY_OFFSET; // ring 0's record: the header is full
+    // the creator records what the channel holds; fromHandle checks it
+    if (handle === undefined) writeIdentity(this.#buffer, at, identity);
+    else checkIdentity("rebuild channel", this.#buffer, at, identity);
   }
 
   /**
@@ -520,8 +541,12 @@ export class MpmcChannel<V, S extends ElementStore> {
    *
    * @param handle From {@linkcode MpmcChannel.handle}.
    * @returns The channel.
+   * @throws {TypeError} If the handle is malformed or disagrees with what its memory holds.
+   * @throws {RangeError} If a config value in it is out of range.
    */
   static fromHandle<V, S extends ElementStore>(handle: MpmcHandle<V, S>): MpmcChannel<V, S> {
+    checkObject("rebuild channel", "handle", handle);
+    checkInstance("rebuild channel", "handle.buffer", handle.buffer, SharedArrayBuffer);
     return new MpmcChannel(elementFromSpec(handle.element), handle.config, handle);
   }
 

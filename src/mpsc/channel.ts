@@ -76,7 +76,15 @@
  * @module
  */
 
-import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "../_validate.ts";
+import {
+  checkArrayLike,
+  checkCallable,
+  checkInteger,
+  checkLimit,
+  checkObject,
+  describe,
+} from "../_validate.ts";
+import { checkIdentity, identityOf, Kind, writeIdentity } from "../_identity.ts";
 import { type Config, makeConfig } from "../config.ts";
 import {
   elementFromSpec,
@@ -94,6 +102,7 @@ import {
   CHANNEL_DOORBELL_SEQ,
   CHANNEL_DOORBELL_WAITERS,
   CHANNEL_HEADER_BYTES,
+  IDENTITY_OFFSET,
   MPSC_CLOSED,
   MPSC_RINGS,
   RING_LAYOUT,
@@ -225,6 +234,10 @@ export class Channel<V, S extends ElementStore> {
       (this.#buffer.maxByteLength - CHANNEL_HEADER_BYTES) / this.#stride,
     );
     this.#doorbell = makeSpot(this.#header, CHANNEL_DOORBELL_SEQ, CHANNEL_DOORBELL_WAITERS);
+    const identity = identityOf(Kind.mpsc, element, this.#config.ringBits);
+    // the creator records what the channel holds; fromHandle checks it
+    if (handle === undefined) writeIdentity(this.#buffer, IDENTITY_OFFSET, identity);
+    else checkIdentity("rebuild channel", this.#buffer, IDENTITY_OFFSET, identity);
   }
 
   /**
@@ -232,11 +245,16 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param handle From {@linkcode Channel.handle}.
    * @returns A channel over the same memory.
+   * @throws {TypeError} If the handle is malformed or disagrees with what its memory holds.
+   * @throws {RangeError} If a config value in it is out of range.
    */
   static fromHandle<V, S extends ElementStore>(handle: ChannelHandle<V, S>): Channel<V, S> {
-    if (!(handle?.buffer instanceof SharedArrayBuffer) || !handle.buffer.growable) {
+    checkObject("rebuild channel", "handle", handle);
+    if (!(handle.buffer instanceof SharedArrayBuffer) || !handle.buffer.growable) {
       throw new TypeError(
-        "Cannot rebuild channel as the handle holds no growable SharedArrayBuffer",
+        `Cannot rebuild channel as handle.buffer must be a growable SharedArrayBuffer: received ${
+          describe(handle.buffer)
+        }`,
       );
     }
     return new Channel(elementFromSpec(handle.element), handle.config, handle);

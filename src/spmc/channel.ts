@@ -19,7 +19,8 @@
  * @module
  */
 
-import { checkInteger } from "../_validate.ts";
+import { checkInteger, checkObject } from "../_validate.ts";
+import { checkIdentity, identityOf, Kind, writeIdentity } from "../_identity.ts";
 import { defaultConfig } from "../config.ts";
 import { ClaimHead, MAX_CLAIM } from "../claim_head.ts";
 import {
@@ -33,7 +34,7 @@ import type { Reservation } from "../reservation.ts";
 import { type Handler, Ring, type RingHandle } from "../ring.ts";
 import type { WaitOptions } from "../waiter.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
-import { SPMC_CONSUMERS, SPMC_IDS } from "../layout.ts";
+import { IDENTITY_OFFSET, SPMC_CONSUMERS, SPMC_IDS } from "../layout.ts";
 
 const CONSUMERS = SPMC_CONSUMERS / 4;
 const IDS = SPMC_IDS / 4;
@@ -235,6 +236,16 @@ export class Channel<V, S extends ElementStore> {
       new Ring(element, { ringBits: full.ringBits, enableMetrics: full.enableMetrics });
     const h = this.#ring.handle();
     this.#words = new Int32Array(h.buffer, h.byteOffset, 96);
+    const identity = identityOf(
+      Kind.spmc,
+      this.#ring.element,
+      this.#ring.config.ringBits,
+      full.maxConsumers,
+    );
+    const at = h.byteOffset + IDENTITY_OFFSET;
+    // the creator records that this ring is an spmc channel's; fromHandle checks it
+    if (ring === undefined) writeIdentity(h.buffer, at, identity);
+    else checkIdentity("rebuild channel", h.buffer, at, identity);
   }
 
   /**
@@ -242,8 +253,11 @@ export class Channel<V, S extends ElementStore> {
    *
    * @param handle From {@linkcode Channel.handle}.
    * @returns The channel.
+   * @throws {TypeError} If the handle is malformed or disagrees with what its memory holds.
+   * @throws {RangeError} If a value in it is out of range.
    */
   static fromHandle<V, S extends ElementStore>(handle: SpmcHandle<V, S>): Channel<V, S> {
+    checkObject("rebuild channel", "handle", handle);
     const ring = Ring.fromHandle<V, S>(handle.ring);
     return new Channel(elementFromSpec(handle.ring.element as ElementSpec), handle.config, ring);
   }
