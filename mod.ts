@@ -26,7 +26,7 @@ export * from "./src/metrics.ts";
 export * from "./src/parker.ts";
 export * from "./src/backoff.ts";
 export * from "./src/wait_strategy.ts";
-export * from "./src/waiter.ts";
+export * from "./src/wait_engine.ts";
 export * from "./src/reservation.ts";
 export { METRIC_FIELDS, METRICS_BYTES, RING_LAYOUT, type RingLayout } from "./src/layout.ts";
 export * from "./src/ring.ts";

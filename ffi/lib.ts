@@ -78,6 +78,20 @@ export const symbols = {
     result: "i32",
     nonblocking: true,
   },
+  // int rmpsc_futex_wait_any(uint32_t *words, const uint32_t *indexes, const int32_t *expected,
+  //                          uint32_t count, double timeout_ns);
+  rmpsc_futex_wait_any: {
+    parameters: ["buffer", "buffer", "buffer", "u32", "f64"],
+    result: "i32",
+  },
+  // int rmpsc_futex_wait_any(uint32_t *words, const uint32_t *indexes, const int32_t *expected,
+  //                          uint32_t count, double timeout_ns);
+  rmpsc_futex_wait_any_async: {
+    name: "rmpsc_futex_wait_any",
+    parameters: ["buffer", "buffer", "buffer", "u32", "f64"],
+    result: "i32",
+    nonblocking: true,
+  },
   // int rmpsc_futex_wake(uint32_t *words, uint32_t index, int count);
   rmpsc_futex_wake: { parameters: ["buffer", "u32", "i32"], result: "i32" },
   // int rmpsc_eventfd(uint32_t initial, int nonblocking);

@@ -10,33 +10,12 @@
  * @module
  */
 
+import { spinRounds, yieldThread } from "./wait_engine.ts";
+
 /** Steps 0–6 spin 1, 2, 4 … 64 times. */
 export const SPIN_LIMIT = 6;
 /** Steps 7–10 yield; past this the backoff is completed. */
 const YIELD_LIMIT = 10;
-
-/** A private word: loading it is the spin hint, sleeping on it is the yield. */
-const scratch = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Gives the CPU away for the shortest time JavaScript can: a 1 µs
- * `Atomics.wait` on a private word (JS has no `sched_yield`). On Linux the
- * kernel's timer slack makes that sleep about 50 µs, so blocking waits skip
- * this phase and go from spinning straight to the futex.
- */
-export function yieldThread(): void {
-  Atomics.wait(scratch, 0, 0, 0.001);
-}
-
-/**
- * Busy-waits `n` rounds. Each round is an atomic load the compiler cannot
- * remove, the nearest thing to a PAUSE instruction.
- *
- * @param n Rounds to spin.
- */
-export function spinRounds(n: number): void {
-  for (let i = 0; i < n; i++) Atomics.load(scratch, 0);
-}
 
 /**
  * Adaptive backoff: spin, then yield, then report completion.

@@ -5,17 +5,17 @@
  *
  * They work with anything that has the methods they need (duck typing, as the
  * seed's comptime wrappers do): `sendOne` and `isClosed` to send, `tryRecv` or
- * `recvOne` and `isClosed` to receive. Between retries they spin briefly;
- * then they sleep on the peer's futex word when the target offers one
- * (`waitReadable`/`waitWritable`, as `Ring` does), else 1 µs at a time.
+ * `recvOne` and `isClosed` to receive. Between retries they sleep on the
+ * peer's futex word through the target's own wait when it offers one
+ * (`waitReadable`/`waitWritable`, as `Ring` does), else the wait engine
+ * polls. Every wait takes `{ timeoutMs, signal }`.
  *
  * @module
  */
 
-import { Backoff, SPIN_LIMIT } from "./backoff.ts";
 import { Closed, TimedOut } from "./errors.ts";
-import { checkWaitOptions, type WaitOptions } from "./waiter.ts";
-import { WaitStrategy } from "./wait_strategy.ts";
+import { checkWaitOptions, never, Waiter, type WaitOptions } from "./wait_engine.ts";
+import type { WaitStrategy } from "./wait_strategy.ts";
 
 /**
  * How long a blocking call may wait: the library's {@linkcode WaitOptions}
@@ -66,7 +66,7 @@ export interface BlockingSender<V> {
   /** Whether the target was closed. */
   isClosed(): boolean;
   /** Sleeps until `n` slots are free (optional). */
-  waitWritable?(n: number, strategy: WaitStrategy): void;
+  waitWritable?(n: number, wait: WaitStrategy | WaitOptions): void;
 }
 
 /** What {@linkcode recvBlocking} needs of a receiver: `tryRecv` or `recvOne`, and `isClosed`. */
@@ -78,22 +78,43 @@ export interface BlockingReceiver<V> {
   /** Whether the source was closed. */
   isClosed(): boolean;
   /** Sleeps until an item is readable (optional). */
-  waitReadable?(strategy: WaitStrategy): void;
+  waitReadable?(wait: WaitStrategy | WaitOptions): void;
 }
 
-function deadlineOf(timeout: Timeout, what: string): number {
+/**
+ * The retry loop of every wrapper, written once for both drivers: tries,
+ * applies the closed rule (a closed target may still hold items: one more
+ * try), and otherwise yields the wait to make next — the time left and the
+ * signal — or throws `TimedOut` once none is left.
+ */
+function* retries<R>(
+  attempt: () => R | null,
+  isClosed: () => boolean,
+  timeout: Timeout,
+  what: string,
+): Generator<WaitOptions, R> {
   const strategy = checkWaitOptions(timeout, what);
-  timeout.signal?.throwIfAborted();
-  return strategy.kind === "timedBlocking" ? performance.now() + strategy.timeoutMs : Infinity;
+  const deadline = performance.now() +
+    (strategy.kind === "timedBlocking" ? strategy.timeoutMs : Infinity);
+  for (;;) {
+    timeout.signal?.throwIfAborted();
+    const r = attempt();
+    if (r !== null) return r;
+    if (isClosed()) {
+      const last = attempt();
+      if (last !== null) return last;
+      throw new Closed(`Cannot ${what} as the channel is closed`);
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
+    yield { timeoutMs: left, signal: timeout.signal };
+  }
 }
 
-function remainingStrategy(deadline: number, what: string): WaitStrategy {
-  const left = deadline - performance.now();
-  if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
-  return deadline === Infinity ? WaitStrategy.blocking : WaitStrategy.timedBlocking(left);
+/** A target's own wait may end with `Closed`: the next try decides. */
+function unlessClosed(err: unknown): void {
+  if (!(err instanceof Closed)) throw err;
 }
-
-const tick = new Int32Array(new SharedArrayBuffer(4));
 
 /** One try at sending `item`: `true` when sent, `null` to retry (full, or closed). */
 function sendAttempt<V>(sender: BlockingSender<V>, item: V): () => true | null {
@@ -117,38 +138,26 @@ function stealAttempt<V>(
 }
 
 /**
- * Runs `attempt` until it returns non-null, backing off and then sleeping
- * between tries; `park` sleeps on the target's own futex word when it has one.
+ * Runs `attempt` until it returns non-null (the sync driver of
+ * {@linkcode retries}); between tries `park` sleeps on the target's own futex
+ * word when it has one, else the engine polls (spin, then yield).
  */
 export function retryBlocking<R>(
   attempt: () => R | null,
   isClosed: () => boolean,
-  park: ((s: WaitStrategy) => void) | undefined,
+  park: ((wait: WaitOptions) => void) | undefined,
   timeout: Timeout,
   what: string,
 ): R {
-  const deadline = deadlineOf(timeout, what);
-  const backoff = new Backoff();
-  for (;;) {
-    const r = attempt();
-    if (r !== null) return r;
-    if (isClosed()) {
-      const last = attempt();
-      if (last !== null) return last;
-      throw new Closed(`Cannot ${what} as the channel is closed`);
-    }
-    if (backoff.step <= SPIN_LIMIT) {
-      backoff.spin(); // spin briefly, then sleep: a JS "yield" would sleep longer than a futex wait
-      continue;
-    }
-    const strategy = remainingStrategy(deadline, what);
-    if (park === undefined) Atomics.wait(tick, 0, 0, 0.001);
-    else {
-      try {
-        park(strategy);
-      } catch (err) {
-        if (!(err instanceof Closed)) throw err;
-      }
+  const steps = retries(attempt, isClosed, timeout, what);
+  const poll = new Waiter(timeout, what);
+  for (let step = steps.next();; step = steps.next()) {
+    if (step.done) return step.value;
+    try {
+      if (park === undefined) poll.wait(null, never);
+      else park(step.value);
+    } catch (err) {
+      unlessClosed(err);
     }
   }
 }
@@ -179,7 +188,7 @@ export function sendBlocking<V>(
   retryBlocking(
     sendAttempt(sender, item),
     () => sender.isClosed(),
-    sender.waitWritable === undefined ? undefined : (s) => sender.waitWritable!(1, s),
+    sender.waitWritable === undefined ? undefined : (w) => sender.waitWritable!(1, w),
     timeout,
     "send",
   );
@@ -213,7 +222,7 @@ export function recvBlocking<V>(
   return retryBlocking(
     recvAttempt(receiver),
     () => receiver.isClosed(),
-    receiver.waitReadable === undefined ? undefined : (s) => receiver.waitReadable!(s),
+    receiver.waitReadable === undefined ? undefined : (w) => receiver.waitReadable!(w),
     timeout,
     "receive",
   );
@@ -226,7 +235,7 @@ export interface BlockingStealer<V> {
   /** Whether the source was closed. */
   isClosed(): boolean;
   /** Sleeps until an item is readable (optional). */
-  waitReadable?(strategy: WaitStrategy): void;
+  waitReadable?(wait: WaitStrategy | WaitOptions): void;
 }
 
 /**
@@ -256,7 +265,7 @@ export function stealBlocking<V>(
   return retryBlocking(
     stealAttempt(consumer, out),
     () => consumer.isClosed(),
-    consumer.waitReadable === undefined ? undefined : (s) => consumer.waitReadable!(s),
+    consumer.waitReadable === undefined ? undefined : (w) => consumer.waitReadable!(w),
     timeout,
     "steal",
   );
@@ -272,34 +281,21 @@ export interface AsyncWaits {
 
 /**
  * The event-loop form of {@linkcode retryBlocking}: never blocks the thread.
- * Between tries it awaits the target's own wait when it has one, else a
- * timer tick.
+ * Between tries it awaits the target's own wait when it has one, else the
+ * engine's timer poll.
  */
 async function retryAsync<R>(
   attempt: () => R | null,
   isClosed: () => boolean,
-  park: ((options: WaitOptions) => Promise<void>) | undefined,
+  park: ((wait: WaitOptions) => Promise<void>) | undefined,
   options: WaitOptions,
   what: string,
 ): Promise<R> {
-  const deadline = deadlineOf(options, what);
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const r = attempt();
-    if (r !== null) return r;
-    if (isClosed()) {
-      const last = attempt();
-      if (last !== null) return last;
-      throw new Closed(`Cannot ${what} as the channel is closed`);
-    }
-    const left = deadline - performance.now();
-    if (left <= 0) throw new TimedOut(`Cannot ${what} as the timeout passed`);
-    const wait = { signal: options.signal, timeoutMs: left };
-    try {
-      await (park?.(wait) ?? new Promise((resolve) => setTimeout(resolve, 1)));
-    } catch (err) {
-      if (!(err instanceof Closed)) throw err;
-    }
+  const steps = retries(attempt, isClosed, options, what);
+  const poll = new Waiter(options, what);
+  for (let step = steps.next();; step = steps.next()) {
+    if (step.done) return step.value;
+    await (park?.(step.value) ?? poll.waitAsync(null, never)).catch(unlessClosed);
   }
 }
 

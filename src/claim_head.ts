@@ -30,7 +30,7 @@ import {
   type WaitOptions,
   type WaitSpot,
   wakeSpot,
-} from "./waiter.ts";
+} from "./wait_engine.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** Most items one `consumeBatch` claim takes (the seed's stack buffer). */
@@ -233,12 +233,12 @@ export class ClaimHead<V, S extends ElementStore> {
   /**
    * Waits as `strategy` says until an item is readable.
    *
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed and drained.
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "claim");
+  waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    waitForItems(this.#consumerSpot, wait, this.#hasItems, this.#isClosed, "claim");
   }
 
   /**

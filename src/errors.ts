@@ -41,6 +41,12 @@ export class TimedOut extends RingError {}
 export class Closed extends RingError {}
 
 /**
+ * The process on the other side of a cross-process ring died while this side
+ * waited, and left nothing more to take: a wait that could never end.
+ */
+export class PeerGone extends RingError {}
+
+/**
  * Shared memory holds a state no honest peer could have written (for example
  * `tail - head > capacity`); the ring is not touched further.
  */

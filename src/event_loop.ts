@@ -19,7 +19,7 @@
 
 import { Closed, TimedOut } from "./errors.ts";
 import type { Handler } from "./ring.ts";
-import type { WaitOptions } from "./waiter.ts";
+import type { WaitOptions } from "./wait_engine.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** Busy sweeps `spawn()` runs before giving timers and I/O a turn. */

@@ -44,9 +44,14 @@
  * 0x100 head u64               consumer only; release store on advance
  * 0x108 cached_tail u64        (ringmpsc's consumer cache)
  * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32
- * 0x190 consumer_seq u32       0x194 producer_seq u32       (this library's wake sequences)
  * 0x198 active u32             0x19C sending u32            (this library's close gate, src/close_gate.ts)
+ * 0x18C–0x1FF otherwise padding: ringmpsc writes it once (zero) at create, then never reads or writes it
  * ```
+ *
+ * A SharedRing has no sequence words (`consumerSeq`/`producerSeq` are -1):
+ * its sleepers park on the waiters word itself — where ringmpsc's commit and
+ * advance FUTEX_WAKE — watching the other side's position and `closed` in the
+ * same futex_waitv (src/wait_engine.ts).
  *
  * @module
  */
@@ -67,9 +72,9 @@ export interface RingLayout {
   readonly consumerWaiters: number;
   /** u32 count of sleeping producers. */
   readonly producerWaiters: number;
-  /** u32 sequence consumers sleep on. */
+  /** u32 sequence consumers sleep on; -1 for a foreign layout (sleepers park on the waiters word). */
   readonly consumerSeq: number;
-  /** u32 sequence producers sleep on. */
+  /** u32 sequence producers sleep on; -1 for a foreign layout. */
   readonly producerSeq: number;
   /** 12 f64 metric counters; -1 when the layout has none. */
   readonly metrics: number;
@@ -223,12 +228,12 @@ export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
   consumerWaiters: 0x180,
   producerWaiters: 0x184,
   closed: 0x188,
-  consumerSeq: 0x190,
-  producerSeq: 0x194,
+  consumerSeq: -1,
+  producerSeq: -1,
   active: 0x198,
   sending: 0x19c,
   metrics: -1,
   data: SHARED_RING_HEADER_SIZE,
-  sliceMs: 10,
+  sliceMs: 100,
   wide: true,
 });

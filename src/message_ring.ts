@@ -29,7 +29,7 @@ import { RingCorrupt } from "./errors.ts";
 import { u8 } from "./element.ts";
 import { Region } from "./reservation.ts";
 import { Ring, type RingHandle } from "./ring.ts";
-import type { WaitOptions } from "./waiter.ts";
+import type { WaitOptions } from "./wait_engine.ts";
 import { IDENTITY_OFFSET, RING_LAYOUT } from "./layout.ts";
 import { type Config, MAX_RING_BITS } from "./config.ts";
 

@@ -30,8 +30,35 @@ export interface Parker {
     expected: number,
     timeoutMs: number,
   ): Promise<WaitResult>;
+  /**
+   * Sleeps while every `words[indexes[i]] === expected[i]`, until a wake on
+   * any of them, at most `timeoutMs` (the engine's park). A parker that can
+   * sleep on one word only (`Atomics.wait`) takes one.
+   */
+  waitMany(
+    words: Int32Array,
+    indexes: Int32Array,
+    expected: Int32Array,
+    timeoutMs: number,
+  ): WaitResult;
+  /** Like {@linkcode Parker.waitMany}, without blocking the event loop. */
+  waitManyAsync(
+    words: Int32Array,
+    indexes: Int32Array,
+    expected: Int32Array,
+    timeoutMs: number,
+  ): Promise<WaitResult>;
   /** Wakes every thread sleeping on `words[index]`. */
   notify(words: Int32Array, index: number): void;
+}
+
+function one(indexes: Int32Array): number {
+  if (indexes.length !== 1) {
+    throw new RangeError(
+      `Cannot park as Atomics.wait sleeps on one word: received ${indexes.length}`,
+    );
+  }
+  return indexes[0];
 }
 
 /** Keeps the event loop alive while an `Atomics.waitAsync` is pending (denoland/deno#15358). */
@@ -64,5 +91,9 @@ function atomicsWaitAsync(
 export const atomicsParker: Parker = {
   wait: (words, index, expected, timeoutMs) => Atomics.wait(words, index, expected, timeoutMs),
   waitAsync: atomicsWaitAsync,
+  waitMany: (words, indexes, expected, timeoutMs) =>
+    Atomics.wait(words, one(indexes), expected[0], timeoutMs),
+  waitManyAsync: (words, indexes, expected, timeoutMs) =>
+    atomicsWaitAsync(words, one(indexes), expected[0], timeoutMs),
   notify: (words, index) => void Atomics.notify(words, index),
 };

@@ -75,7 +75,7 @@ import { atomicsParker, type Parker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
 import { RingIterator } from "./ring_iterator.ts";
 import { RingWaits } from "./ring_waits.ts";
-import { makeSpot, type WaitOptions, type WaitSpot, wakeSpot } from "./waiter.ts";
+import { makeSpot, type WaitOptions, type WaitSpot, wakeSpot } from "./wait_engine.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /**
@@ -120,6 +120,10 @@ export interface RingMemory {
    * publish and acquire words then go through WebAssembly atomics.
    */
   readonly wasm?: WebAssembly.Memory;
+  /** Longest single sleep in ms (the guard re-check); default `layout.sliceMs`. */
+  readonly sliceMs?: number;
+  /** Says how the peer process died, or `null` while it lives (asked after each sleep). */
+  readonly peer?: () => string | null;
 }
 
 /** Something told of every commit (the native layer's `EventNotifier`). */
@@ -306,29 +310,30 @@ export class Ring<V, S extends ElementStore> {
     this.#headIndex = layout.head / 4;
     this.#closedIndex = layout.closed / 4;
     this.#sendingIndex = layout.sending / 4;
-    this.#activeIndex = layout.active / 4;
+    this.#activeIndex = layout.active < 0 ? -1 : layout.active / 4;
     this.#producerWaitersIndex = layout.producerWaiters / 4;
-    const parker = memory?.parker ?? atomicsParker;
+    // a layout without sequence words is foreign (SharedRing): sleepers park on the waiters
+    // word itself, watching the other side's position and the closed flag (src/wait_engine.ts)
+    const foreign = layout.consumerSeq < 0;
+    const spot = {
+      parker: memory?.parker ?? atomicsParker,
+      sliceMs: memory?.sliceMs ?? layout.sliceMs,
+      peer: memory?.peer,
+    };
     this.#consumerSpot = memory?.consumerSpot ??
-      makeSpot(
-        this.#words,
-        layout.consumerSeq / 4,
-        layout.consumerWaiters / 4,
-        parker,
-        layout.sliceMs,
-      );
+      makeSpot(this.#words, layout.consumerSeq / 4, layout.consumerWaiters / 4, {
+        ...spot,
+        watch: foreign ? [this.#tailIndex, this.#closedIndex] : undefined,
+      });
     this.#consumerWaitersWords = this.#consumerSpot.words;
     this.#consumerWaitersIndex = this.#consumerSpot.waitersIndex;
     this.#consumerWaitersAddr = this.#wasm !== null && this.#consumerWaitersWords === this.#words
       ? this.#wordsAddr + 4 * this.#consumerWaitersIndex
       : -1;
-    this.#producerSpot = makeSpot(
-      this.#words,
-      layout.producerSeq / 4,
-      this.#producerWaitersIndex,
-      parker,
-      layout.sliceMs,
-    );
+    this.#producerSpot = makeSpot(this.#words, layout.producerSeq / 4, this.#producerWaitersIndex, {
+      ...spot,
+      watch: foreign ? [this.#headIndex, this.#closedIndex] : undefined,
+    });
     this.#counters = this.#config.enableMetrics && layout.metrics >= 0
       ? new Float64Array(this.#buffer, this.#byteOffset + layout.metrics, METRICS_BYTES / 8)
       : null;
@@ -1057,18 +1062,22 @@ export class Ring<V, S extends ElementStore> {
   // ── Waiting (src/ring_waits.ts) ─────────────────────────────────────────
 
   /**
-   * Reserves, waiting as `strategy` says while fewer than `n` slots are free.
+   * Reserves, waiting as `wait` says while fewer than `n` slots are free.
    * Blocking strategies sleep on the ring's futex word.
    *
    * @param n Slots wanted.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @param wait How to wait: a strategy (default {@linkcode WaitStrategy.blocking}) or
+   * `{ timeoutMs, signal }`.
    * @returns The window.
    * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
    */
-  reserveBlocking(n: number, strategy: WaitStrategy = WaitStrategy.blocking): Reservation<S> {
+  reserveBlocking(
+    n: number,
+    wait: WaitStrategy | WaitOptions = WaitStrategy.blocking,
+  ): Reservation<S> {
     this.#checkCount("reserve", n);
-    return this.#waits.reserve(n, strategy);
+    return this.#waits.reserve(n, wait);
   }
 
   /**
@@ -1084,58 +1093,62 @@ export class Ring<V, S extends ElementStore> {
   }
 
   /**
-   * Sends one item, waiting as `strategy` says while the ring is full.
+   * Sends one item, waiting as `wait` says while the ring is full.
    *
    * @param item The item.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @param wait How to wait: a strategy (default {@linkcode WaitStrategy.blocking}) or
+   * `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
    */
-  sendOneBlocking(item: V, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    const r = this.#waits.reserve(1, strategy);
+  sendOneBlocking(item: V, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    const r = this.#waits.reserve(1, wait);
     this.#element.write(this.#data, r.offset, item);
     this.commit(1);
   }
 
   /**
-   * Waits as `strategy` says until `n` slots are free.
+   * Waits as `wait` says until `n` slots are free.
    *
    * @param n Slots wanted.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @param wait How to wait: a strategy (default {@linkcode WaitStrategy.blocking}) or
+   * `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
    */
-  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
+  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
     this.#checkCount("wait for room", n);
-    this.#waits.writable(n, strategy);
+    this.#waits.writable(n, wait);
   }
 
   /**
-   * Consumes a batch, waiting as `strategy` says while the ring is empty.
+   * Consumes a batch, waiting as `wait` says while the ring is empty.
    *
    * @param handler Gets each item.
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @param wait How to wait: a strategy (default {@linkcode WaitStrategy.blocking}) or
+   * `{ timeoutMs, signal }`.
    * @returns Items consumed (at least 1).
    * @throws {Closed} If the ring is closed and drained.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
    */
   consumeBatchBlocking(
     handler: Handler<V>,
-    strategy: WaitStrategy = WaitStrategy.blocking,
+    wait: WaitStrategy | WaitOptions = WaitStrategy.blocking,
   ): number {
-    this.#waits.readable(strategy);
+    this.#waits.readable(wait);
     return this.consumeBatch(handler);
   }
 
   /**
-   * Waits as `strategy` says until an item is readable.
+   * Waits as `wait` says until an item is readable.
    *
-   * @param strategy How to wait; default {@linkcode WaitStrategy.blocking}.
+   * @param wait How to wait: a strategy (default {@linkcode WaitStrategy.blocking}) or
+   * `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed and drained.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
    */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#waits.readable(strategy);
+  waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.#waits.readable(wait);
   }
 
   /**

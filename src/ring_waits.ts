@@ -13,13 +13,16 @@ import type { ElementStore } from "./element.ts";
 import type { Reservation } from "./reservation.ts";
 import type { Ring } from "./ring.ts";
 import {
-  checkWaitOptions,
+  BACKOFF_ROUNDS,
+  never,
   Waiter,
   waitForItems,
   waitForItemsAsync,
   type WaitOptions,
   type WaitSpot,
-} from "./waiter.ts";
+  waitUntil,
+  waitUntilAsync,
+} from "./wait_engine.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
 /** What a ring tells its waits about itself, without changing any state. */
@@ -31,9 +34,6 @@ export interface RingProbe {
   /** Adds a blocking wait's duration to the ring's metrics, if it keeps them. */
   waited(startedMs: number): void;
 }
-
-/** Rounds of `reserveWithBackoff` before it gives up. */
-const BACKOFF_ROUNDS = 12;
 
 /**
  * The waits of one ring object: where each side sleeps, and how it checks.
@@ -64,52 +64,56 @@ export class RingWaits<V, S extends ElementStore> {
     this.#isClosed = () => ring.isClosed();
   }
 
+  /** `n` slots free: the condition of a producer's wait; throws `Closed` once closed. */
+  #room(n: number): () => boolean {
+    return () => {
+      if (this.#ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
+      return this.#probe.hasRoom(n);
+    };
+  }
+
   /** Waits until an item is readable (see `Ring.waitReadable`). */
-  readable(strategy: WaitStrategy): void {
+  readable(wait: WaitStrategy | WaitOptions): void {
     if (this.#probe.hasItems()) return;
     const started = performance.now();
     try {
-      waitForItems(this.#consumerSpot, strategy, this.#hasItems, this.#isClosed, "receive");
+      waitForItems(this.#consumerSpot, wait, this.#hasItems, this.#isClosed, "receive");
     } finally {
       this.#probe.waited(started);
     }
   }
 
   /** Reserves `n` slots, waiting while fewer are free (see `Ring.reserveBlocking`). */
-  reserve(n: number, strategy: WaitStrategy): Reservation<S> {
+  reserve(n: number, wait: WaitStrategy | WaitOptions): Reservation<S> {
     if (this.#ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
     const first = this.#ring.reserve(n);
     if (first !== null) return first;
-    this.writable(n, strategy);
+    this.writable(n, wait);
     return this.#ring.reserve(n)!; // only this producer takes room: the n free slots stay free
   }
 
   /** Waits until `n` slots are free, reserving nothing (see `Ring.waitWritable`). */
-  writable(n: number, strategy: WaitStrategy): void {
-    const ring = this.#ring;
-    if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
-    if (this.#probe.hasRoom(n)) return;
-    const waiter = new Waiter(strategy);
-    const ready = () => ring.isClosed() || this.#probe.hasRoom(n);
+  writable(n: number, wait: WaitStrategy | WaitOptions): void {
+    const done = this.#room(n);
+    if (done()) return;
     const started = performance.now();
     try {
-      for (;;) {
-        waiter.wait(this.#producerSpot, ready);
-        if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
-        if (this.#probe.hasRoom(n)) return;
-      }
+      waitUntil(this.#producerSpot, wait, done, "send");
     } finally {
       this.#probe.waited(started);
     }
   }
 
-  /** Reserves with spin-then-yield backoff, `null` if the ring stayed full. */
+  /**
+   * Reserves with spin-then-yield backoff (the engine's `yielding` rounds),
+   * `null` if the ring stayed full through them.
+   */
   reserveWithBackoff(n: number): Reservation<S> | null {
-    const waiter = new Waiter(WaitStrategy.yielding);
+    const waiter = new Waiter(WaitStrategy.yielding, "reserve");
     for (let round = 0; round < BACKOFF_ROUNDS; round++) {
       const r = this.#ring.reserve(n);
       if (r !== null) return r;
-      waiter.wait(this.#producerSpot, () => true);
+      waiter.wait(null, never);
     }
     return this.#ring.reserve(n);
   }
@@ -126,15 +130,8 @@ export class RingWaits<V, S extends ElementStore> {
   }
 
   /** Resolves once `n` slots are free (see `Ring.writableAsync`). */
-  async writableAsync(n: number, options: WaitOptions): Promise<void> {
-    const waiter = new Waiter(checkWaitOptions(options, "wait for room"));
-    const ring = this.#ring;
-    const ready = () => ring.isClosed() || this.#probe.hasRoom(n);
-    for (;;) {
-      if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
-      if (this.#probe.hasRoom(n)) return;
-      await waiter.waitAsync(this.#producerSpot, ready, options.signal);
-    }
+  writableAsync(n: number, options: WaitOptions): Promise<void> {
+    return waitUntilAsync(this.#producerSpot, options, this.#room(n), "send");
   }
 
   /** Sends one item, awaiting room (see `Ring.sendOneAsync`). */

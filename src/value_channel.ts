@@ -18,7 +18,7 @@ import { Closed } from "./errors.ts";
 import { MessageRing } from "./message_ring.ts";
 import { checkInstance } from "./_validate.ts";
 import type { RingHandle } from "./ring.ts";
-import type { WaitOptions } from "./waiter.ts";
+import type { WaitOptions } from "./wait_engine.ts";
 import type { Config } from "./config.ts";
 
 /** Worst-case UTF-8 bytes of one UTF-16 code unit (a surrogate pair is 4 bytes for 2 units). */

@@ -14,6 +14,7 @@ import {
   atomicsParker,
   Backoff,
   Closed,
+  makeSpot as makeWaitSpot,
   recvBlocking,
   Ring,
   RING_LAYOUT,
@@ -33,8 +34,7 @@ import type { PeerJob, PeerReport } from "./workers/ring_peer.ts";
 const PEER = new URL("./workers/ring_peer.ts", import.meta.url);
 
 function makeSpot(): WaitSpot {
-  const words = new Int32Array(new SharedArrayBuffer(16));
-  return { words, seqIndex: 0, waitersIndex: 1, parker: atomicsParker, sliceMs: Infinity };
+  return makeWaitSpot(new Int32Array(new SharedArrayBuffer(16)), 0, 1, { parker: atomicsParker });
 }
 
 function startPeer(job: PeerJob): { worker: Worker; report: Promise<PeerReport> } {
@@ -259,13 +259,13 @@ Deno.test("Waiter: the sleep/wake protocol on a spot", async (t) => {
   await t.step("an AbortSignal ends an async sleep with its reason", async () => {
     const spot = makeSpot();
     const ac = new AbortController();
-    const sleeping = new Waiter(WaitStrategy.blocking).waitAsync(spot, () => false, ac.signal);
+    const sleeping = new Waiter({ signal: ac.signal }).waitAsync(spot, () => false);
     const reason = new Error("go away");
     setTimeout(() => ac.abort(reason), 2);
     await assert.rejects(sleeping, (err) => err === reason);
     assert.equal(Atomics.load(spot.words, 1), 0);
     await assert.rejects(
-      new Waiter(WaitStrategy.blocking).waitAsync(spot, () => true, AbortSignal.abort()),
+      new Waiter({ signal: AbortSignal.abort() }).waitAsync(spot, () => true),
       { name: "AbortError" },
     );
   });

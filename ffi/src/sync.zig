@@ -9,6 +9,7 @@ const sys = @import("sys.zig");
 comptime {
     @export(&futexWait, .{ .name = "rmpsc_futex_wait" });
     @export(&futexWake, .{ .name = "rmpsc_futex_wake" });
+    @export(&futexWaitAny, .{ .name = "rmpsc_futex_wait_any" });
     @export(&eventfdCreate, .{ .name = "rmpsc_eventfd" });
     @export(&eventfdRead, .{ .name = "rmpsc_eventfd_read" });
     @export(&eventfdWrite, .{ .name = "rmpsc_eventfd_write" });
@@ -62,6 +63,61 @@ fn futexWait(words: ?*anyopaque, index: u32, expected: i32, timeout_ns: f64) cal
     }
     const value: u32 = @bitCast(expected);
     return sys.int(linux.syscall4(.futex, address, FUTEX_WAIT, value, ts_arg));
+}
+
+/// Most words one `rmpsc_futex_wait_any` call sleeps on.
+const max_wait_words = 8;
+/// futex_waitv's flag for a 32-bit word (shared: no FUTEX2_PRIVATE).
+const FUTEX2_SIZE_U32 = 0x02;
+/// The futex_waitv system call (Linux 5.16+), the same number on x86_64 and aarch64.
+const SYS_futex_waitv = 449;
+
+/// One entry of futex_waitv's array, as the kernel lays it out.
+const FutexWaitv = extern struct {
+    val: u64,
+    uaddr: u64,
+    flags: u32,
+    reserved: u32 = 0,
+};
+
+/// Sleeps while every word `words[indexes[i]]` equals `expected[i]` (i < `count`,
+/// 1 to 8), until a FUTEX_WAKE on any of them, at most `timeout_ns` (negative
+/// or NaN: no limit). One futex_waitv call on shared futexes, so a wake from
+/// another process on any of the words ends the sleep; where the kernel lacks
+/// futex_waitv (ENOSYS) it sleeps on the first word alone. Returns the index
+/// of the word woken (>= 0), -EAGAIN when a word differed, -ETIMEDOUT, -EINTR,
+/// or -EINVAL for bad arguments.
+fn futexWaitAny(words: ?*anyopaque, indexes: ?[*]const u32, expected: ?[*]const i32, count: u32, timeout_ns: f64) callconv(.c) c_int {
+    const idx = indexes orelse return sys.fail(.INVAL);
+    const exp = expected orelse return sys.fail(.INVAL);
+    if (count == 0 or count > max_wait_words) return sys.fail(.INVAL);
+    if (count == 1) return futexWait(words, idx[0], exp[0], timeout_ns);
+    var entries: [max_wait_words]FutexWaitv = undefined;
+    for (0..count) |i| {
+        const address = wordAddress(words, idx[i]);
+        if (address == 0) return sys.fail(.INVAL);
+        const value: u32 = @bitCast(exp[i]);
+        entries[i] = .{ .val = value, .uaddr = address, .flags = FUTEX2_SIZE_U32 };
+    }
+    var deadline: linux.timespec = undefined;
+    var deadline_arg: usize = 0;
+    if (timeout_ns >= 0) {
+        // futex_waitv takes an absolute CLOCK_MONOTONIC deadline.
+        var now: linux.timespec = undefined;
+        if (sys.signed(linux.clock_gettime(.MONOTONIC, &now)) < 0) return sys.fail(.INVAL);
+        const ns: i64 = if (timeout_ns >= 9.2e18) 9_200_000_000_000_000_000 else @intFromFloat(timeout_ns);
+        const total: i128 = @as(i128, now.sec) * std.time.ns_per_s + now.nsec + ns;
+        deadline = .{
+            .sec = @intCast(@min(@divTrunc(total, std.time.ns_per_s), std.math.maxInt(isize))),
+            .nsec = @intCast(@rem(total, std.time.ns_per_s)),
+        };
+        deadline_arg = @intFromPtr(&deadline);
+    }
+    const rc = linux.syscall5(@enumFromInt(SYS_futex_waitv), @intFromPtr(&entries), count, 0, deadline_arg, @intFromEnum(linux.CLOCK.MONOTONIC));
+    if (sys.is(rc, .NOSYS)) {
+        return futexWait(words, idx[0], exp[0], timeout_ns);
+    }
+    return sys.int(rc);
 }
 
 /// Wakes at most `count` threads, in any process, sleeping on the 32-bit word

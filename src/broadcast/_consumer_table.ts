@@ -27,7 +27,7 @@
  */
 
 import { TooManyConsumers } from "../errors.ts";
-import { type WaitSpot, wakeSpot } from "../waiter.ts";
+import { type WaitSpot, wakeSpot } from "../wait_engine.ts";
 import {
   ACTIVE,
   EPOCH_MASK,

@@ -23,14 +23,16 @@
  */
 
 import { atomicsParker, type Parker } from "../parker.ts";
-import { Closed, Evicted, RingCorrupt, TimedOut } from "../errors.ts";
+import { Closed, Evicted, RingCorrupt } from "../errors.ts";
 import {
-  checkWaitOptions,
+  falseOnTimeout,
   makeSpot,
-  waitForItems,
-  waitForItemsAsync,
+  type WaitOptions,
   type WaitSpot,
-} from "../waiter.ts";
+  waitUntil,
+  waitUntilAsync,
+} from "../wait_engine.ts";
+import { WaitStrategy } from "../wait_strategy.ts";
 import { checkIndex, checkInstance, checkInteger, checkOffset, checkOneOf } from "../_validate.ts";
 import {
   ACTIVE,
@@ -62,6 +64,15 @@ export interface BroadcastAttachOptions {
   readonly mode?: WakeupMode;
   /** Sleeps on the broadcast token (default {@linkcode atomicsParker}). */
   readonly parker?: Parker;
+  /** Says how the producer process died, or `null` while it lives (asked after each sleep). */
+  readonly peer?: () => string | null;
+  /** Longest single sleep in ms, the interval of `peer` checks (default unlimited). */
+  readonly sliceMs?: number;
+}
+
+/** A number of milliseconds, or the options themselves. */
+function timeoutOptions(timeout: number | WaitOptions): WaitOptions {
+  return typeof timeout === "number" ? { timeoutMs: timeout } : timeout;
 }
 
 /** The message at the consumer's tail, in place; reused by every peek. */
@@ -80,19 +91,12 @@ export interface MessageView {
   position: number;
 }
 
-/** Loads of the head a wait makes before it sleeps. */
-const SPIN_ROUNDS = 128;
 /** Sequence ids are safe integers: their high word stays below 2^21. */
 const MAX_SEQ_HI = 2 ** 21 - 1;
-/** Sleep rounds of a pull-mode wait grow to this many milliseconds. */
-const PULL_MAX_SLEEP_MS = 1;
-/** A private word for pull-mode sleeps. */
-const pullScratch = new Int32Array(new SharedArrayBuffer(4));
-
-/** The closing condition lives in `#check` (it throws `Closed`), so the wait itself never sees one. */
-const notClosed = (): boolean => false;
-
-/** A push wait of at most `timeoutMs` (Infinity: no limit). */
+/** Each sleep of a pull-mode wait, once its spin and yield rounds are over (ms). */
+const PULL_SLEEP_MS = 1;
+/** Pull-mode waits poll the head: spin, yield, then sleep a millisecond at a time. */
+const PULL = WaitStrategy.sleeping(PULL_SLEEP_MS);
 
 /**
  * One consumer of a broadcast ring. Not thread-safe: one thread reads.
@@ -141,12 +145,12 @@ export class BroadcastConsumer {
    * {@linkcode BroadcastConsumer.attach} (other shared memory).
    *
    * @param handle What {@linkcode BroadcastProducer.join} returned.
-   * @param parker Sleeps on the broadcast token (default {@linkcode atomicsParker}).
+   * @param options Parker (default {@linkcode atomicsParker}), peer check and sleep slice.
    * @throws {InvalidMagic} If the memory holds no broadcast ring.
    * @throws {RingCorrupt} If the control region or the slot is impossible.
    * @throws {Evicted} If the slot no longer belongs to this join.
    */
-  constructor(handle: BroadcastConsumerHandle, parker: Parker = atomicsParker) {
+  constructor(handle: BroadcastConsumerHandle, options: BroadcastAttachOptions = {}) {
     const { buffer, byteOffset, slot, epoch, mode } = handle;
     const what = "attach broadcast consumer";
     if (!(buffer instanceof ArrayBuffer)) checkInstance(what, "buffer", buffer, SharedArrayBuffer);
@@ -163,7 +167,11 @@ export class BroadcastConsumer {
       new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2),
       C_TOKEN,
       C_WAITERS,
-      parker,
+      {
+        parker: options.parker ?? atomicsParker,
+        peer: options.peer,
+        sliceMs: options.sliceMs,
+      },
     );
     this.#baselineMs = g.baselineMs;
     this.#control = new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2);
@@ -256,7 +264,7 @@ export class BroadcastConsumer {
   ): BroadcastConsumer {
     return new BroadcastConsumer(
       { buffer, byteOffset: options.byteOffset ?? 0, slot, epoch, mode: options.mode ?? "push" },
-      options.parker ?? atomicsParker,
+      options,
     );
   }
 
@@ -487,11 +495,12 @@ export class BroadcastConsumer {
 
   /**
    * Blocks the thread until a message is available past the local tail, the
-   * ring is closed, or `timeoutMs` passes. It watches the head for a few
-   * microseconds first; then push mode sleeps on the broadcast token and pull
-   * mode polls the head, sleeping up to 1 ms between looks.
+   * ring is closed, or the timeout passes (the wait engine, src/wait_engine.ts):
+   * it spins a few rounds first; then push mode sleeps on the broadcast token
+   * and pull mode polls the head, sleeping 1 ms between looks.
    *
-   * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
+   * @param timeout Longest wait in milliseconds (default `Infinity`), or
+   * `{ timeoutMs, signal }`.
    * @returns `true` if a message is available, `false` on timeout.
    * @throws {Closed} If the ring is closed and every message was read.
    * @throws {Evicted} If the producer evicted this consumer.
@@ -504,31 +513,21 @@ export class BroadcastConsumer {
    * assert.equal(c.wait(1), false);
    * ```
    */
-  wait(timeoutMs = Infinity): boolean {
-    const strategy = checkWaitOptions({ timeoutMs }, "wait");
-    if (this.#spin()) return true;
-    if (this.#mode === "pull") {
-      const deadline = performance.now() + timeoutMs;
-      for (let sleepMs = 0.01;; sleepMs = Math.min(sleepMs * 2, PULL_MAX_SLEEP_MS)) {
-        if (this.#check()) return true;
-        const left = deadline - performance.now();
-        if (left <= 0) return false;
-        Atomics.wait(pullScratch, 0, 0, Math.min(sleepMs, left));
-      }
-    }
+  wait(timeout: number | WaitOptions = Infinity): boolean {
+    const options = timeoutOptions(timeout);
     try {
-      waitForItems(this.#token, strategy, this.#hasMessage, notClosed, "receive");
+      waitUntil(this.#token, this.#strategy(options), this.#hasMessage, "wait", options);
       return true;
     } catch (err) {
-      if (err instanceof TimedOut) return false;
-      throw err;
+      return falseOnTimeout(err);
     }
   }
 
   /**
    * Like {@linkcode BroadcastConsumer.wait}, without blocking the event loop.
    *
-   * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
+   * @param timeout Longest wait in milliseconds (default `Infinity`), or
+   * `{ timeoutMs, signal }`.
    * @returns `true` if a message is available, `false` on timeout.
    * @throws {Closed} If the ring is closed and every message was read.
    * @throws {Evicted} If the producer evicted this consumer.
@@ -543,25 +542,15 @@ export class BroadcastConsumer {
    * assert.equal(c.recv()?.[0], 5);
    * ```
    */
-  async waitAsync(timeoutMs = Infinity): Promise<boolean> {
-    checkWaitOptions({ timeoutMs }, "wait");
-    if (this.#spin()) return true;
-    if (this.#mode === "pull") {
-      const deadline = performance.now() + timeoutMs;
-      for (let sleepMs = 0.01;; sleepMs = Math.min(sleepMs * 2, PULL_MAX_SLEEP_MS)) {
-        if (this.#check()) return true;
-        const left = deadline - performance.now();
-        if (left <= 0) return false;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(sleepMs, left)));
-      }
-    }
-    try {
-      await waitForItemsAsync(this.#token, { timeoutMs }, this.#hasMessage, notClosed, "receive");
-      return true;
-    } catch (err) {
-      if (err instanceof TimedOut) return false;
-      throw err;
-    }
+  waitAsync(timeout: number | WaitOptions = Infinity): Promise<boolean> {
+    const options = timeoutOptions(timeout);
+    return waitUntilAsync(this.#token, this.#strategy(options), this.#hasMessage, "wait", options)
+      .then(() => true, falseOnTimeout);
+  }
+
+  /** Push mode parks on the token; pull mode polls (it never counts itself a waiter). */
+  #strategy(options: WaitOptions): WaitStrategy | WaitOptions {
+    return this.#mode === "pull" ? PULL : options;
   }
 
   /** Whether a message is ready; throws `Closed`/`Evicted` as `#check` does. */
@@ -594,20 +583,6 @@ export class BroadcastConsumer {
   /** Same as {@linkcode BroadcastConsumer.close}. */
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  /**
-   * Watches the head for a moment (a few microseconds) before a wait goes to
-   * sleep: a producer in full flow commits again before a futex round trip
-   * would end.
-   */
-  #spin(): boolean {
-    const c = this.#control;
-    const tail = this.#tail;
-    for (let i = 0; i < SPIN_ROUNDS; i++) {
-      if ((Atomics.load(c, C_HEAD) >>> 0) !== tail) return this.#check();
-    }
-    return this.#check();
   }
 
   /** Whether a message is available; throws when there never will be. */

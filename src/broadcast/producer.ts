@@ -24,7 +24,7 @@
  */
 
 import { atomicsParker } from "../parker.ts";
-import { makeSpot, type WaitSpot, wakeSpot } from "../waiter.ts";
+import { makeSpot, type WaitSpot, wakeSpot } from "../wait_engine.ts";
 import { checkInstance, checkInteger, checkObject, checkOffset, checkOneOf } from "../_validate.ts";
 import { ConsumerTable } from "./_consumer_table.ts";
 import { type Settings, settings } from "./_settings.ts";
@@ -131,7 +131,9 @@ export class BroadcastProducer {
     this.#maxConsumers = s.maxConsumers;
     this.#clogThreshold = s.clogThreshold;
     this.#control = new Int32Array(buffer, byteOffset, CONTROL_BYTES >> 2);
-    this.#token = makeSpot(this.#control, C_TOKEN, C_WAITERS, options.parker ?? atomicsParker);
+    this.#token = makeSpot(this.#control, C_TOKEN, C_WAITERS, {
+      parker: options.parker ?? atomicsParker,
+    });
     const pages = new Int32Array(buffer, byteOffset + CONTROL_BYTES, s.maxConsumers * PAGE_WORDS);
     this.#data = new Uint8Array(buffer, byteOffset + dataOffset, s.capacity);
     this.#data32 = new Uint32Array(buffer, byteOffset + dataOffset, s.capacity >> 2);

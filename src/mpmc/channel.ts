@@ -62,7 +62,7 @@ import {
   type WaitOptions,
   type WaitSpot,
   wakeSpot,
-} from "../waiter.ts";
+} from "../wait_engine.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import {
   CHANNEL_DOORBELL_SEQ,
@@ -271,11 +271,11 @@ export class Producer<V, S extends ElementStore> {
    * Waits as `strategy` says until `n` slots are free.
    *
    * @param n Slots wanted.
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the channel is closed.
    */
-  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#ring.ring.waitWritable(n, strategy);
+  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.#ring.ring.waitWritable(n, wait);
   }
 
   /**
@@ -453,11 +453,11 @@ export class Consumer<V, S extends ElementStore> {
   /**
    * Waits as `strategy` says until some ring has an item.
    *
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the channel is closed and drained.
    */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#live().waitReadable(strategy);
+  waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.#live().waitReadable(wait);
   }
 
   /**
@@ -720,12 +720,12 @@ export class MpmcChannel<V, S extends ElementStore> {
   /**
    * Waits as `strategy` says until some ring has an item.
    *
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the channel is closed and drained.
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    waitForItems(this.#doorbell, strategy, this.#hasItems, this.#isClosed, "steal");
+  waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    waitForItems(this.#doorbell, wait, this.#hasItems, this.#isClosed, "steal");
   }
 
   /**

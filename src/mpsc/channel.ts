@@ -114,7 +114,7 @@ import {
   type WaitOptions,
   type WaitSpot,
   wakeSpot,
-} from "../waiter.ts";
+} from "../wait_engine.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { Producer, ProducerExt } from "./producer.ts";
 import { ringPlacement } from "../placement.ts";
@@ -620,12 +620,12 @@ export class Channel<V, S extends ElementStore> {
   /**
    * Waits as `strategy` says until some ring has an item.
    *
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the channel is closed and drained.
    * @throws {TimedOut} If a timed strategy's deadline passes.
    */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    waitForItems(this.#doorbell, strategy, this.#hasItems, this.#isClosed, "receive");
+  waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    waitForItems(this.#doorbell, wait, this.#hasItems, this.#isClosed, "receive");
   }
 
   /**

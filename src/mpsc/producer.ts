@@ -9,12 +9,11 @@
  * @module
  */
 
-import { Backoff } from "../backoff.ts";
 import type { ElementStore } from "../element.ts";
 import { Closed } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
 import type { Ring } from "../ring.ts";
-import type { WaitOptions } from "../waiter.ts";
+import { BACKOFF_ROUNDS, never, Waiter, type WaitOptions } from "../wait_engine.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 
 /**
@@ -136,11 +135,18 @@ export class Producer<V, S extends ElementStore> {
    * sleep on the ring's futex word).
    *
    * @param n Slots wanted.
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed.
    */
-  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.live().waitWritable(n, strategy);
+    const ring = this.live();
+    for (let idle = 0; sent < items.length && !ring.isClosed();) {
+      let n: number;
+      try {
+        n = ring.send(sent === 0 ? items : rest(sent));
+      } catch (err) {
+        if (err instanceof Closed) break; // closed under us: `sent` items were accepted
+        throw err;
+      }
   }
 
   /**
@@ -187,25 +193,19 @@ export class ProducerExt<V, S extends ElementStore> extends Producer<V, S> {
    * @throws {Closed} If this producer was deregistered.
    */
   sendBlocking(items: ArrayLike<V>): number {
-    const backoff = new Backoff();
+    const backoff = new Waiter(WaitStrategy.yielding, "send");
     let sent = 0;
     const rest = ArrayBuffer.isView(items)
       ? (from: number) => (items as unknown as Uint8Array).subarray(from) as unknown as ArrayLike<V>
       : (from: number) => Array.prototype.slice.call(items, from) as V[];
-    const ring = this.live();
-    while (sent < items.length && !ring.isClosed()) {
-      let n: number;
-      try {
-        n = ring.send(sent === 0 ? items : rest(sent));
-      } catch (err) {
-        if (err instanceof Closed) break; // closed under us: `sent` items were accepted
-        throw err;
-      }
+  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.live().waitWritable(n, wait);
       if (n > 0) {
         sent += n;
+        idle = 0;
         backoff.reset();
-      } else if (backoff.isCompleted()) break;
-      else backoff.snooze();
+      } else if (idle++ === BACKOFF_ROUNDS) break;
+      else backoff.wait(null, never);
     }
     return sent;
   }

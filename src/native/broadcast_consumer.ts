@@ -27,8 +27,9 @@
 import { checkInteger, checkOneOf, checkTimeoutMs } from "../_validate.ts";
 import { BroadcastConsumer, type MessageView } from "../broadcast/consumer.ts";
 import type { WakeupMode } from "../broadcast/producer.ts";
-import { Closed, RingCorrupt, TimedOut } from "../errors.ts";
+import { RingCorrupt, TimedOut } from "../errors.ts";
 import { futexParker } from "./futex.ts";
+import type { WaitOptions } from "../wait_engine.ts";
 import { connectUnix, recvFdWith, recvFdWithAsync, sendFdWith } from "./fd_passing.ts";
 import { peerCredentials, type PeerPolicy } from "./peer_credentials.ts";
 import { SharedMemory } from "./shared_memory.ts";
@@ -61,7 +62,7 @@ export interface SharedBroadcastJoinOptions {
   readonly allow?: PeerPolicy;
 }
 
-/** Longest single sleep of a wait between looks at the producer's pidfd. */
+/** Longest single sleep of a wait: the interval of its looks at the producer's pidfd. */
 const LIVENESS_SLICE_MS = 100;
 
 /** Longest wait for the fd records of a message being skipped (they normally wait already). */
@@ -150,6 +151,8 @@ export class SharedBroadcastConsumer {
       this.#consumer = BroadcastConsumer.attach(memory.buffer, slot, epoch, {
         mode,
         parker: futexParker,
+        peer: () => this.#producerGone(),
+        sliceMs: LIVENESS_SLICE_MS,
       });
     } catch (error) {
       memory.close();
@@ -372,13 +375,15 @@ export class SharedBroadcastConsumer {
 
   /**
    * Blocks until a message is available (see {@linkcode BroadcastConsumer.wait}).
-   * Sleeps in slices of at most 100 ms and looks at the producer's pidfd in
-   * between: once the producer's process is gone and every message it
-   * committed was read, the stream is over.
+   * Every sleep lasts at most 100 ms, after which the producer's pidfd is
+   * looked at: once the producer's process is gone and every message it
+   * committed was read, the wait ends with `PeerGone` (within about 100 ms of
+   * the death).
    *
-   * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
+   * @param timeout Longest wait in milliseconds (default `Infinity`), or `{ timeoutMs, signal }`.
    * @returns `true` if a message is available, `false` on timeout.
-   * @throws {Closed} If the ring is closed, or its producer died, and every message was read.
+   * @throws {Closed} If the ring is closed and every message was read.
+   * @throws {PeerGone} If the producer died and every message was read.
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Waiting
    * ```ts
@@ -387,23 +392,18 @@ export class SharedBroadcastConsumer {
    * assert.equal(typeof SharedBroadcastConsumer.prototype.wait, "function");
    * ```
    */
-  wait(timeoutMs = Infinity): boolean {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const left = deadline - performance.now();
-      if (this.#consumer.wait(Math.max(0, Math.min(left, LIVENESS_SLICE_MS)))) return true;
-      if (this.#producerGone()) return true;
-      if (left <= LIVENESS_SLICE_MS) return false;
-    }
+  wait(timeout: number | WaitOptions = Infinity): boolean {
+    return this.#consumer.wait(timeout);
   }
 
   /**
    * Waits for a message without blocking the event loop, watching the
    * producer's liveness as {@linkcode SharedBroadcastConsumer.wait} does.
    *
-   * @param timeoutMs Longest wait in milliseconds (default `Infinity`).
+   * @param timeout Longest wait in milliseconds (default `Infinity`), or `{ timeoutMs, signal }`.
    * @returns `true` if a message is available, `false` on timeout.
-   * @throws {Closed} If the ring is closed, or its producer died, and every message was read.
+   * @throws {Closed} If the ring is closed and every message was read.
+   * @throws {PeerGone} If the producer died and every message was read.
    * @throws {Evicted} If the producer evicted this consumer.
    * @example Awaiting
    * ```ts
@@ -412,28 +412,13 @@ export class SharedBroadcastConsumer {
    * assert.equal(typeof SharedBroadcastConsumer.prototype.waitAsync, "function");
    * ```
    */
-  async waitAsync(timeoutMs = Infinity): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const left = deadline - performance.now();
-      const slice = Math.max(0, Math.min(left, LIVENESS_SLICE_MS));
-      if (await this.#consumer.waitAsync(slice)) return true;
-      if (this.#producerGone()) return true;
-      if (left <= LIVENESS_SLICE_MS) return false;
-    }
+  waitAsync(timeout: number | WaitOptions = Infinity): Promise<boolean> {
+    return this.#consumer.waitAsync(timeout);
   }
 
-  /**
-   * `false` while the producer runs; `true` when it is gone but left a
-   * message to read; throws `Closed` when it is gone and nothing is left.
-   */
-  #producerGone(): boolean {
-    if (this.isProducerAlive()) return false;
-    // Everything it committed before dying is visible; only an empty ring ends the stream.
-    if (this.#consumer.peek() !== null) return true;
-    throw new Closed(
-      `Cannot wait as the producer process ${this.#producerPid} exited and every message was read`,
-    );
+  /** How the producer died, or `null` while its process runs (the wait engine's peer check). */
+  #producerGone(): string | null {
+    return this.isProducerAlive() ? null : `the producer process ${this.#producerPid} exited`;
   }
 
   /**

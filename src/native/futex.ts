@@ -159,8 +159,10 @@ export function futexWake(words: Int32Array, index: number, count: number = WAKE
 
 /**
  * The `Parker` for rings in memory shared between processes: `wait` and
- * `waitAsync` sleep in FUTEX_WAIT, `notify` wakes every sleeper with
- * FUTEX_WAKE, all on shared (not PRIVATE) futexes. Timeouts are in
+ * `waitAsync` sleep in FUTEX_WAIT, `waitMany` in one futex_waitv on several
+ * words (Linux 5.16+; FUTEX_WAIT on the first word where it is missing),
+ * `notify` wakes every sleeper with FUTEX_WAKE, all on shared (not PRIVATE)
+ * futexes. Timeouts are in
  * milliseconds, `Infinity` for none, as `Atomics.wait` takes them.
  *
  * @example Parking on a region's word
@@ -183,6 +185,25 @@ export const futexParker: Parker = {
     assertWord(words, index, "park");
     return native().rmpsc_futex_wait_async(words, index, expected | 0, msToNs(timeoutMs))
       .then((rc) => toResult(rc, "park"));
+  },
+  waitMany(words, indexes, expected, timeoutMs) {
+    const rc = native().rmpsc_futex_wait_any(
+      words,
+      indexes,
+      expected,
+      indexes.length,
+      msToNs(timeoutMs),
+    );
+    return toResult(rc > 0 ? 0 : rc, "park");
+  },
+  waitManyAsync(words, indexes, expected, timeoutMs) {
+    return native().rmpsc_futex_wait_any_async(
+      words,
+      indexes,
+      expected,
+      indexes.length,
+      msToNs(timeoutMs),
+    ).then((rc) => toResult(rc > 0 ? 0 : rc, "park"));
   },
   notify(words, index) {
     assertWord(words, index, "unpark");

@@ -34,11 +34,19 @@ import {
 } from "../errors.ts";
 import type { Region, Reservation } from "../reservation.ts";
 import { MAX_RING_BITS } from "../config.ts";
-import { checkBoolean, checkFd, checkInteger, checkObject, checkTimeoutMs } from "../_validate.ts";
+import {
+  checkBoolean,
+  checkFd,
+  checkInteger,
+  checkObject,
+  checkPid,
+  checkTimeoutMs,
+} from "../_validate.ts";
+import { pollFd, POLLIN } from "./broadcast_wire.ts";
 import { native } from "../../ffi/lib.ts";
 import { readFileStart } from "./_read_file.ts";
 import { Ring } from "../ring.ts";
-import type { WaitOptions } from "../waiter.ts";
+import type { WaitOptions } from "../wait_engine.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { SHARED_RING_HEADER, SHARED_RING_HEADER_SIZE, SHARED_RING_LAYOUT } from "../layout.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
@@ -158,8 +166,27 @@ function peekIdentity(fd: number, slotSize: number): void {
   checkIdentity(view, view.getBigUint64(0, true), slotSize);
 }
 
+/** How a SharedRing's waits behave (options of every factory). */
+export interface SharedRingWaitOptions {
+  /**
+   * Longest single sleep of a wait, in ms (default 100): the guard re-check
+   * for a wake that ringmpsc's own scheme can lose (or its `close()`, which
+   * wakes nobody), and the interval at which a wait looks at its peer.
+   * Wakes themselves arrive at once, through the waiters word.
+   */
+  readonly sliceMs?: number;
+  /**
+   * Where the peer's pid is unknown (a ringmpsc process attached to a ring
+   * this process created, and `watchPeer` was not called): a consumer's wait
+   * takes the producer for dead once its heartbeat is older than this many
+   * ms (default `Infinity`: never). A producer that is alive but idle longer
+   * than this would be declared dead: choose it above its longest pause.
+   */
+  readonly peerTimeoutMs?: number;
+}
+
 /** Options of {@linkcode SharedRing.attach}. */
-export interface SharedRingAttachOptions {
+export interface SharedRingAttachOptions extends SharedRingWaitOptions {
   /**
    * Attach a memfd that is not sealed against shrinking (default `false`).
    * ringmpsc creates its memfds without `MFD_ALLOW_SEALING`, so its rings can
@@ -171,8 +198,16 @@ export interface SharedRingAttachOptions {
   readonly allowUnsealedSigbusRisk?: boolean;
 }
 
+function checkWaitSettings(options: SharedRingWaitOptions): void {
+  checkObject("make shared ring", "options", options);
+  if (options.sliceMs !== undefined) checkTimeoutMs("make shared ring", options.sliceMs, "sliceMs");
+  if (options.peerTimeoutMs !== undefined) {
+    checkTimeoutMs("make shared ring", options.peerTimeoutMs, "peerTimeoutMs");
+  }
+}
+
 /** Options of {@linkcode SharedRing.create}. */
-export interface SharedRingCreateOptions {
+export interface SharedRingCreateOptions extends SharedRingWaitOptions {
   /** The memfd's name, shown in /proc/PID/fd. */
   readonly name?: string;
 }
@@ -200,6 +235,11 @@ export class SharedRing<V, S extends ElementStore> {
   readonly #memory: SharedMemory;
   readonly #ring: Ring<V, S>;
   readonly #heartbeatWord: BigInt64Array;
+  readonly #peerTimeoutMs: number;
+  /** The watched peer's pid, 0 while unknown. */
+  #peerPid = 0;
+  /** A pidfd of the watched peer (pid-reuse safe), -1 when none. */
+  #peerPidfd = -1;
   #closed = false;
 
   private constructor(
@@ -207,8 +247,10 @@ export class SharedRing<V, S extends ElementStore> {
     memory: SharedMemory,
     ringBits: number,
     create: boolean,
+    options: SharedRingWaitOptions,
   ) {
     this.#memory = memory;
+    this.#peerTimeoutMs = options.peerTimeoutMs ?? Infinity;
     const heartbeat = new BigUint64Array(memory.buffer, H.heartbeat, 1);
     this.#ring = new Ring(element, { ringBits }, {
       buffer: memory.buffer,
@@ -217,9 +259,46 @@ export class SharedRing<V, S extends ElementStore> {
       parker: futexParker,
       initialize: false,
       heartbeat: { signal: () => storeHeartbeat(heartbeat) }, // stamps heartbeat_ns on every commit
+      sliceMs: options.sliceMs ?? SHARED_RING_LAYOUT.sliceMs,
+      peer: () => this.#peerGone(),
     });
     this.#heartbeatWord = new BigInt64Array(memory.buffer, H.heartbeat, 1);
     if (create) storeHeartbeat(heartbeat);
+    else {
+      // the attacher's peer is the creator, whose pid the header names
+      const creator = new DataView(memory.buffer).getUint32(H.creatorPid, true);
+      if (creator > 0 && creator <= 0x7fffffff && creator !== getPid()) this.watchPeer(creator);
+    }
+  }
+
+  /** How the peer died, or `null` while it lives (asked by waits after each sleep). */
+  #peerGone(): string | null {
+    if (this.#peerPid > 0) {
+      const dead = this.#peerPidfd < 0 || pollFd(this.#peerPidfd, POLLIN, 0) !== 0;
+      return dead ? `the peer process ${this.#peerPid} exited` : null;
+    }
+    if (this.#peerTimeoutMs !== Infinity && !this.isProducerAlive(this.#peerTimeoutMs)) {
+      return `the producer's heartbeat is older than ${this.#peerTimeoutMs} ms`;
+    }
+    return null;
+  }
+
+  /**
+   * Names the process on the other side, so that every wait of this ring ends
+   * with `PeerGone` within one slice (default 100 ms) of its death, once
+   * what it published is taken. An attacher watches the ring's creator (the
+   * header's creator_pid) by itself; a creator learns its peer's pid from the
+   * socket it passed the fd over (`peerCredentials(conn).pid`).
+   *
+   * @param pid The peer's process id.
+   * @throws {RangeError} If `pid` is out of range.
+   * @throws {TypeError} If `pid` is not a number.
+   */
+  watchPeer(pid: number): void {
+    checkPid("watch the peer", pid);
+    if (this.#peerPidfd >= 0) native().rmpsc_close(this.#peerPidfd);
+    this.#peerPid = pid;
+    this.#peerPidfd = native().rmpsc_pidfd_open(pid); // < 0 (ESRCH): gone already
   }
 
   static #check(element: ElementType<unknown, ElementStore>): void {
@@ -251,6 +330,7 @@ export class SharedRing<V, S extends ElementStore> {
       element,
       ringBits,
       (size) => SharedMemory.create(size, { name: options.name ?? "ringmpsc-shared-ring" }),
+      options,
     );
   }
 
@@ -303,7 +383,7 @@ export class SharedRing<V, S extends ElementStore> {
         { cause: error },
       );
     }
-    return SharedRing.#attached(element, memory);
+    return SharedRing.#attached(element, memory, options);
   }
 
   /**
@@ -318,6 +398,7 @@ export class SharedRing<V, S extends ElementStore> {
    * @param element The element type.
    * @param path The file's path, e.g. `/dev/shm/my-ring`.
    * @param ringBits Capacity exponent, 1–30.
+   * @param options How its waits behave.
    * @returns The ring.
    *
    * @example Creating, attaching by path, then removing the file
@@ -336,8 +417,14 @@ export class SharedRing<V, S extends ElementStore> {
     element: ElementType<V, S>,
     path: string,
     ringBits: number,
+    options: SharedRingWaitOptions = {},
   ): SharedRing<V, S> {
-    return SharedRing.#created(element, ringBits, (size) => SharedMemory.createPath(path, size));
+    return SharedRing.#created(
+      element,
+      ringBits,
+      (size) => SharedMemory.createPath(path, size),
+      options,
+    );
   }
 
   /**
@@ -347,7 +434,8 @@ export class SharedRing<V, S extends ElementStore> {
    *
    * @param element The element type.
    * @param path The file's path.
-   * @param options Whose files are trusted (as {@linkcode SharedMemory.attachPath}).
+   * @param options Whose files are trusted (as {@linkcode SharedMemory.attachPath}), and how
+   * its waits behave.
    * @returns The ring.
    * @throws {UntrustedPath} When the file's owner is not allowed or others may write it.
    * @throws {InvalidMagic} {VersionMismatch} {SlotSizeMismatch} {RingCorrupt} As `attach`.
@@ -355,7 +443,7 @@ export class SharedRing<V, S extends ElementStore> {
   static attachPath<V, S extends ElementStore>(
     element: ElementType<V, S>,
     path: string,
-    options: SharedMemoryPathOptions = {},
+    options: SharedMemoryPathOptions & SharedRingWaitOptions = {},
   ): SharedRing<V, S> {
     SharedRing.#check(element);
     checkObject("attach shared ring", "options", options);
@@ -363,6 +451,7 @@ export class SharedRing<V, S extends ElementStore> {
     return SharedRing.#attached(
       element,
       SharedMemory.attachPath(path, { owners, allowWritableByOthers }),
+      options,
     );
   }
 
@@ -371,20 +460,24 @@ export class SharedRing<V, S extends ElementStore> {
     element: ElementType<V, S>,
     ringBits: number,
     map: (size: number) => SharedMemory,
+    options: SharedRingWaitOptions,
   ): SharedRing<V, S> {
     SharedRing.#check(element);
     checkInteger("create shared ring", "ringBits", ringBits, 1, MAX_RING_BITS);
+    checkWaitSettings(options);
     const memory = map(totalSize(2 ** ringBits, element.bytes));
     writeHeader(memory, ringBits, element.bytes);
-    return new SharedRing(element, memory, ringBits, true);
+    return new SharedRing(element, memory, ringBits, true, options);
   }
 
   static #attached<V, S extends ElementStore>(
     element: ElementType<V, S>,
     memory: SharedMemory,
+    options: SharedRingWaitOptions,
   ): SharedRing<V, S> {
     try {
-      return new SharedRing(element, memory, readHeader(memory, element.bytes), false);
+      checkWaitSettings(options);
+      return new SharedRing(element, memory, readHeader(memory, element.bytes), false, options);
     } catch (err) {
       memory.close();
       throw err;
@@ -477,24 +570,56 @@ export class SharedRing<V, S extends ElementStore> {
   }
 
   /**
-   * Sleeps (futex, across processes) until an item is readable.
+   * Sleeps until an item is readable: in one futex_waitv on consumer_waiters
+   * (where ringmpsc's commit wakes), the tail and the closed flag, so a
+   * producer of either kind releases it at once.
    *
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If closed and drained.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
+   * @throws {PeerGone} If the producer's process died and nothing is left.
    */
-  waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#use("wait").waitReadable(strategy);
+  waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.#use("wait").waitReadable(wait);
   }
 
   /**
    * Resolves once an item is readable, waiting on the futex off the event loop.
    *
-   * @param options Timeout and abort signal.
+   * @param options Timeout (ms) and abort signal.
    * @throws {Closed} If closed and drained.
+   * @throws {TimedOut} If the timeout passes.
+   * @throws {PeerGone} If the producer's process died and nothing is left.
    */
   async readableAsync(options: WaitOptions = {}): Promise<void> {
     await this.#use("wait").readableAsync(options);
+  }
+
+  /**
+   * Sleeps until `n` slots are free, on producer_waiters (where ringmpsc's
+   * advance wakes), the head and the closed flag.
+   *
+   * @param n Slots wanted.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If the deadline passes.
+   * @throws {PeerGone} If the consumer's process died.
+   */
+  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.#use("wait").waitWritable(n, wait);
+  }
+
+  /**
+   * Resolves once `n` slots are free, without blocking the event loop.
+   *
+   * @param n Slots wanted.
+   * @param options Timeout (ms) and abort signal.
+   * @throws {Closed} If the ring is closed.
+   * @throws {TimedOut} If the timeout passes.
+   * @throws {PeerGone} If the consumer's process died.
+   */
+  async writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
+    await this.#use("wait").writableAsync(n, options);
   }
 
   /**
@@ -566,6 +691,7 @@ export class SharedRing<V, S extends ElementStore> {
   deinit(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#peerPidfd >= 0) native().rmpsc_close(this.#peerPidfd);
     this.#memory.close();
   }
 

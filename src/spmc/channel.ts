@@ -32,7 +32,7 @@ import {
 import { Closed, RingCorrupt, TooManyConsumers } from "../errors.ts";
 import type { Reservation } from "../reservation.ts";
 import { type Handler, Ring, type RingHandle } from "../ring.ts";
-import type { WaitOptions } from "../waiter.ts";
+import type { WaitOptions } from "../wait_engine.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { IDENTITY_OFFSET, SPMC_CONSUMERS, SPMC_IDS } from "../layout.ts";
 
@@ -367,11 +367,11 @@ export class Channel<V, S extends ElementStore> {
    * Waits as `strategy` says until `n` slots are free (producer).
    *
    * @param n Slots wanted.
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the channel is closed.
    */
-  waitWritable(n: number, strategy: WaitStrategy = WaitStrategy.blocking): void {
-    this.#ring.waitWritable(n, strategy);
+  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.#ring.waitWritable(n, wait);
   }
 
   /**

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { WaitOptions } from "../waiter.ts";
+import type { WaitOptions } from "../wait_engine.ts";
 import type { Handler } from "../ring.ts";
 import { MessageRing } from "../message_ring.ts";
 import { describe } from "../_validate.ts";
