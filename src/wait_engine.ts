@@ -66,7 +66,7 @@ const SPIN_STEPS = 7;
 /** Yield steps after spinning, before sleeping. */
 const YIELD_STEPS = 4;
 /** Rounds of a `yielding` wait that backoff-based sends try before giving up (spin, then yield). */
-export const BACKOFF_ROUNDS = SPIN_STEPS + YIELD_STEPS;
+export const BACKOFF_ROUNDS: number = SPIN_STEPS + YIELD_STEPS;
 
 /**
  * The condition of a wait that only backs off (it never parks, so it is never asked).

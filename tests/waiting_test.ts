@@ -24,6 +24,7 @@ import {
   Timeout,
   u32,
   Waiter,
+  type WaitOptions,
   type WaitSpot,
   WaitStrategy,
   wakeSpot,
@@ -371,22 +372,27 @@ Deno.test("sendBlocking and recvBlocking on duck-typed targets", async (t) => {
     assert.equal(tries, 31);
   });
 
-  await t.step("the target's own wait is used, with a strategy matching the timeout", () => {
-    const kinds: string[] = [];
+  await t.step("the target's own wait is used, with the time left and the signal", () => {
+    const limits: number[] = [];
+    const signals: (AbortSignal | undefined)[] = [];
     let room = false;
     const sender = {
       sendOne: () => room,
       isClosed: () => false,
-      waitWritable: (n: number, s: WaitStrategy) => {
+      waitWritable: (n: number, w: WaitOptions) => {
         assert.equal(n, 1);
-        kinds.push(s.kind);
+        limits.push(w.timeoutMs!);
+        signals.push(w.signal);
         room = true;
       },
     };
     sendBlocking(sender, 1);
     room = false;
-    sendBlocking(sender, 1, Timeout.ms(60_000));
-    assert.deepEqual(kinds, ["blocking", "timedBlocking"]);
+    const signal = new AbortController().signal;
+    sendBlocking(sender, 1, { timeoutMs: 60_000, signal });
+    assert.equal(limits[0], Infinity);
+    assert.ok(limits[1] > 0 && limits[1] <= 60_000, `${limits[1]}`);
+    assert.deepEqual(signals, [undefined, signal]);
   });
 
   await t.step("Closed from the target's wait ends in Closed once the target says so", () => {
