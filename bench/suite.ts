@@ -277,6 +277,9 @@ const WAKE_IDS: Record<Method, string> = {
   "futex-thread": "wake.futex-thread",
   futex: "wake.futex-process",
   eventfd: "wake.eventfd",
+  "ring-deno": "wake.shared-ring-deno",
+  "ring-c": "wake.shared-ring-c-deno",
+  "ring-c-c": "wake.shared-ring-c-c",
 };
 
 /** Section 4: bench/wake_latency.ts's measureWakeLatency, percentiles pooled over its rounds. */

@@ -7,7 +7,15 @@
  * - futex between a Worker and the main thread (the native helper on a SAB),
  * - futex between two processes (a /dev/shm region; what SharedRing uses),
  * - eventfd between two processes (the fd passed with SCM_RIGHTS; what an
- *   `EventNotifier` consumer in an event loop sees).
+ *   `EventNotifier` consumer in an event loop sees),
+ * - a SharedRing commit waking a consumer asleep in another process, three
+ *   ways: a Deno producer → a Deno consumer in `waitReadable`; a
+ *   ringmpsc-style C producer (bench/native/wake_bench.c: commit, then
+ *   FUTEX_WAKE on consumer_waiters, as ringmpsc 2.3.0) → a Deno consumer; and
+ *   that C producer → a C sleeper that FUTEX_WAITs on consumer_waiters (what
+ *   a ringmpsc application does, ringmpsc having no wait API). The item sent
+ *   is the CLOCK_MONOTONIC stamp taken just before the commit; the sleeper
+ *   subtracts it from its own stamp on waking.
  *
  * For each sample the waiter announces that it is about to sleep and
  * sleeps; the waker sees the announcement, spins `--delay-us` so the waiter
@@ -43,7 +51,11 @@ import {
   sendFd,
   SharedMemory,
 } from "../native.ts";
+const CONSUMER_WAITERS = SHARED_RING_LAYOUT.consumerWaiters / 4;
 import { median, percentile } from "./_stats.ts";
+import { u64 } from "../mod.ts";
+import { SharedRing } from "../native.ts";
+import { SHARED_RING_LAYOUT } from "../src/layout.ts";
 
 const SEQ = 0;
 const READY = 1;
@@ -53,7 +65,14 @@ const RESULTS_BYTE = 0x1000;
 const GIVE_UP_NS = 10e9;
 
 /** A wake mechanism. */
-export type Method = "atomics" | "futex-thread" | "futex" | "eventfd";
+export type Method =
+  | "atomics"
+  | "futex-thread"
+  | "futex"
+  | "eventfd"
+  | "ring-deno"
+  | "ring-c"
+  | "ring-c-c";
 
 interface Views {
   control: Int32Array;
@@ -150,6 +169,22 @@ function runChild(method: string, shm: string, socket: string, samples: number):
   }
 }
 
+/** The Deno producer of the "ring-deno" row: commits a stamp whenever the consumer sleeps. */
+function runRingWaker(path: string, samples: number, delayNs: number): void {
+  using ring = SharedRing.attachPath(u64, path);
+  using memory = SharedMemory.attachPath(path);
+  const words = new Int32Array(memory.buffer, 0, 128);
+  for (let i = 0; i < samples; i++) {
+    const deadline = monotonicNs() + GIVE_UP_NS;
+    while (Atomics.load(words, CONSUMER_WAITERS) === 0 || ring.len() !== 0) {
+      if (monotonicNs() > deadline) throw new Error(`consumer never slept for sample ${i}`);
+    }
+    const until = monotonicNs() + delayNs;
+    while (monotonicNs() < until) { /* let the consumer fall asleep */ }
+    ring.sendOne(BigInt(Math.round(monotonicNs())));
+  }
+}
+
 // ---- Main -------------------------------------------------------------------
 
 interface Round {
@@ -228,6 +263,71 @@ async function roundInProcess(
   }
 }
 
+let wakeBench: string | undefined;
+
+/** Builds bench/native/wake_bench.c once per process. */
+async function wakeBenchPath(): Promise<string> {
+  if (wakeBench !== undefined) return wakeBench;
+  const script = new URL("./native/build.sh", import.meta.url).pathname;
+  const out = await new Deno.Command(script, { args: ["wake_bench"], stdout: "piped" }).output();
+  if (!out.success) throw new Error("bench/native/build.sh wake_bench failed");
+  return wakeBench = new TextDecoder().decode(out.stdout).trim();
+}
+
+function spawn(command: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(command, { args, stdout: "piped", stderr: "inherit" }).spawn();
+}
+
+/** A Deno consumer sleeping in `waitReadable`: each sample is its wake time minus the item. */
+function sleepOnRing(ring: SharedRing<bigint, BigUint64Array>, samples: number): Round {
+  const latencies = new Float64Array(samples);
+  let errors = 0;
+  for (let i = 0; i < samples; i++) {
+    ring.waitReadable({ timeoutMs: GIVE_UP_NS / 1e6 });
+    const woke = monotonicNs();
+    const stamp = ring.tryRecv();
+    if (stamp === null || ring.len() !== 0) errors++;
+    latencies[i] = woke - Number(stamp);
+  }
+  return { latencies, errors };
+}
+
+/** One round of a SharedRing row: the ring is a /dev/shm file made here. */
+async function roundOnRing(
+  method: "ring-deno" | "ring-c" | "ring-c-c",
+  samples: number,
+  delayNs: number,
+): Promise<Round> {
+  const path = `/dev/shm/ringmpsc-wake-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // a guard slice far longer than a round: only the producer's wake ends a sleep in time
+  using ring = SharedRing.createPath(u64, path, 4, { sliceMs: 600_000 });
+  try {
+    const native = await wakeBenchPath();
+    const sleeper = method === "ring-c-c" ? spawn(native, ["sleep", path, String(samples)]) : null;
+    const waker = method === "ring-deno"
+      ? spawn(Deno.execPath(), [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--role=ring-wake",
+        `--shm=${path}`,
+        `--samples=${samples}`,
+        `--delay-us=${delayNs / 1000}`,
+      ])
+      : spawn(native, ["wake", path, String(samples), String(delayNs / 1000)]);
+    const round = sleeper === null ? sleepOnRing(ring, samples) : null;
+    const [woke, slept] = await Promise.all([waker.output(), sleeper?.output()]);
+    if (!woke.success || (slept !== undefined && !slept.success)) {
+      throw new Error(`${method} peer failed`);
+    }
+    if (round !== null) return round;
+    const list = JSON.parse(new TextDecoder().decode(slept!.stdout)) as number[];
+    return { latencies: Float64Array.from(list), errors: samples - list.length };
+  } finally {
+    Deno.removeSync(path);
+  }
+}
+
 /** One wake method's latencies, pooled over every round. */
 export interface WakeRow {
   /** Which mechanism woke the waiter. */
@@ -256,6 +356,9 @@ export const WAKE_METHODS: readonly { method: Method; label: string }[] = [
   { method: "futex-thread", label: "futex, native helper (Worker ↔ main)" },
   { method: "futex", label: "futex, native helper (process ↔ process)" },
   { method: "eventfd", label: "eventfd, native helper (process ↔ process)" },
+  { method: "ring-deno", label: "SharedRing commit: Deno → Deno waitReadable" },
+  { method: "ring-c", label: "SharedRing commit: ringmpsc-style C → Deno" },
+  { method: "ring-c-c", label: "SharedRing commit: ringmpsc-style C → C" },
 ];
 
 /**
@@ -276,7 +379,9 @@ export async function measureWakeLatency(
     for (const { method } of WAKE_METHODS) {
       const result = method === "atomics" || method === "futex-thread"
         ? await roundInWorker(method, samples, delayNs)
-        : await roundInProcess(method, samples, delayNs);
+        : method === "futex" || method === "eventfd"
+        ? await roundInProcess(method, samples, delayNs)
+        : await roundOnRing(method, samples, delayNs);
       results.get(method)!.push(result);
     }
   }
@@ -316,6 +421,10 @@ async function main(): Promise<void> {
     },
   });
   const samples = Number(values.samples);
+  if (values.role === "ring-wake") {
+    runRingWaker(values.shm!, samples, Number(values["delay-us"]) * 1000);
+    return;
+  }
   if (values.role !== undefined) {
     runChild(values.role, values.shm!, values.socket!, samples);
     return;
