@@ -1,5 +1,5 @@
 /**
- * Waiting (src/backoff.ts, src/wait_strategy.ts, src/waiter.ts) and the
+ * Waiting (src/wait_engine.ts, src/backoff.ts, src/wait_strategy.ts) and the
  * blocking wrappers (src/blocking.ts): Backoff's phases, WaitStrategy
  * builders, a Waiter per strategy, the sleep/wake protocol on a spot's words,
  * sendBlocking/recvBlocking with both Timeout kinds, on rings and on
