@@ -52,6 +52,7 @@
  * with release/acquire only, so its wake can be lost (a store still in the
  * store buffer); `spot.sliceMs` is the guard re-check for that case and for
  * a ringmpsc `close()`, which wakes nobody — a guard, not the way wakes arrive.
+ * Spin models: `models/wake.pml` (our peers), `models/wake_ringmpsc.pml` (a ringmpsc waker).
  *
  * @module
  */
