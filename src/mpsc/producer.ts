@@ -138,15 +138,8 @@ export class Producer<V, S extends ElementStore> {
    * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed.
    */
-    const ring = this.live();
-    for (let idle = 0; sent < items.length && !ring.isClosed();) {
-      let n: number;
-      try {
-        n = ring.send(sent === 0 ? items : rest(sent));
-      } catch (err) {
-        if (err instanceof Closed) break; // closed under us: `sent` items were accepted
-        throw err;
-      }
+  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
+    this.live().waitWritable(n, wait);
   }
 
   /**
@@ -198,8 +191,15 @@ export class ProducerExt<V, S extends ElementStore> extends Producer<V, S> {
     const rest = ArrayBuffer.isView(items)
       ? (from: number) => (items as unknown as Uint8Array).subarray(from) as unknown as ArrayLike<V>
       : (from: number) => Array.prototype.slice.call(items, from) as V[];
-  waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
-    this.live().waitWritable(n, wait);
+    const ring = this.live();
+    for (let idle = 0; sent < items.length && !ring.isClosed();) {
+      let n: number;
+      try {
+        n = ring.send(sent === 0 ? items : rest(sent));
+      } catch (err) {
+        if (err instanceof Closed) break; // closed under us: `sent` items were accepted
+        throw err;
+      }
       if (n > 0) {
         sent += n;
         idle = 0;
