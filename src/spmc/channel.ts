@@ -149,15 +149,15 @@ export class Consumer<V, S extends ElementStore> extends ClaimHead<V, S> {
   }
 
   /**
-   * Waits as `strategy` says until an item is readable.
+   * Waits as `wait` says until an item is readable.
    *
-   * @param strategy How to wait; default blocking.
+   * @param wait A strategy (default blocking), or `{ timeoutMs, signal }`.
    * @throws {Closed} If the ring is closed and drained, or this consumer was deregistered.
-   * @throws {TimedOut} If a timed strategy's deadline passes.
+   * @throws {TimedOut} If the deadline passes.
    */
-  override waitReadable(strategy: WaitStrategy = WaitStrategy.blocking): void {
+  override waitReadable(wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
     this.#checkLive();
-    super.waitReadable(strategy);
+    super.waitReadable(wait);
   }
 
   /**
