@@ -33,7 +33,8 @@
  * @module
  */
 
-import { Backoff } from "./backoff.ts";
+import { TimedOut } from "./errors.ts";
+import { waitUntil } from "./wait_engine.ts";
 
 /** `closed` word: open. */
 export const OPEN = 0;
@@ -66,10 +67,14 @@ export function closeAndSettle(words: Int32Array, closed: number, sending: numbe
  * @param sending Index of its `sending` word.
  */
 export function waitSettled(words: Int32Array, sending: number): void {
-  if (Atomics.load(words, sending) === 0) return;
-  const backoff = new Backoff();
-  const deadline = performance.now() + SETTLE_GRACE_MS;
-  while (Atomics.load(words, sending) !== 0 && performance.now() < deadline) backoff.snooze();
+  const settled = () => Atomics.load(words, sending) === 0;
+  if (settled()) return;
+  try {
+    // polls through the one wait engine (no spot: a producer's P4 wakes nobody)
+    waitUntil(null, { timeoutMs: SETTLE_GRACE_MS }, settled, "close");
+  } catch (error) {
+    if (!(error instanceof TimedOut)) throw error; // the grace is over: a dead producer
+  }
 }
 
 /**
