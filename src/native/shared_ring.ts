@@ -9,12 +9,13 @@
  * (`SHARED_RING_HEADER`, `SHARED_RING_LAYOUT`).
  *
  * The ring logic is `Ring`'s (src/ring.ts) over this layout, with the futex
- * parker. A commit that finds consumer_waiters > 0 bumps consumer_seq and
- * FUTEX_WAKEs both consumer_seq (where Deno sleepers wait, so no wake is lost)
- * and consumer_waiters (where ringmpsc sleepers wait); advance does the same
- * for the producer words. Deno sleepers also re-check every 10 ms, so a
- * ringmpsc peer, which wakes only the waiters word, is never missed for long
- * (Spin checks that guard: `models/wake_ringmpsc.pml`).
+ * parker. A Deno sleeper counts itself in consumer_waiters (producer_waiters)
+ * and parks with futex_waitv on that waiters word and on the other side's
+ * position and the closed word at once (src/wait_engine.ts), so ringmpsc's
+ * FUTEX_WAKE on the waiters word releases it directly, and so does a Deno
+ * peer's position store and wake. The slice (`sliceMs`) stays only as a guard
+ * for ringmpsc's lossy wake and for its close(), which wakes nobody (Spin
+ * checks both: `models/wake.pml -DFOREIGN`, `models/wake_ringmpsc.pml`).
  *
  * The peer is not trusted: attach checks the seals, the mapping size against
  * `fstat`, and every header field an honest creator would have written, and
