@@ -138,13 +138,9 @@ export class ConsumerTable {
     let used = 0;
     for (let i = 0; i < this.#count;) {
       const slot = this.#active[i];
-      const p = slot * PAGE_WORDS;
-      const word = (this.#epochs[slot] << 2) | ACTIVE;
-      if (Atomics.load(pages, p + P_SLOT) !== word) {
-        this.#left(i);
-        continue;
-      }
-      const tail = Atomics.load(pages, p + P_TAIL) >>> 0;
+      const word = this.#heldWord(slot);
+      if (!this.#holds(i, word)) continue;
+      const tail = Atomics.load(pages, slot * PAGE_WORDS + P_TAIL) >>> 0;
       if (!this.#plausible(slot, tail, cursor)) {
         if (this.#evict(i, word, "corrupt")) continue;
         i++;
@@ -170,14 +166,10 @@ export class ConsumerTable {
     let evicted = 0;
     for (let i = 0; i < this.#count;) {
       const slot = this.#active[i];
-      const p = slot * PAGE_WORDS;
-      const word = (this.#epochs[slot] << 2) | ACTIVE;
-      if (Atomics.load(pages, p + P_SLOT) !== word) {
-        this.#left(i);
-        continue;
-      }
+      const word = this.#heldWord(slot);
+      if (!this.#holds(i, word)) continue;
       const pid = this.#pids[slot];
-      const tail = Atomics.load(pages, p + P_TAIL) >>> 0;
+      const tail = Atomics.load(pages, slot * PAGE_WORDS + P_TAIL) >>> 0;
       let reason: DetachReason | null = null;
       if (pid > 0 && isAlive !== null && !isAlive(pid, slot)) {
         reason = "dead";
@@ -206,7 +198,7 @@ export class ConsumerTable {
   evict(slot: number, reason: DetachReason): boolean {
     for (let i = 0; i < this.#count; i++) {
       if (this.#active[i] === slot) {
-        return this.#evict(i, (this.#epochs[slot] << 2) | ACTIVE, reason);
+        return this.#evict(i, this.#heldWord(slot), reason);
       }
     }
     return false;
@@ -249,6 +241,18 @@ export class ConsumerTable {
   }
 
   /** Forgets the consumer at `active[i]` that left by itself. */
+  /** The slot word that says `slot` is held by the occupant we know (its epoch, ACTIVE). */
+  #heldWord(slot: number): number {
+    return (this.#epochs[slot] << 2) | ACTIVE;
+  }
+
+  /** Whether active entry `i` still holds its slot; forgets the entry (it left) when not. */
+  #holds(i: number, word: number): boolean {
+    if (Atomics.load(this.#s.pages, this.#active[i] * PAGE_WORDS + P_SLOT) === word) return true;
+    this.#left(i);
+    return false;
+  }
+
   #left(i: number): void {
     const slot = this.#active[i];
     this.#drop(i);
