@@ -528,7 +528,8 @@ export class Ring<V, S extends ElementStore> {
    */
   #loadOther(index: number): number {
     if (!this.#checkHigh) return this.#loadWord(index);
-    for (;;) {
+    // an honest peer changes the high word once per 2^32 items: a word that keeps changing lies
+    for (let tries = 0; tries < 1024; tries++) {
       const high = Atomics.load(this.#words, index + 1);
       const low = Atomics.load(this.#words, index);
       if (Atomics.load(this.#words, index + 1) === high) {
@@ -536,6 +537,11 @@ export class Ring<V, S extends ElementStore> {
         return low;
       }
     }
+    throw new RingCorrupt(
+      `Cannot load the peer's position as its high word changed on each of 1024 reads: received ${
+        Atomics.load(this.#words, index + 1) >>> 0
+      }`,
+    );
   }
 
   /** Consumer: readable items, reloading tail only when the cached copy says empty. */
