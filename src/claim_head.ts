@@ -19,7 +19,7 @@
 
 import { checkArrayLike, checkCallable, checkInteger, checkLimit } from "./_validate.ts";
 import type { ElementStore, ElementType } from "./element.ts";
-import { isSealed } from "./close_gate.ts";
+import { gateWords, isSealed } from "./close_gate.ts";
 import { RingCorrupt } from "./errors.ts";
 import type { Handler } from "./ring.ts";
 import { position64, RING_LAYOUT } from "./layout.ts";
@@ -38,8 +38,7 @@ export const MAX_CLAIM = 4096;
 
 const TAIL = RING_LAYOUT.tail / 4;
 const HEAD = RING_LAYOUT.head / 4;
-const CLOSED = RING_LAYOUT.closed / 4;
-const SENDING = RING_LAYOUT.sending / 4;
+const GATE = gateWords(RING_LAYOUT);
 
 /**
  * Claims items from a shared-head ring in a `SharedArrayBuffer`.
@@ -227,7 +226,7 @@ export class ClaimHead<V, S extends ElementStore> {
    * @returns `true` once closed and settled.
    */
   isClosed(): boolean {
-    return isSealed(this.#words, CLOSED, SENDING);
+    return isSealed(this.#words, GATE);
   }
 
   /**

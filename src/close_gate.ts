@@ -5,35 +5,47 @@
  * Words (u32, positions given by each ring's layout):
  *
  * ```text
- * closed   0 OPEN → 1 CLOSING (close() began) → 2 CLOSED (close() settled); any closer writes
- * sending  1 while the ring's producer is inside a commit, else 0; the producer writes it
+ * closed     0 OPEN → 1 CLOSING (close() began) → 2 CLOSED (close() settled); any closer writes
+ * sending    the low word of the tail a commit is about to publish; the producer writes it.
+ *            It equals the tail's low word except while a commit is in flight.
+ * announced  (foreign layouts only) 1 once a producer of this library committed here
  * ```
  *
  * The protocol (a Dekker pair over sequentially consistent atomics):
  *
  * ```text
- * producer commit:  P1 store sending = 1      closer:  C1 store closed = CLOSING (if OPEN)
- *                   P2 load closed                     C2 load sending, until 0 or the grace ends
- *                      ≠ OPEN → store sending = 0,     C3 store closed = CLOSED
- *                               throw Closed
- *                   P3 store tail (publish)
- *                   P4 store sending = 0, then wake consumers
+ * producer commit:  P1 store sending = new tail   closer:  C1 store closed = CLOSING (if OPEN)
+ *                   P2 load closed                         C2 load sending, then tail, until equal
+ *                      ≠ OPEN → store sending = tail,         or the grace ends
+ *                               throw Closed               C3 store closed = CLOSED
+ *                   P3 store tail = new tail (publish; the commit is over)
  * ```
  *
  * Either P2 sees CLOSING (the commit fails visibly and publishes nothing) or
- * C2 sees `sending = 1` and waits until P4, so once `close()` returns every
+ * C2 sees `sending ≠ tail` and waits until P3, so once `close()` returns every
  * accepted commit is in the ring: a `drainAll` after `close()` sees it. A
- * consumer that ends on "closed and drained" decides "closed" with
+ * commit costs two sequentially consistent stores (P1, P3) — one more than the
+ * publish alone — as the store that ends the commit is the publish itself.
+ * A commit publishes 1 to capacity (< 2^32) items, so P1 always writes a value
+ * other than the tail's: "in flight" is `sending ≠ tail`.
+ *
+ * A consumer that ends on "closed and drained" decides "closed" with
  * {@linkcode isSealed}: CLOSED, or CLOSING with no commit in flight — then
  * its last emptiness check comes after every accepted publish. A producer
- * that dies between P1 and P4 holds `sending` at 1: the closer waits at most
- * {@linkcode SETTLE_GRACE_MS} for it, then stores CLOSED regardless.
- * Spin checks the gate: `models/close_gate.pml`.
+ * that dies between P1 and P3 leaves `sending ≠ tail`: the closer waits at
+ * most {@linkcode SETTLE_GRACE_MS} for it, then stores CLOSED regardless.
+ *
+ * A foreign layout (ringmpsc's SharedRing) may be fed by a ringmpsc producer,
+ * which never writes `sending` (nor checks `closed`): there the gate holds
+ * only once a producer of this library stored `announced = 1` (before its
+ * first P1). Until then `sending` means nothing and no commit counts as in
+ * flight. Spin checks the gate: `models/close_gate.pml`.
  *
  * @module
  */
 
 import { TimedOut } from "./errors.ts";
+import type { RingLayout } from "./layout.ts";
 import { waitUntil } from "./wait_engine.ts";
 
 /** `closed` word: open. */
@@ -45,18 +57,57 @@ export const CLOSED = 2;
 /** The longest `close()` waits for a commit in flight (a producer that died inside one). */
 export const SETTLE_GRACE_MS = 1000;
 
+/** Word indexes (u32) of one ring's gate, from its layout. */
+export interface GateWords {
+  /** The `closed` word. */
+  readonly closed: number;
+  /** The `sending` word. */
+  readonly sending: number;
+  /** The low word of the tail. */
+  readonly tail: number;
+  /** The `announced` word; -1 where every producer announces (this library's own layouts). */
+  readonly announced: number;
+}
+
+/**
+ * The gate's words of a ring laid out as `layout`.
+ *
+ * @param layout The ring's layout.
+ * @param base Word index of the ring's first byte in the words array.
+ * @returns The word indexes.
+ */
+export function gateWords(layout: RingLayout, base = 0): GateWords {
+  return Object.freeze({
+    closed: base + layout.closed / 4,
+    sending: base + layout.sending / 4,
+    tail: base + layout.tail / 4,
+    announced: layout.announced < 0 ? -1 : base + layout.announced / 4,
+  });
+}
+
+/**
+ * Whether a commit is in flight: between its P1 and its P3.
+ *
+ * @param words The ring's words.
+ * @param gate Its gate's word indexes.
+ * @returns `true` while `sending ≠ tail` (and, on a foreign layout, a producer announces).
+ */
+function inFlight(words: Int32Array, gate: GateWords): boolean {
+  if (gate.announced >= 0 && Atomics.load(words, gate.announced) === 0) return false;
+  return Atomics.load(words, gate.sending) !== Atomics.load(words, gate.tail);
+}
+
 /**
  * C1–C3 for one ring: marks it closing, waits until its producer is not inside
  * a commit (at most {@linkcode SETTLE_GRACE_MS}), then marks it closed.
  *
  * @param words The ring's words.
- * @param closed Index of its `closed` word.
- * @param sending Index of its `sending` word.
+ * @param gate Its gate's word indexes.
  */
-export function closeAndSettle(words: Int32Array, closed: number, sending: number): void {
-  Atomics.compareExchange(words, closed, OPEN, CLOSING); // publishes "commits now fail"
-  waitSettled(words, sending);
-  Atomics.store(words, closed, CLOSED); // publishes "no commit is in flight any more"
+export function closeAndSettle(words: Int32Array, gate: GateWords): void {
+  Atomics.compareExchange(words, gate.closed, OPEN, CLOSING); // publishes "commits now fail"
+  waitSettled(words, gate);
+  Atomics.store(words, gate.closed, CLOSED); // publishes "no commit is in flight any more"
 }
 
 /**
@@ -64,13 +115,13 @@ export function closeAndSettle(words: Int32Array, closed: number, sending: numbe
  * {@linkcode SETTLE_GRACE_MS} (channels close all rings first, then wait).
  *
  * @param words The ring's words.
- * @param sending Index of its `sending` word.
+ * @param gate Its gate's word indexes.
  */
-export function waitSettled(words: Int32Array, sending: number): void {
-  const settled = () => Atomics.load(words, sending) === 0;
+export function waitSettled(words: Int32Array, gate: GateWords): void {
+  const settled = () => !inFlight(words, gate);
   if (settled()) return;
   try {
-    // polls through the one wait engine (no spot: a producer's P4 wakes nobody)
+    // polls through the one wait engine (no spot: a producer's P3 wakes nobody here)
     waitUntil(null, { timeoutMs: SETTLE_GRACE_MS }, settled, "close");
   } catch (error) {
     if (!(error instanceof TimedOut)) throw error; // the grace is over: a dead producer
@@ -82,11 +133,10 @@ export function waitSettled(words: Int32Array, sending: number): void {
  * in flight. Check it before the last emptiness check.
  *
  * @param words The ring's words.
- * @param closed Index of its `closed` word.
- * @param sending Index of its `sending` word.
+ * @param gate Its gate's word indexes.
  * @returns `true` once nothing more can be published.
  */
-export function isSealed(words: Int32Array, closed: number, sending: number): boolean {
-  const state = Atomics.load(words, closed);
-  return state === CLOSED || (state === CLOSING && Atomics.load(words, sending) === 0);
+export function isSealed(words: Int32Array, gate: GateWords): boolean {
+  const state = Atomics.load(words, gate.closed);
+  return state === CLOSED || (state === CLOSING && !inFlight(words, gate));
 }

@@ -12,7 +12,7 @@
  *
  * ```text
  *   0  [producer hot] tail u64        written by the producer only (release on commit)
- *   8                 sending u32     1 while the producer is inside a commit (src/close_gate.ts)
+ *   8                 sending u32     the tail a commit is publishing; = tail between commits (src/close_gate.ts)
  *  64                 identity 32 bytes  what the memory holds (src/_identity.ts), by its creator
  * 128  [consumer hot] head u64        written by the consumer only (release on advance)
  * 256  [cold]         active u32      MPSC slot state: 0 free, 1 owned by a producer, 2 retired
@@ -45,6 +45,7 @@
  * 0x108 cached_tail u64        (ringmpsc's consumer cache)
  * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32
  * 0x198 active u32             0x19C sending u32            (this library's close gate, src/close_gate.ts)
+ * 0x1A0 announced u32          1 once a producer of this library committed (the gate holds from then on)
  * 0x18C–0x1FF otherwise padding: ringmpsc writes it once (zero) at create, then never reads or writes it
  * ```
  *
@@ -66,8 +67,13 @@ export interface RingLayout {
   readonly active: number;
   /** u32 closed state: open, closing, closed (src/close_gate.ts). */
   readonly closed: number;
-  /** u32 "a commit is in flight", written by the producer (src/close_gate.ts). */
+  /** u32 low word of the tail a commit is publishing, written by the producer (src/close_gate.ts). */
   readonly sending: number;
+  /**
+   * u32 "a producer of this library committed here" (src/close_gate.ts); -1
+   * for this library's own layouts, whose every producer goes through the gate.
+   */
+  readonly announced: number;
   /** u32 count of sleeping consumers. */
   readonly consumerWaiters: number;
   /** u32 count of sleeping producers. */
@@ -107,6 +113,7 @@ export function position64(words: Int32Array, index: number, low: number): bigin
 export const RING_LAYOUT: RingLayout = Object.freeze({
   tail: 0,
   sending: 8,
+  announced: -1,
   head: 128,
   active: 256,
   closed: 260,
@@ -232,6 +239,7 @@ export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
   producerSeq: -1,
   active: 0x198,
   sending: 0x19c,
+  announced: 0x1a0,
   metrics: -1,
   data: SHARED_RING_HEADER_SIZE,
   sliceMs: 100,

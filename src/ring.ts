@@ -48,7 +48,7 @@ import {
   type TypedHandle,
 } from "./element.ts";
 import { Closed, RingCorrupt } from "./errors.ts";
-import { closeAndSettle, isSealed, OPEN } from "./close_gate.ts";
+import { closeAndSettle, type GateWords, gateWords, isSealed, OPEN } from "./close_gate.ts";
 import {
   IDENTITY_OFFSET,
   M_BATCHES_RECEIVED,
@@ -218,6 +218,9 @@ export class Ring<V, S extends ElementStore> {
   readonly #headIndex: number;
   readonly #closedIndex: number;
   readonly #sendingIndex: number;
+  readonly #gate: GateWords;
+  /** Whether this object still has to store `announced` before its first commit (foreign layouts). */
+  #mustAnnounce: boolean;
   readonly #activeIndex: number;
   /** The words whose waiters count tells a commit to wake consumers (maybe a channel's doorbell). */
   readonly #consumerWaitersWords: Int32Array;
@@ -310,6 +313,8 @@ export class Ring<V, S extends ElementStore> {
     this.#headIndex = layout.head / 4;
     this.#closedIndex = layout.closed / 4;
     this.#sendingIndex = layout.sending / 4;
+    this.#gate = gateWords(layout);
+    this.#mustAnnounce = this.#gate.announced >= 0;
     this.#activeIndex = layout.active < 0 ? -1 : layout.active / 4;
     this.#producerWaitersIndex = layout.producerWaiters / 4;
     // a layout without sequence words is foreign (SharedRing): sleepers park on the waiters
@@ -614,17 +619,20 @@ export class Ring<V, S extends ElementStore> {
     this.#publishTail(n);
   }
 
-  /** Publishes n items through the close gate (src/close_gate.ts, steps P1–P4). */
+  /** Publishes n items through the close gate (src/close_gate.ts, steps P1–P3). */
   #publishTail(n: number): void {
     if (n === 0) return;
-    this.#storeWord(this.#sendingIndex, 1); // P1: announces a commit in flight to closers
-    if (this.#loadWord(this.#closedIndex) !== OPEN) {
-      this.#storeWord(this.#sendingIndex, 0); // the commit is abandoned, nothing published
-      throw new Closed(`Cannot commit ${n} items as the ring is closed`);
+    if (this.#mustAnnounce) {
+      Atomics.store(this.#words, this.#gate.announced, 1); // before the first P1: the gate holds here
+      this.#mustAnnounce = false;
     }
     const tail = (this.#tail + n) | 0;
-    this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items to the consumer
-    this.#storeWord(this.#sendingIndex, 0); // P4: the commit is over
+    this.#storeWord(this.#sendingIndex, tail); // P1: announces a commit in flight to closers
+    if (this.#loadWord(this.#closedIndex) !== OPEN) {
+      this.#storeWord(this.#sendingIndex, this.#tail); // the commit is abandoned, nothing published
+      throw new Closed(`Cannot commit ${n} items as the ring is closed`);
+    }
+    this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items, ends the commit
     this.#tail = tail;
     if (this.#heartbeat !== null) this.#heartbeat.signal();
     const sleepers = this.#consumerWaitersAddr >= 0
@@ -941,7 +949,7 @@ export class Ring<V, S extends ElementStore> {
    * accepted (src/close_gate.ts).
    */
   close(): void {
-    closeAndSettle(this.#words, this.#closedIndex, this.#sendingIndex);
+    closeAndSettle(this.#words, this.#gate);
     wakeSpot(this.#consumerSpot);
     wakeSpot(this.#producerSpot);
   }
@@ -975,7 +983,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns `true` once closed and settled.
    */
   isClosed(): boolean {
-    return isSealed(this.#words, this.#closedIndex, this.#sendingIndex);
+    return isSealed(this.#words, this.#gate);
   }
 
   /**

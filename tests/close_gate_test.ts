@@ -22,6 +22,8 @@ import {
   u32,
   WaitStrategy,
 } from "../mod.ts";
+import { SHARED_RING_LAYOUT } from "../src/layout.ts";
+import { atomicsParker } from "../src/parker.ts";
 import { SeqChecker } from "./workers/channel_check.ts";
 import { type Peer, startPeers, stopPeers, until } from "./workers/channel_client.ts";
 import type { AnyHandle, Kind, LifecycleJob } from "./workers/lifecycle_peer.ts";
@@ -249,13 +251,12 @@ Deno.test("close gate: a commit in flight is waited for by close() and keeps con
     const ring = new Ring(u32, { ringBits: 2 });
     const h = ring.handle();
     const words = new Int32Array(h.buffer, h.byteOffset, RING_LAYOUT.data / 4);
-    Atomics.store(words, SENDING, 1); // the producer is between P1 and P3
+    Atomics.store(words, SENDING, 1); // the producer is between P1 (announcing tail 1) and P3
     Atomics.store(words, CLOSED_WORD, 1); // a closer has begun (C1)
     assert.equal(ring.isClosed(), false);
     assert.throws(() => ring.waitReadable(WaitStrategy.timedBlocking(1)), TimedOut);
     new Uint32Array(h.buffer, h.byteOffset + RING_LAYOUT.data, 1)[0] = 7;
-    Atomics.store(words, RING_LAYOUT.tail / 4, 1); // P3
-    Atomics.store(words, SENDING, 0); // P4
+    Atomics.store(words, RING_LAYOUT.tail / 4, 1); // P3: publishes, the commit is over
     assert.equal(ring.isClosed(), true);
     ring.waitReadable(); // an item: returns
     assert.equal(ring.tryRecv(), 7);
@@ -268,7 +269,7 @@ Deno.test("close gate: a commit in flight is waited for by close() and keeps con
       const ring = new Ring(u32, { ringBits: 2 });
       const h = ring.handle();
       const words = new Int32Array(h.buffer, h.byteOffset, RING_LAYOUT.data / 4);
-      Atomics.store(words, SENDING, 1); // the producer (the Worker) is inside a commit
+      Atomics.store(words, SENDING, 1); // the producer (the Worker) is inside a commit: P1 done
       const ready = new Int32Array(new SharedArrayBuffer(4));
       const finishing = peer.call<number>({
         op: "finishCommitOnClose",
@@ -286,4 +287,45 @@ Deno.test("close gate: a commit in flight is waited for by close() and keeps con
       stopPeers([peer]);
     }
   });
+});
+
+Deno.test("close gate on ringmpsc's layout: a producer that never announces has no commit in flight; ours does", () => {
+  const at = (offset: number) => offset / 4;
+  const { tail, sending, closed, announced, data } = SHARED_RING_LAYOUT;
+  const ringOver = (buffer: SharedArrayBuffer) =>
+    new Ring(u32, { ringBits: 4 }, {
+      buffer,
+      byteOffset: 0,
+      layout: SHARED_RING_LAYOUT,
+      parker: atomicsParker,
+      initialize: true,
+    });
+  const bytes = data + 16 * 4;
+
+  // a ringmpsc producer publishes with its tail store alone: `sending` stays 0, `announced` too
+  const foreignMemory = new SharedArrayBuffer(bytes);
+  const foreign = new Int32Array(foreignMemory);
+  const consumer = ringOver(foreignMemory);
+  new Uint32Array(foreignMemory, data, 1)[0] = 9;
+  Atomics.store(foreign, at(tail), 1);
+  Atomics.store(foreign, at(closed), 1); // a closer has begun (C1)
+  assert.equal(consumer.isClosed(), true, "sending ≠ tail means nothing before an announce");
+  assert.equal(consumer.tryRecv(), 9);
+
+  // our producer announces before its first commit; from then on sending ≠ tail is in flight
+  const oursMemory = new SharedArrayBuffer(bytes);
+  const ours = new Int32Array(oursMemory);
+  const producer = ringOver(oursMemory);
+  assert.equal(Atomics.load(ours, at(announced)), 0);
+  assert.equal(producer.send([1]), 1);
+  assert.equal(Atomics.load(ours, at(announced)), 1);
+  assert.equal(Atomics.load(ours, at(sending)), 1, "after the commit: sending = tail");
+  Atomics.store(ours, at(closed), 1); // C1
+  assert.throws(() => producer.send([2]), Closed);
+  assert.equal(Atomics.load(ours, at(sending)), 1, "a refused commit leaves sending = tail");
+  assert.equal(producer.isClosed(), true);
+  Atomics.store(ours, at(sending), 2); // P1 of a commit that passed P2 before C1, by hand
+  assert.equal(producer.isClosed(), false, "a commit in flight keeps CLOSING from sealing");
+  Atomics.store(ours, at(tail), 2); // its P3
+  assert.equal(producer.isClosed(), true);
 });

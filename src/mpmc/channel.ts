@@ -50,7 +50,7 @@ import {
   type ElementType,
   type TypedHandle,
 } from "../element.ts";
-import { CLOSED, CLOSING, isSealed, OPEN, waitSettled } from "../close_gate.ts";
+import { CLOSED, CLOSING, gateWords, isSealed, OPEN, waitSettled } from "../close_gate.ts";
 import { Closed, TooManyConsumers, TooManyProducers } from "../errors.ts";
 import { atomicsParker } from "../parker.ts";
 import type { Reservation } from "../reservation.ts";
@@ -80,8 +80,8 @@ import {
 const HOTNESS = MPMC_HOTNESS / 4;
 /** Most consumers an MPMC channel holds: the slot bitmap's bits. */
 export const MAX_CONSUMERS = MPMC_SLOT_WORDS * 32;
-const RING_CLOSED = RING_LAYOUT.closed / 4;
-const RING_SENDING = RING_LAYOUT.sending / 4;
+const RING_GATE = gateWords(RING_LAYOUT);
+const RING_CLOSED = RING_GATE.closed;
 
 /** Configuration of an MPMC channel (the seed's `MpmcConfig`). */
 export interface MpmcConfig {
@@ -675,7 +675,7 @@ export class MpmcChannel<V, S extends ElementStore> {
     }
     for (let i = 0; i < this.#config.maxProducers; i++) {
       const words = this.#ringWords(i);
-      waitSettled(words, RING_SENDING);
+      waitSettled(words, RING_GATE);
       Atomics.store(words, RING_CLOSED, CLOSED); // publishes "no commit in flight"
     }
     Atomics.store(this.#header, MPMC_CLOSED, CLOSED); // publishes "nothing more can arrive"
@@ -712,7 +712,7 @@ export class MpmcChannel<V, S extends ElementStore> {
     if (state === CLOSED) return true;
     if (state !== CLOSING) return false;
     for (let i = 0; i < this.#config.maxProducers; i++) {
-      if (!isSealed(this.#ringWords(i), RING_CLOSED, RING_SENDING)) return false;
+      if (!isSealed(this.#ringWords(i), RING_GATE)) return false;
     }
     return true;
   }

@@ -210,8 +210,7 @@ function finishCommitOnClose(job: Extract<LifecycleJob, { op: "finishCommitOnClo
   // a slow producer: a close() that did not wait for it would return before this publish
   for (const resume = performance.now() + 20; performance.now() < resume;);
   slots[0] = job.value;
-  Atomics.store(words, RING_LAYOUT.tail / 4, 1); // P3 by hand: publishes the item
-  Atomics.store(words, RING_LAYOUT.sending / 4, 0); // P4 by hand: the commit is over
+  Atomics.store(words, RING_LAYOUT.tail / 4, 1); // P3 by hand: publishes the item, ends the commit
   return 1;
 }
 
