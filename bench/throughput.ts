@@ -200,8 +200,7 @@ if (import.meta.main) {
     ...throughputPlans(Number(values.count)),
     nativePlan(1, 1e8),
     nativePlan(256, 1e8),
-    // seq_cst stores cost ~10× per item: fewer items keep the run about as long.
-    nativePlan(1, 1e7, true),
+    nativePlan(1, 1e8, true),
     nativePlan(256, 1e8, true),
   ];
   const repeat = values.repeat ? { settle: 0.03, maxRuns: 3 * runs } : undefined;
