@@ -9,10 +9,16 @@
  * and checks every item; a run that lost, duplicated or reordered an item
  * rejects instead of returning a figure.
  *
+ * By default the rings publish their positions with release stores (x86: a
+ * plain `mov`). With `seqCst: true` (`--seq-cst`) they publish with
+ * sequentially consistent stores instead (x86: `xchg`), the only atomic store
+ * JavaScript's `Atomics.store` and WebAssembly's `i32.atomic.store` have: the
+ * limit of a ring that publishes the way a JS ring must.
+ *
  * Run as a script, it prints the median of several runs of each mode:
  *
  * ```sh
- * deno run --allow-run --allow-read bench/native_baseline.ts [MODE...] [--runs 3] [--batch 256] ...
+ * deno run --allow-run --allow-read bench/native_baseline.ts [MODE...] [--runs 3] [--batch 256] [--seq-cst] ...
  * ```
  *
  * @module
@@ -27,6 +33,12 @@ export type NativeBaselineMode = "spsc" | "mpsc" | "mpmc" | "pingpong";
 
 /** Element type of the native rings (ping-pong always uses `u32`). */
 export type NativeElement = "u32" | "u64" | "f64";
+
+/**
+ * Memory order of the stores that publish a position (tail on commit, head on
+ * advance): `release`, or `seq_cst` as JS and Wasm atomics always are.
+ */
+export type NativeOrder = "release" | "seq_cst";
 
 /** Options of {@linkcode runNativeBaseline}; each one left out takes `ring_bench`'s default. */
 export interface NativeBaselineOptions {
@@ -46,6 +58,11 @@ export interface NativeBaselineOptions {
   elem?: NativeElement;
   /** Pin each thread to its own CPU (default: no pinning). */
   pin?: boolean;
+  /**
+   * Publish tail and head with sequentially consistent stores, as
+   * `Atomics.store` does, instead of release stores (default false).
+   */
+  seqCst?: boolean;
   /** Kill the run and reject after this many milliseconds (default 120,000). */
   timeoutMs?: number;
 }
@@ -58,6 +75,8 @@ export interface NativeResultBase {
   ringBits: number;
   /** Whether threads were pinned to CPUs. */
   pinned: boolean;
+  /** How positions were published: `seq_cst` when `seqCst` was set, else `release`. */
+  order: NativeOrder;
   /** Wall-clock seconds of the run (pingpong: warm-up rounds included). */
   seconds: number;
   /** Always true: a failed check rejects instead. */
@@ -244,7 +263,18 @@ function toArgs(mode: NativeBaselineMode, options: NativeBaselineOptions): strin
     }
     args.push("--elem", options.elem);
   }
+  for (const key of ["pin", "seqCst"] as const) {
+    const value = options[key];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(
+        `Cannot run native baseline ${mode} as ${key} must be a boolean: received ${
+          JSON.stringify(value)
+        }`,
+      );
+    }
+  }
   if (options.pin) args.push("--pin");
+  if (options.seqCst) args.push("--seq-cst");
   return args;
 }
 
@@ -267,7 +297,11 @@ function parseResult(mode: NativeBaselineMode, stdout: string): Record<string, u
   return parsed as Record<string, unknown>;
 }
 
-function checkShape(mode: NativeBaselineMode, result: Record<string, unknown>): void {
+function checkShape(
+  mode: NativeBaselineMode,
+  result: Record<string, unknown>,
+  order: NativeOrder,
+): void {
   const numbers = mode === "pingpong"
     ? [
       "ringBits",
@@ -298,6 +332,13 @@ function checkShape(mode: NativeBaselineMode, result: Record<string, unknown>): 
       }`,
     );
   }
+  if (result.order !== order) {
+    throw new TypeError(
+      `Cannot accept native baseline ${mode} output as it reports order ${
+        JSON.stringify(result.order)
+      } where ${order} was asked for`,
+    );
+  }
   if (mode !== "pingpong" && typeof result.checksum !== "string") {
     throw new TypeError(
       `Cannot accept native baseline ${mode} output as checksum must be a string: received ${
@@ -316,11 +357,12 @@ function checkShape(mode: NativeBaselineMode, result: Record<string, unknown>): 
  * its own ring, 1 consumer), `mpmc` (P rings whose heads C consumers claim by
  * compare-and-swap) or `pingpong` (round-trip latency over two rings).
  * @param options Item counts, batch, ring size, threads, element type,
- * pinning and timeout; see {@linkcode NativeBaselineOptions}.
+ * pinning, publishing order and timeout; see {@linkcode NativeBaselineOptions}.
  * @returns The parsed result line: throughput figures, or latency percentiles
  * for `pingpong`.
  * @throws {TypeError} If `mode`, `elem` or an option is not accepted for the
- * mode, or the output is not a result line.
+ * mode (`pin` and `seqCst` must be booleans), or the output is not a result
+ * line.
  * @throws {RangeError} If a numeric option is out of range.
  * @throws {Error} If the build fails, the run exceeds `timeoutMs`, or the
  * run found an item lost, duplicated or reordered (its message says which).
@@ -330,6 +372,14 @@ function checkShape(mode: NativeBaselineMode, result: Record<string, unknown>): 
  * import { runNativeBaseline } from "./native_baseline.ts";
  * const r = await runNativeBaseline("spsc", { batch: 256, items: 1_000_000 });
  * console.log(`${(r.itemsPerSec / 1e6).toFixed(0)} M items/s`);
+ * ```
+ *
+ * @example Publishing with the stores JavaScript has (seq_cst)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runNativeBaseline } from "./native_baseline.ts";
+ * const r = await runNativeBaseline("spsc", { seqCst: true, items: 100_000 });
+ * assert.equal(r.order, "seq_cst");
  * ```
  */
 export async function runNativeBaseline<M extends NativeBaselineMode>(
@@ -380,7 +430,7 @@ export async function runNativeBaseline<M extends NativeBaselineMode>(
       `Cannot accept native baseline ${mode} as the run failed its checks: ${String(result.error)}`,
     );
   }
-  checkShape(mode, result);
+  checkShape(mode, result, options.seqCst ? "seq_cst" : "release");
   return result as unknown as NativeBaselineResultFor<M>;
 }
 
@@ -409,6 +459,7 @@ async function main(argv: string[]): Promise<void> {
       rounds: { type: "string" },
       elem: { type: "string" },
       pin: { type: "boolean", default: false },
+      "seq-cst": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
   });
@@ -428,6 +479,7 @@ async function main(argv: string[]): Promise<void> {
     rounds: int(values.rounds),
     elem: values.elem as NativeElement | undefined,
     pin: values.pin,
+    seqCst: values["seq-cst"],
   };
   const defined = Object.fromEntries(
     Object.entries(shared).filter(([, v]) => v !== undefined),
@@ -444,16 +496,19 @@ async function main(argv: string[]): Promise<void> {
       continue;
     }
     const first = results[0];
+    const order = first.order === "seq_cst" ? " seq_cst" : "";
     if (first.mode === "pingpong") {
       const pick = (k: "p50Ns" | "p99Ns" | "p999Ns") =>
         median(results.map((r) => (r as NativePingPongResult)[k]));
       console.log(
-        `pingpong            rounds=${first.rounds} runs=${runs}  median p50=${pick("p50Ns")} ns` +
+        `${`pingpong${order}`.padEnd(20)}rounds=${first.rounds} runs=${runs}  median p50=${
+          pick("p50Ns")
+        } ns` +
           `  p99=${pick("p99Ns")} ns  p99.9=${pick("p999Ns")} ns`,
       );
     } else {
       const rates = results.map((r) => (r as NativeThroughputResult).itemsPerSec);
-      const label = `${first.mode} ${first.producers}P${first.consumers}C b=${first.batch}`;
+      const label = `${first.mode} ${first.producers}P${first.consumers}C b=${first.batch}${order}`;
       console.log(
         `${label.padEnd(20)}items=${first.items} runs=${runs}  median ${
           (median(rates) / 1e6).toFixed(1)

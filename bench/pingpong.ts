@@ -9,7 +9,9 @@
  *   spinning;
  * - the peers: `worker.postMessage` between the main thread and a Worker,
  *   a `MessageChannel` between two Workers, and the native C build of the
- *   same two rings between two threads (`bench/native_baseline.ts`).
+ *   same two rings between two threads (`bench/native_baseline.ts`), once
+ *   publishing with release stores and once with seq_cst stores, the only
+ *   atomic stores JS and Wasm have.
  *
  * The initiator stamps every round with `performance.now()` and checks that
  * round `i` comes back as `i`; the echo checks it receives 0, 1, 2, … in
@@ -314,9 +316,9 @@ async function sharedRingRun(
   }
 }
 
-async function nativeRun(rounds: number, timeoutMs: number): Promise<RunResult> {
+async function nativeRun(rounds: number, timeoutMs: number, seqCst = false): Promise<RunResult> {
   try {
-    const r = await runNativeBaseline("pingpong", { rounds, timeoutMs });
+    const r = await runNativeBaseline("pingpong", { rounds, timeoutMs, seqCst });
     return {
       value: r.p50Ns,
       ok: true,
@@ -374,11 +376,11 @@ function aggregateOf(m: Measurement): Measurement {
  * ```ts
  * import assert from "node:assert/strict";
  * import { pingPongSteps } from "./pingpong.ts";
- * assert.equal(pingPongSteps(3), 21);
+ * assert.equal(pingPongSteps(3), 24);
  * ```
  */
 export function pingPongSteps(runs: number): number {
-  return 7 * runs;
+  return 8 * runs;
 }
 
 /**
@@ -388,7 +390,7 @@ export function pingPongSteps(runs: number): number {
  * @param options Runs, rounds, timeout and progress.
  * @returns The section: JS rows (Ring spin, blocking, always sleeping;
  * SharedRing across processes) with their peers (postMessage,
- * MessageChannel, native C).
+ * MessageChannel, native C with release and with seq_cst stores).
  * @throws {RangeError} If a count is out of range.
  *
  * @example Measuring with few rounds
@@ -443,6 +445,11 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       label: "native C rings, thread ⇄ thread",
       run: () => nativeRun(rounds, timeoutMs),
     },
+    {
+      id: "pingpong.native-sc",
+      label: "native C rings, seq_cst stores, thread ⇄ thread",
+      run: () => nativeRun(rounds, timeoutMs, true),
+    },
   ];
   const measured = await runInterleaved(plans, {
     runs,
@@ -456,6 +463,7 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
     postMessage: "pingpong.post-message",
     MessageChannel: "pingpong.message-channel",
     "native C": "pingpong.native",
+    "native C seq_cst": "pingpong.native-sc",
   };
   const clock = median(
     [...measurements.values()].flatMap((m) => m.runs.map((run) => run.clockNs ?? NaN)),
@@ -466,7 +474,9 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
     "pingpong.ring-sleep",
     "pingpong.shared-ring",
   ];
-  const aggregates = [...rings, "pingpong.native"].map((id) => aggregateOf(measurements.get(id)!));
+  const aggregates = [...rings, "pingpong.native", "pingpong.native-sc"].map((id) =>
+    aggregateOf(measurements.get(id)!)
+  );
   return {
     id: "pingpong",
     title: "1. Ping-pong round trip, one u32 each way (per-round timestamps; aggregate spans)",
@@ -477,7 +487,10 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       ...rings.map((js) => ({ js, peers })),
       ...rings.map((id) => ({
         js: `${id}.aggregate`,
-        peers: { "native C": "pingpong.native.aggregate" },
+        peers: {
+          "native C": "pingpong.native.aggregate",
+          "native C seq_cst": "pingpong.native-sc.aggregate",
+        },
       })),
     ],
     notes: [
@@ -488,6 +501,11 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       "waitReadable() spins briefly, then sleeps: an answer due within a microsecond " +
       "rarely reaches the sleep. 'always sleeps' is waitReadable(phasedBackoff(0, 0)): it " +
       "sleeps (Atomics.wait) and is woken (Atomics.notify) on every hop.",
+      "JS and Wasm atomics are sequentially consistent (Atomics.store; x86: xchg, which " +
+      "drains the store buffer), where the 'native C' rings publish with release stores. " +
+      "'native C seq_cst' is the same native pair publishing with seq_cst stores " +
+      "(ring_bench --seq-cst): the limit for a ring that publishes with the stores " +
+      "JavaScript has.",
       `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
       "message rows), after warm-up rounds. Worker pairs and the native threads are pinned " +
       "to CPUs 0 and 1 where the native layer can (bench/workers/_pin.ts).",

@@ -5,7 +5,9 @@
  *
  * - **u32**, per item and per 256: `measureThroughput` (bench/throughput.ts:
  *   Ring, ringbuf.js and a MessagePort between Workers), plus a
- *   `self.postMessage` Worker → main peer and the native C ring from here;
+ *   `self.postMessage` Worker → main peer and the native C ring from here,
+ *   publishing with release stores and, as a second peer, with seq_cst
+ *   stores (`seqCst`): the only atomic stores JS and Wasm have;
  * - **f64**, per item and per 256: `Ring<f64>` beside the same four peers;
  * - **1 KiB messages**: `MessageRing` (src/message_ring.ts) carrying 128 f64
  *   fields per message, the producer copying each message in
@@ -240,9 +242,10 @@ async function nativeRun(
   batch: number,
   items: number,
   timeoutMs: number,
+  seqCst = false,
 ): Promise<RunResult> {
   try {
-    const r = await runNativeBaseline("spsc", { elem: element, batch, items, timeoutMs });
+    const r = await runNativeBaseline("spsc", { elem: element, batch, items, timeoutMs, seqCst });
     return { value: r.itemsPerSec, ok: true, items: r.items, seconds: r.seconds };
   } catch (err) {
     return failed((err as Error).message);
@@ -260,18 +263,18 @@ async function nativeRun(
  * ```ts
  * import assert from "node:assert/strict";
  * import { spscTypesSteps } from "./spsc_types.ts";
- * assert.equal(spscTypesSteps(3), 84);
+ * assert.equal(spscTypesSteps(3), 90);
  * ```
  */
 export function spscTypesSteps(runs: number): number {
-  return 28 * runs;
+  return 30 * runs;
 }
 
 /**
  * Measures the SPSC throughput section: u32, f64 and 1 KiB messages, each
  * per item and batched where the transport has a batch, beside
- * postMessage, MessageChannel, ringbuf.js and the native C ring, every
- * consumer checking every item.
+ * postMessage, MessageChannel, ringbuf.js and the native C ring (release
+ * and seq_cst stores), every consumer checking every item.
  *
  * @param options Runs, counts, timeout and progress.
  * @returns The section.
@@ -320,6 +323,18 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       label: "u32, native C ring, publish every 256",
       itemBytes: 4,
       run: () => nativeRun("u32", 256, nativeItems, timeoutMs),
+    },
+    {
+      id: "u32.native-sc-item",
+      label: "u32, native C ring, seq_cst stores (as JS atomics), publish every item",
+      itemBytes: 4,
+      run: () => nativeRun("u32", 1, nativeItems, timeoutMs, true),
+    },
+    {
+      id: "u32.native-sc-batch",
+      label: "u32, native C ring, seq_cst stores (as JS atomics), publish every 256",
+      itemBytes: 4,
+      run: () => nativeRun("u32", 256, nativeItems, timeoutMs, true),
     },
     {
       id: "f64.ring-item",
@@ -425,6 +440,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     "u32.ringbuf-batch",
     "u32.native-item",
     "u32.native-batch",
+    "u32.native-sc-item",
+    "u32.native-sc-batch",
     "u32.limit-js-item",
     "u32.limit-js-batch",
     "u32.limit-wasm-item",
@@ -447,12 +464,21 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       MessageChannel: `${type}.message-channel`,
       "ringbuf.js": `${type}.ringbuf-${variant}`,
       "native C": `${type}.native-${variant}`,
-      ...(type === "u32" ? { "JS limit": `u32.limit-js-${variant}` } : {}),
+      ...(type === "u32"
+        ? {
+          "native C seq_cst": `u32.native-sc-${variant}`,
+          "JS limit": `u32.limit-js-${variant}`,
+        }
+        : {}),
     },
   });
   const wasmRow = (variant: "item" | "batch") => ({
     js: `u32.limit-wasm-${variant}`,
-    peers: { "native C": `u32.native-${variant}`, "JS limit": `u32.limit-js-${variant}` },
+    peers: {
+      "native C": `u32.native-${variant}`,
+      "native C seq_cst": `u32.native-sc-${variant}`,
+      "JS limit": `u32.limit-js-${variant}`,
+    },
   });
   const messagePeers = {
     postMessage: "msg1k.post-message",
@@ -463,7 +489,14 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     id: "spsc",
     title: "2. SPSC throughput by element type, Worker → Worker (consumer checks every item)",
     kind: "throughput",
-    peerKinds: ["postMessage", "MessageChannel", "ringbuf.js", "native C", "JS limit"],
+    peerKinds: [
+      "postMessage",
+      "MessageChannel",
+      "ringbuf.js",
+      "native C",
+      "native C seq_cst",
+      "JS limit",
+    ],
     measurements: order.map((id) => measured.get(id)!),
     rows: [
       numericRow("u32", "item"),
@@ -487,6 +520,11 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "nothing else (bench/workers/_limit_ring.ts): what V8 allows for this protocol. The " +
       "'Wasm atomics' rows are the same ring publishing through WebAssembly atomics " +
       "(src/wasm_atomics.ts) on the same shared memory.",
+      "JS and Wasm atomics are sequentially consistent (Atomics.store, i32.atomic.store; " +
+      "x86: xchg, which drains the store buffer), where the 'native C' ring publishes with " +
+      "release stores (a plain mov). 'native C seq_cst' is the same native ring publishing " +
+      "with seq_cst stores (ring_bench --seq-cst): the limit for a ring that publishes with " +
+      "the stores JavaScript has.",
       "1 KiB rows use MessageRing (one frame per message, 128 f64 fields, every field " +
       "checked); MessageRing publishes once per message, so they are compared with " +
       "ringbuf.js pushing one message at a time. No native build carries 1 KiB records.",

@@ -1,7 +1,9 @@
 /**
  * Worker-to-Worker throughput of the SPSC Ring, per-item and batched, beside
  * `postMessage`, `ringbuf.js` and the native C build of the same ring, all
- * measured in this run. Every consumer reads and checks every item; a run
+ * measured in this run. The native ring runs twice: publishing with release
+ * stores, and with seq_cst stores (`--seq-cst`), the only atomic stores JS and
+ * Wasm have, so the second is the limit for a ring that publishes as JS must. Every consumer reads and checks every item; a run
  * that loses or reorders one is reported as failed. Also checks that the
  * ring's steady state does not grow the heap (heap before/after 10^7 items).
  *
@@ -159,16 +161,22 @@ export function throughputPlans(count: number): Plan[] {
   ];
 }
 
-/** The native C ring as a plan, publishing every `batch` items. */
-function nativePlan(batch: number, items: number): Plan {
+/**
+ * The native C ring as a plan, publishing every `batch` items with release
+ * stores, or with seq_cst stores (as JS atomics) when `seqCst`.
+ */
+function nativePlan(batch: number, items: number, seqCst = false): Plan {
+  const every = batch === 1 ? "item" : String(batch);
   return {
-    id: `u32.native-${batch === 1 ? "item" : "batch"}`,
-    label: `native C ring, publish every ${batch === 1 ? "item" : batch}`,
+    id: `u32.native-${seqCst ? "sc-" : ""}${batch === 1 ? "item" : "batch"}`,
+    label: seqCst
+      ? `native C ring, seq_cst stores (as JS atomics), publish every ${every}`
+      : `native C ring, publish every ${every}`,
     itemBytes: 4,
     run: async () => {
       try {
         const { runNativeBaseline } = await import("./native_baseline.ts");
-        const res = await runNativeBaseline("spsc", { batch, items });
+        const res = await runNativeBaseline("spsc", { batch, items, seqCst });
         return { value: res.itemsPerSec, ok: res.ok, items };
       } catch (err) {
         return { value: NaN, ok: false, error: (err as Error).message };
@@ -192,14 +200,17 @@ if (import.meta.main) {
     ...throughputPlans(Number(values.count)),
     nativePlan(1, 1e8),
     nativePlan(256, 1e8),
+    nativePlan(1, 1e8, true),
+    nativePlan(256, 1e8, true),
   ];
   const repeat = values.repeat ? { settle: 0.03, maxRuns: 3 * runs } : undefined;
   const rows = await runInterleaved(plans, { runs, kind: "throughput", repeat });
   const post = rows.find((r) => r.id === "u32.message-channel")!.value;
   const rounds = Math.max(...rows.map((r) => r.runs.length));
+  const width = Math.max(40, ...rows.map((r) => r.label.length));
   console.log(`median of ${rounds} interleaved runs, Worker → Worker, consumer checks every item`);
   console.log(
-    "transport".padEnd(40),
+    "transport".padEnd(width),
     "M items/s".padStart(10),
     "min–max".padStart(14),
     "× postMessage".padStart(14),
@@ -208,7 +219,7 @@ if (import.meta.main) {
   for (const r of rows) {
     const growth = Math.max(...r.runs.map((x) => x.heapGrowth ?? NaN));
     console.log(
-      r.label.padEnd(40),
+      r.label.padEnd(width),
       (r.value / 1e6).toFixed(2).padStart(10),
       `${(r.min / 1e6).toFixed(1)}–${(r.max / 1e6).toFixed(1)}`.padStart(14),
       (r.value / post).toFixed(1).padStart(14),

@@ -118,6 +118,8 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "pingpong.ring-spin.aggregate",
           "pingpong.shared-ring.aggregate",
           "pingpong.native.aggregate",
+          "pingpong.native-sc",
+          "pingpong.native-sc.aggregate",
           "u32.ring-item",
           "u32.ring-wasm-item",
           "u32.limit-wasm-batch",
@@ -128,6 +130,8 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "msg1k.message-ring-in-place",
           "msg1k.ringbuf-item",
           "f64.native-batch",
+          "u32.native-sc-item",
+          "u32.native-sc-batch",
           "channels.mpsc-2x1-b256",
           "channels.mpsc-2x1-b256.native",
           "wake.atomics",
@@ -160,6 +164,7 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
       assert.match(table, /3\. MPSC and MPMC scaling/);
       assert.match(table, /4\. Wake latency/);
       assert.match(table, /All rows ok/);
+      assert.match(table, /× native C seq_cst/);
       assert.match(progress, /Ring ⇄ Ring, spin, Worker ⇄ Worker: p50/);
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -45,7 +45,37 @@ Deno.test({ name: "native baseline", ignore: !hasPython }, async (t) => {
       r.minNs <= r.p50Ns && r.p50Ns <= r.p99Ns && r.p99Ns <= r.p999Ns && r.p999Ns <= r.maxNs,
     );
   });
+  await t.step("seqCst publishes with seq_cst stores and still delivers every item", async () => {
+    const plain = await runNativeBaseline("spsc", { items: 100_003, ringBits: 8 });
+    assert.equal(plain.order, "release");
+    for (const mode of ["spsc", "mpsc", "mpmc"] as const) {
+      const r = await runNativeBaseline(mode, { seqCst: true, items: 100_003, ringBits: 8 });
+      assert.equal(r.ok, true);
+      assert.equal(r.order, "seq_cst");
+      assert.equal(r.items, 100_003);
+      const p = BigInt(r.producers);
+      const share = 100_003n / p;
+      const extra = 100_003n % p; // the first `extra` producers send one item more
+      assert.equal(
+        BigInt(r.checksum),
+        extra * seqSum(share + 1n) + (p - extra) * seqSum(share),
+      );
+    }
+    const batched = await runNativeBaseline("spsc", { seqCst: true, items: 100_000, batch: 256 });
+    assert.equal(batched.order, "seq_cst");
+    assert.equal(BigInt(batched.checksum), seqSum(100_000n));
+    const ping = await runNativeBaseline("pingpong", { seqCst: true, rounds: 2_000 });
+    assert.equal(ping.order, "seq_cst");
+    assert.equal(ping.rounds, 2_000);
+  });
   await t.step("rejects bad options before running", async () => {
+    await assert.rejects(
+      // deno-lint-ignore no-explicit-any
+      runNativeBaseline("spsc", { seqCst: "yes" as any, items: 2 ** 40, timeoutMs: 100 }),
+      TypeError,
+    );
+    // deno-lint-ignore no-explicit-any
+    await assert.rejects(runNativeBaseline("pingpong", { pin: 1 as any }), TypeError);
     await assert.rejects(runNativeBaseline("spsc", { batch: 0 }), RangeError);
     await assert.rejects(runNativeBaseline("spsc", { batch: 2048, ringBits: 10 }), RangeError);
     await assert.rejects(runNativeBaseline("spsc", { items: 1.5 }), TypeError);

@@ -8,16 +8,28 @@
  *
  *   ring_bench MODE [--items N] [--batch B] [--ring-bits R] [--producers P]
  *              [--consumers C] [--rounds N] [--elem u32|u64|f64] [--pin]
+ *              [--seq-cst]
  *
  * MODE is spsc, mpsc, mpmc or pingpong. One JSON line goes to stdout; a
  * failed check also goes to stderr (exit 1); bad arguments print the usage to
  * stderr (exit 2).
  *
+ * Publishing order. By default a side publishes its position (the producer's
+ * tail on commit, the consumer's head on advance) with a release store, which
+ * on x86 is a plain `mov`. With --seq-cst those stores are sequentially
+ * consistent instead (x86: `xchg`, which drains the store buffer): the only
+ * kind of atomic store JavaScript (`Atomics.store`) and WebAssembly
+ * (`i32.atomic.store`) have, so that run is the limit of a ring that publishes
+ * with the stores JS has. Loads, the mpmc claim CAS and the run-wide flags are
+ * the same in both; the JSON line says which order ran ("order").
+ *
  * Byte layout of one ring's control block (ring_ctl, 256 bytes, 128-aligned):
  *
  *   0x000  tail  u64  written only by the producer: release store on commit
+ *                     (seq_cst with --seq-cst)
  *   0x008  ...   padding, so the consumer's line never shares the producer's
  *   0x080  head  u64  written only by the consumer: release store on advance
+ *                     (seq_cst with --seq-cst)
  *                     (mpmc: claimed by any consumer with compare-and-swap)
  *   0x088  ...   padding to 256 bytes
  *
@@ -73,6 +85,8 @@ typedef enum { ELEM_U32, ELEM_U64, ELEM_F64 } elem_kind;
 static const char *const MODE_NAMES[] = {"spsc", "mpsc", "mpmc", "pingpong"};
 static const char *const ELEM_NAMES[] = {"u32", "u64", "f64"};
 static const size_t ELEM_SIZES[] = {4, 8, 8};
+/** The "order" of the JSON line: how tail and head were published. */
+#define ORDER_NAME(seqCst) ((seqCst) ? "seq_cst" : "release")
 
 /** One ring's shared control block; see the byte layout at the top of the file. */
 typedef struct {
@@ -81,6 +95,21 @@ typedef struct {
 } ring_ctl;
 
 _Static_assert(sizeof(ring_ctl) == 256, "ring_ctl must be 256 bytes");
+
+/**
+ * Stores a position another thread waits on (tail on commit, head on advance):
+ * seq_cst when `seqCst` (--seq-cst), else release. Callers pass a local copied
+ * from the read-only run options, so the branch is one well-predicted test; the
+ * order must stay a constant in each arm, as a non-constant order compiles to
+ * seq_cst.
+ */
+static inline void publish_store(_Atomic uint64_t *pos, uint64_t value, bool seqCst) {
+  if (seqCst) {
+    atomic_store_explicit(pos, value, memory_order_seq_cst);
+  } else {
+    atomic_store_explicit(pos, value, memory_order_release);
+  }
+}
 
 /** A ring and the number of items its producer sends. */
 typedef struct {
@@ -99,6 +128,7 @@ typedef struct {
   uint64_t capacity;
   uint64_t mask;
   bool pin;
+  bool seqCst; /* publish tail and head with seq_cst stores (--seq-cst), else release */
   ring_ref rings[RB_MAX_THREADS];
 } bench;
 
@@ -281,6 +311,7 @@ typedef struct {
   uint64_t capacity;
   uint64_t pos;    /* producer: tail; consumer: head */
   uint64_t cached; /* producer: cachedHead; consumer: cachedTail */
+  bool seqCst;     /* publish pos with a seq_cst store (--seq-cst), else release */
 } pp_end;
 
 /** Spin-sends one u32 (reserve 1, write, commit 1). Returns false if the run was aborted. */
@@ -298,7 +329,7 @@ static inline bool pp_send(pp_end *e, uint32_t value) {
   e->data[e->pos & e->mask] = value;
   e->pos++;
   /* publishes the one slot just written to the other thread */
-  atomic_store_explicit(&e->ctl->tail, e->pos, memory_order_release);
+  publish_store(&e->ctl->tail, e->pos, e->seqCst);
   return true;
 }
 
@@ -317,7 +348,7 @@ static inline bool pp_recv(pp_end *e, uint32_t *out) {
   *out = e->data[e->pos & e->mask];
   e->pos++;
   /* publishes that the slot just read is free again */
-  atomic_store_explicit(&e->ctl->head, e->pos, memory_order_release);
+  publish_store(&e->ctl->head, e->pos, e->seqCst);
   return true;
 }
 
@@ -368,6 +399,7 @@ typedef struct {
   uint64_t items, batch, ringBits, producers, consumers, rounds;
   bool hasItems, hasBatch, hasRingBits, hasProducers, hasConsumers, hasRounds, hasElem;
   bool pin;
+  bool seqCst;
 } options;
 
 static void usage(FILE *to) {
@@ -385,6 +417,8 @@ static void usage(FILE *to) {
           "                   warm-up rounds)\n"
           "  --elem E         element type u32 | u64 | f64 (throughput modes, default u32)\n"
           "  --pin            pin each thread to its own CPU (default: no pinning)\n"
+          "  --seq-cst        publish tail and head with seq_cst stores, the only atomic\n"
+          "                   stores JS and Wasm have (default: release stores)\n"
           "Prints one JSON line; exits 1 if any item was lost, duplicated or reordered.\n",
           RB_PINGPONG_WARMUP);
 }
@@ -456,6 +490,11 @@ static options parse_args(int argc, char **argv) {
     if (strcmp(name, "--pin") == 0) {
       if (value != NULL) bad_args("Cannot run as --pin takes no value: received \"%s\"", value);
       o.pin = true;
+      continue;
+    }
+    if (strcmp(name, "--seq-cst") == 0) {
+      if (value != NULL) bad_args("Cannot run as --seq-cst takes no value: received \"%s\"", value);
+      o.seqCst = true;
       continue;
     }
     if (strcmp(name, "--help") == 0) {
@@ -623,10 +662,11 @@ static int run_pingpong(const options *o) {
   uint64_t total = timed + o->rounds;
   uint64_t *lat = alloc_or_die(o->rounds * sizeof(uint64_t));
 
-  pp_end send = {ctlA, dataA, capacity - 1, capacity, 0, 0};
-  pp_end recv = {ctlB, dataB, capacity - 1, capacity, 0, 0};
-  echo_arg echo = {{ctlA, dataA, capacity - 1, capacity, 0, 0},
-                   {ctlB, dataB, capacity - 1, capacity, 0, 0},
+  const bool sc = o->seqCst;
+  pp_end send = {ctlA, dataA, capacity - 1, capacity, 0, 0, sc};
+  pp_end recv = {ctlB, dataB, capacity - 1, capacity, 0, 0, sc};
+  echo_arg echo = {{ctlA, dataA, capacity - 1, capacity, 0, 0, sc},
+                   {ctlB, dataB, capacity - 1, capacity, 0, 0, sc},
                    total};
   pthread_t echoThread;
   spawn(&echoThread, echo_main, &echo);
@@ -662,8 +702,9 @@ static int run_pingpong(const options *o) {
   pthread_join(echoThread, NULL);
 
   printf("{\"mode\":\"pingpong\",\"elem\":\"u32\",\"ringBits\":%" PRIu64 ",\"rounds\":%" PRIu64
-         ",\"warmup\":%d,\"pinned\":%s",
-         o->ringBits, o->rounds, RB_PINGPONG_WARMUP, o->pin ? "true" : "false");
+         ",\"warmup\":%d,\"pinned\":%s,\"order\":\"%s\"",
+         o->ringBits, o->rounds, RB_PINGPONG_WARMUP, o->pin ? "true" : "false",
+         ORDER_NAME(o->seqCst));
   if (aborted()) return finish(false);
   qsort(lat, o->rounds, sizeof(uint64_t), cmp_u64);
   long double mean = 0;
@@ -689,6 +730,7 @@ static int run_throughput(const options *o) {
   b.capacity = UINT64_C(1) << o->ringBits;
   b.mask = b.capacity - 1;
   b.pin = o->pin;
+  b.seqCst = o->seqCst;
   for (int p = 0; p < b.producers; p++) {
     b.rings[p].ctl = alloc_or_die(sizeof(ring_ctl));
     b.rings[p].data = alloc_or_die(b.capacity * ELEM_SIZES[o->elem]);
@@ -734,9 +776,9 @@ static int run_throughput(const options *o) {
   }
   double seconds = (double)(t1 > t0 ? t1 - t0 : 1) / 1e9;
   printf("{\"mode\":\"%s\",\"elem\":\"%s\",\"producers\":%d,\"consumers\":%d,\"batch\":%" PRIu64
-         ",\"ringBits\":%" PRIu64 ",\"items\":%" PRIu64 ",\"pinned\":%s",
+         ",\"ringBits\":%" PRIu64 ",\"items\":%" PRIu64 ",\"pinned\":%s,\"order\":\"%s\"",
          MODE_NAMES[o->mode], ELEM_NAMES[o->elem], b.producers, b.consumers, b.batch, o->ringBits,
-         b.items, o->pin ? "true" : "false");
+         b.items, o->pin ? "true" : "false", ORDER_NAME(b.seqCst));
   if (aborted()) return finish(false);
   printf(",\"seconds\":%.6f,\"itemsPerSec\":%.6g,\"checksum\":\"%" PRIu64 "\"", seconds,
          (double)b.items / seconds, checksum);
@@ -762,6 +804,7 @@ static void *RB_FN(producer_main)(void *arg) {
   ring_ctl *ctl = r->ctl;
   RB_T *data = r->data;
   const uint64_t capacity = b->capacity, mask = b->mask, batch = b->batch, count = r->count;
+  const bool seqCst = b->seqCst;
   uint64_t tail = 0;       /* private copy of ctl->tail; only this thread writes it */
   uint64_t cachedHead = 0; /* last head loaded: at least capacity - (tail - cachedHead) free */
   uint64_t seq = 0;
@@ -791,7 +834,7 @@ static void *RB_FN(producer_main)(void *arg) {
     seq += n;
     tail += n;
     /* commit(n): publishes slots [tail - n, tail) to the consumer */
-    atomic_store_explicit(&ctl->tail, tail, memory_order_release);
+    publish_store(&ctl->tail, tail, seqCst);
   }
   atomic_fetch_add_explicit(&g_producersDone, 1, memory_order_release);
   return NULL;
@@ -815,6 +858,7 @@ static void *RB_FN(drain_main)(void *arg) {
   const bench *b = w->b;
   const int producers = b->producers;
   const uint64_t capacity = b->capacity, mask = b->mask;
+  const bool seqCst = b->seqCst;
   RB_FN(drain_state) state[RB_MAX_THREADS];
   memset(state, 0, sizeof state);
   uint64_t remaining = b->items;
@@ -871,7 +915,7 @@ static void *RB_FN(drain_main)(void *arg) {
       s->sum += sum;
       s->head = head + n;
       /* advance(n): publishes that slots [head, head + n) are free for the producer */
-      atomic_store_explicit(&ctl->head, head + n, memory_order_release);
+      publish_store(&ctl->head, head + n, seqCst);
       remaining -= n;
       progressed = true;
     }
