@@ -318,7 +318,7 @@ async function sharedRingRun(
 
 async function nativeRun(rounds: number, timeoutMs: number, seqCst = false): Promise<RunResult> {
   try {
-    const r = await runNativeBaseline("pingpong", { rounds, timeoutMs, seqCst });
+    const r = await runNativeBaseline("pingpong", { rounds, timeoutMs, seqCst, pin: true });
     return {
       value: r.p50Ns,
       ok: true,

@@ -245,7 +245,14 @@ async function nativeRun(
   seqCst = false,
 ): Promise<RunResult> {
   try {
-    const r = await runNativeBaseline("spsc", { elem: element, batch, items, timeoutMs, seqCst });
+    const r = await runNativeBaseline("spsc", {
+      elem: element,
+      batch,
+      items,
+      timeoutMs,
+      seqCst,
+      pin: true,
+    });
     return { value: r.itemsPerSec, ok: true, items: r.items, seconds: r.seconds };
   } catch (err) {
     return failed((err as Error).message);

@@ -176,7 +176,7 @@ function nativePlan(batch: number, items: number, seqCst = false): Plan {
     run: async () => {
       try {
         const { runNativeBaseline } = await import("./native_baseline.ts");
-        const res = await runNativeBaseline("spsc", { batch, items, seqCst });
+        const res = await runNativeBaseline("spsc", { batch, items, seqCst, pin: true });
         return { value: res.itemsPerSec, ok: res.ok, items };
       } catch (err) {
         return { value: NaN, ok: false, error: (err as Error).message };

@@ -627,23 +627,42 @@ export class Ring<V, S extends ElementStore> {
       this.#mustAnnounce = false;
     }
     const tail = (this.#tail + n) | 0;
-    this.#storeWord(this.#sendingIndex, tail); // P1: announces a commit in flight to closers
-    if (this.#loadWord(this.#closedIndex) !== OPEN) {
-      this.#storeWord(this.#sendingIndex, this.#tail); // the commit is abandoned, nothing published
-      throw new Closed(`Cannot commit ${n} items as the ring is closed`);
+    let sleepers = -1;
+    if (this.#consumerWaitersAddr >= 0 && (tail >>> 0) > (this.#tail >>> 0)) {
+      // P1–P3 and the sleepers' load in one Wasm call (no carry into the tail's high word)
+      const a = this.#wordsAddr;
+      sleepers = this.#wasm!.commit(
+        a + this.#sendingIndex * 4,
+        a + this.#closedIndex * 4,
+        a + this.#tailIndex * 4,
+        this.#consumerWaitersAddr,
+        this.#tail,
+        tail,
+      );
+      if (sleepers < 0) throw this.#refused(n);
+    } else {
+      this.#storeWord(this.#sendingIndex, tail); // P1: announces a commit in flight to closers
+      if (this.#loadWord(this.#closedIndex) !== OPEN) {
+        this.#storeWord(this.#sendingIndex, this.#tail); // the commit is abandoned, nothing published
+        throw this.#refused(n);
+      }
+      this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items, ends the commit
     }
-    this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items, ends the commit
     this.#tail = tail;
     if (this.#heartbeat !== null) this.#heartbeat.signal();
-    const sleepers = this.#consumerWaitersAddr >= 0
-      ? this.#wasm!.load(this.#consumerWaitersAddr)
-      : Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex);
+    if (sleepers < 0) {
+      sleepers = Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex);
+    }
     if (sleepers !== 0) wakeSpot(this.#consumerSpot);
     if (this.#notifier !== null) this.#notifier.signal();
     if (this.#counters !== null) {
       this.#counters[M_MESSAGES_SENT] += n;
       this.#counters[M_BATCHES_SENT]++;
     }
+  }
+
+  #refused(n: number): Closed {
+    return new Closed(`Cannot commit ${n} items as the ring is closed`);
   }
 
   /**
@@ -728,9 +747,21 @@ export class Ring<V, S extends ElementStore> {
   #publishHead(n: number): void {
     if (n === 0) return;
     const head = (this.#head + n) | 0;
-    this.#storePosition(this.#headIndex, this.#head, head); // frees n slots for the producer
+    let sleepers: number;
+    if (this.#wasm !== null && (head >>> 0) > (this.#head >>> 0)) {
+      // the store and the sleepers' load in one Wasm call (no carry into the head's high word)
+      const a = this.#wordsAddr;
+      sleepers = this.#wasm.advance(
+        a + this.#headIndex * 4,
+        a + this.#producerWaitersIndex * 4,
+        head,
+      );
+    } else {
+      this.#storePosition(this.#headIndex, this.#head, head); // frees n slots for the producer
+      sleepers = this.#loadWord(this.#producerWaitersIndex);
+    }
     this.#head = head;
-    if (this.#loadWord(this.#producerWaitersIndex) !== 0) wakeSpot(this.#producerSpot);
+    if (sleepers !== 0) wakeSpot(this.#producerSpot);
     if (this.#counters !== null) {
       const c = this.#counters;
       c[M_MESSAGES_RECEIVED] += n;

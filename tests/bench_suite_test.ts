@@ -17,7 +17,6 @@ import { formatReport, formatSection, type Section, type SuiteReport } from "../
 import { consumeMessages, consumeRing } from "../bench/workers/spsc_types_worker.ts";
 import { echoRings, initiateRings } from "../bench/workers/pingpong_worker.ts";
 import { consumeLimit, produceLimit } from "../bench/workers/_limit_ring.ts";
-import { WASM_ATOMICS_BYTES, wasmAtomics } from "../src/wasm_atomics.ts";
 import { hasPython } from "./_toolchain.ts";
 
 /**
@@ -273,22 +272,7 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
     assert.ok(good.latency!.minNs >= 0 && good.latency!.minNs <= good.latency!.maxNs);
   });
 
-  await t.step("the Wasm atomics module and the limit rings", () => {
-    const module = new WebAssembly.Module(WASM_ATOMICS_BYTES);
-    assert.deepEqual(WebAssembly.Module.imports(module), [
-      { module: "env", name: "mem", kind: "memory" },
-    ]);
-    assert.deepEqual(WebAssembly.Module.exports(module), [
-      { name: "load", kind: "function" },
-      { name: "store", kind: "function" },
-    ]);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-    const a = wasmAtomics(memory);
-    const words = new Int32Array(memory.buffer);
-    a.store(12, -5);
-    assert.equal(Atomics.load(words, 3), -5);
-    Atomics.store(words, 4, 77);
-    assert.equal(a.load(16), 77);
+  await t.step("the limit rings, with JavaScript and with Wasm atomics", () => {
     for (const wasm of [false, true]) {
       // 8 slots, 20 items: produce 8, consume 8, …, the wrap reached twice; one thread.
       const ring = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });

@@ -12,7 +12,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Ring, RING_LAYOUT, RingCorrupt, u32 } from "../mod.ts";
+import { Closed, Ring, RING_LAYOUT, RingCorrupt, u32 } from "../mod.ts";
 
 type U32Ring = Ring<number, Uint32Array>;
 
@@ -20,20 +20,29 @@ const TWO_32 = 2n ** 32n;
 const TWO_64 = 2n ** 64n;
 
 /** A ring whose shared tail and head words both start at `start` (a u64). */
-function ringAt(ringBits: number, start: bigint): { ring: U32Ring; wide: BigUint64Array } {
-  return ringWith(ringBits, start, start);
+function ringAt(
+  ringBits: number,
+  start: bigint,
+  wasmAtomics = false,
+): { ring: U32Ring; wide: BigUint64Array } {
+  return ringWith(ringBits, start, start, wasmAtomics);
 }
 
-/** A ring rebuilt over shared words holding `tail` and `head` (any u64 values). */
+/**
+ * A ring rebuilt over shared words holding `tail` and `head` (any u64
+ * values), its close gate's `sending` word at rest (the tail's low word).
+ */
 function ringWith(
   ringBits: number,
   tail: bigint,
   head: bigint,
+  wasmAtomics = false,
 ): { ring: U32Ring; wide: BigUint64Array } {
-  const handle = new Ring(u32, { ringBits }).handle();
+  const handle = new Ring(u32, { ringBits, wasmAtomics }).handle();
   const wide = new BigUint64Array(handle.buffer, 0, RING_LAYOUT.data / 8);
   wide[RING_LAYOUT.tail / 8] = BigInt.asUintN(64, tail);
   wide[RING_LAYOUT.head / 8] = BigInt.asUintN(64, head);
+  new Uint32Array(handle.buffer)[RING_LAYOUT.sending / 4] = Number(BigInt.asUintN(32, tail));
   return { ring: Ring.fromHandle(handle), wide };
 }
 
@@ -55,41 +64,48 @@ function takeAll(ring: U32Ring): number[] {
   return out;
 }
 
-Deno.test("wrap: send and recv across 2^32", () => {
-  const start = TWO_32 - 5n;
-  const { ring, wide } = ringAt(3, start);
-  assert.equal(ring.len(), 0);
-  assert.ok(ring.isEmpty());
+for (const wasmAtomics of [false, true]) {
+  Deno.test(`wrap: send and recv across 2^32${wasmAtomics ? ", wasmAtomics" : ""}`, () => {
+    const start = TWO_32 - 5n;
+    const { ring, wide } = ringAt(3, start, wasmAtomics);
+    assert.equal(ring.len(), 0);
+    assert.ok(ring.isEmpty());
 
-  assert.equal(ring.send([1, 2, 3]), 3);
-  assert.equal(tailWord(wide), TWO_32 - 2n, "no carry yet");
-  assert.equal(ring.send([4, 5, 6, 7, 8]), 5);
-  assert.equal(tailWord(wide), TWO_32 + 3n, "the carry reached the high word");
-  assert.equal(ring.len(), 8);
-  assert.ok(ring.isFull());
-  assert.equal(ring.sendOne(9), false);
+    assert.equal(ring.send([1, 2, 3]), 3);
+    assert.equal(tailWord(wide), TWO_32 - 2n, "no carry yet");
+    assert.equal(ring.send([4, 5, 6, 7, 8]), 5);
+    assert.equal(tailWord(wide), TWO_32 + 3n, "the carry reached the high word");
+    assert.equal(ring.len(), 8);
+    assert.ok(ring.isFull());
+    assert.equal(ring.sendOne(9), false);
 
-  const out = new Uint32Array(4);
-  assert.equal(ring.recv(out), 4);
-  assert.deepEqual(Array.from(out), [1, 2, 3, 4]);
-  assert.equal(headWord(wide), TWO_32 - 1n);
-  assert.equal(ring.len(), 4, "len is right while only the tail has crossed");
-  assert.equal(ring.recv(out), 4);
-  assert.deepEqual(Array.from(out), [5, 6, 7, 8]);
-  assert.equal(headWord(wide), TWO_32 + 3n);
-  assert.equal(ring.len(), 0);
+    const out = new Uint32Array(4);
+    assert.equal(ring.recv(out), 4);
+    assert.deepEqual(Array.from(out), [1, 2, 3, 4]);
+    assert.equal(headWord(wide), TWO_32 - 1n);
+    assert.equal(ring.len(), 4, "len is right while only the tail has crossed");
+    assert.equal(ring.recv(out), 4);
+    assert.deepEqual(Array.from(out), [5, 6, 7, 8]);
+    assert.equal(headWord(wide), TWO_32 + 3n);
+    assert.equal(ring.len(), 0);
 
-  // A ring rebuilt after the carry continues from the same place.
-  const again = Ring.fromHandle<number, Uint32Array>(ring.handle());
-  const r = again.reserve(2)!;
-  assert.equal(r.pos, 3);
-  assert.equal(r.offset, 3);
-  again.commit(0);
-  again.send([10, 11]);
-  assert.deepEqual(takeAll(again), [10, 11]);
-  assert.equal(tailWord(wide), TWO_32 + 5n);
-  assert.equal(headWord(wide), TWO_32 + 5n);
-});
+    // A ring rebuilt after the carry continues from the same place.
+    const again = Ring.fromHandle<number, Uint32Array>(ring.handle());
+    const r = again.reserve(2)!;
+    assert.equal(r.pos, 3);
+    assert.equal(r.offset, 3);
+    again.commit(0);
+    again.send([10, 11]);
+    assert.deepEqual(takeAll(again), [10, 11]);
+    assert.equal(tailWord(wide), TWO_32 + 5n);
+    assert.equal(headWord(wide), TWO_32 + 5n);
+    // the close gate saw every commit end: a close() settles at once, later sends are refused
+    again.close();
+    assert.ok(again.isClosed());
+    assert.throws(() => again.sendOne(12), Closed);
+    assert.equal(tailWord(wide), TWO_32 + 5n, "a refused commit publishes nothing");
+  });
+}
 
 Deno.test("wrap: a high word that is not zero is incremented, not replaced", () => {
   const start = 7n * TWO_32 + TWO_32 - 3n;
