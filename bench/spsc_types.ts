@@ -29,7 +29,7 @@
  */
 import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
-import { f64, MessageRing, Ring, u32 } from "../mod.ts";
+import { MessageRing } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
 import { throughputPlans } from "./throughput.ts";
 import { cpuFor } from "./workers/_pin.ts";
@@ -113,12 +113,7 @@ async function pairRun(
   let producerTransfer: Transferable[] = [];
   let consumerExtra: Partial<SpscJob> = {};
   let producerExtra: Partial<SpscJob> = {};
-  if (transport === "ring-item" || transport === "ring-batch") {
-    const ring = element === "u32"
-      ? new Ring(u32, { ringBits: 16 })
-      : new Ring(f64, { ringBits: 16 });
-    shared = { handle: ring.handle() };
-  } else if (transport === "message-ring-copy" || transport === "message-ring-in-place") {
+  if (transport === "message-ring-copy" || transport === "message-ring-in-place") {
     shared = { handle: new MessageRing({ ringBits: 20 }).handle() };
   } else if (transport === "ringbuf-item" || transport === "ringbuf-batch") {
     const values = element === "msg1k" ? 1 << 17 : 1 << 16;
@@ -313,6 +308,7 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
   const msg = MESSAGE_FIELDS * 8;
   const plans: Plan[] = [
     ...throughputPlans(count),
+    ...throughputPlans(count, "f64"),
     {
       id: "u32.post-message",
       label: "u32, postMessage, Worker → main",
@@ -342,30 +338,6 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       label: "u32, native C ring, seq_cst stores (as JS atomics), publish every 256",
       itemBytes: 4,
       run: () => nativeRun("u32", 256, nativeItems, timeoutMs, true),
-    },
-    {
-      id: "f64.ring-item",
-      label: "f64, Ring, publish every item",
-      itemBytes: 8,
-      run: () => pairRun("ring-item", "f64", count, 1, timeoutMs),
-    },
-    {
-      id: "f64.ring-batch",
-      label: "f64, Ring, publish every 256",
-      itemBytes: 8,
-      run: () => pairRun("ring-batch", "f64", count, 256, timeoutMs),
-    },
-    {
-      id: "f64.ringbuf-item",
-      label: "f64, ringbuf.js, push 1",
-      itemBytes: 8,
-      run: () => pairRun("ringbuf-item", "f64", itemCap, 1, timeoutMs),
-    },
-    {
-      id: "f64.ringbuf-batch",
-      label: "f64, ringbuf.js, push 256",
-      itemBytes: 8,
-      run: () => pairRun("ringbuf-batch", "f64", count, 256, timeoutMs),
     },
     {
       id: "f64.message-channel",
@@ -518,10 +490,12 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       { js: "msg1k.message-ring-in-place", peers: messagePeers },
     ],
     notes: [
-      "u32 Ring, ringbuf.js, limit and MessageChannel rows come from bench/throughput.ts " +
-      "(throughputPlans), interleaved run by run with every other contender. Per-item rows " +
-      "are compared with ringbuf.js push 1, batched rows with push 256, and with the native " +
-      "ring publishing as often.",
+      "u32 and f64 Ring and ringbuf.js rows, the limit rows and u32 MessageChannel come from " +
+      "bench/throughput.ts (throughputPlans), interleaved run by run with every other " +
+      "contender: each side first moves 10^6 items, then both meet at a barrier and the " +
+      "consumer's clock starts, so no warm-up, GC or heap check falls inside a timed part. " +
+      "Per-item rows are compared with ringbuf.js push 1, batched rows with push 256, and " +
+      "with the native ring publishing as often.",
       "'JS limit' is the smallest ring with Ring's per-commit protocol (one Atomics.store of " +
       "the tail and one Atomics.load of a waiters word per commit, head stored per run) and " +
       "nothing else (bench/workers/_limit_ring.ts): what V8 allows for this protocol. The " +
@@ -535,7 +509,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "1 KiB rows use MessageRing (one frame per message, 128 f64 fields, every field " +
       "checked); MessageRing publishes once per message, so they are compared with " +
       "ringbuf.js pushing one message at a time. No native build carries 1 KiB records.",
-      `Items per run: ${count} over rings (ringbuf.js push 1: ${itemCap}), ${postCount} ` +
+      `Items per run: ${count} over rings publishing every item, ${10 * count} batched ` +
+      `(ringbuf.js push 1: ${itemCap}), ${postCount} ` +
       `over postMessage/MessageChannel, ${messages} and ${postMessages} 1 KiB messages, ` +
       `${nativeItems} native.`,
     ],

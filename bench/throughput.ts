@@ -16,8 +16,12 @@
  */
 import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
-import { Ring, u32 } from "../mod.ts";
-import type { ThroughputJob, ThroughputResult } from "./workers/throughput_worker.ts";
+import { f64, Ring, type RingHandle, u32 } from "../mod.ts";
+import type {
+  ThroughputElement,
+  ThroughputJob,
+  ThroughputResult,
+} from "./workers/throughput_worker.ts";
 import { LIMIT_CAPACITY, limitRingBytes } from "./workers/_limit_ring.ts";
 import { type Plan, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
@@ -42,12 +46,20 @@ function limitMemory(): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
+/** A fresh 2^16-slot Ring of `element` for one run. */
+function ringHandle(element: ThroughputElement, wasmAtomics: boolean): RingHandle {
+  const config = { ringBits: 16, wasmAtomics };
+  return element === "f64" ? new Ring(f64, config).handle() : new Ring(u32, config).handle();
+}
+
 async function once(
   transport: ThroughputJob["transport"],
+  element: ThroughputElement,
   count: number,
   batch: number,
 ): Promise<ThroughputResult> {
-  const base = { transport, count, batch };
+  const barrier = new Int32Array(new SharedArrayBuffer(4));
+  const base = { transport, element, count, batch, barrier };
   if (transport === "postMessage") {
     const { port1, port2 } = new MessageChannel();
     const [consumer] = await Promise.all([
@@ -56,11 +68,12 @@ async function once(
     ]);
     return consumer;
   }
+  const f = element === "f64";
   const extra = transport.startsWith("ringbuf")
-    ? { sab: RingBuffer.getStorageForCapacity(1 << 16, Uint32Array) }
+    ? { sab: RingBuffer.getStorageForCapacity(1 << 16, f ? Float64Array : Uint32Array) }
     : transport.startsWith("limit-")
     ? { memory: limitMemory() }
-    : { handle: new Ring(u32, { ringBits: 16, wasmAtomics: transport.includes("wasm") }).handle() };
+    : { handle: ringHandle(element, transport.includes("wasm")) };
   const [consumer, producer] = await Promise.all([
     spawn({ ...base, ...extra, role: "consumer", cpu: cpuFor(1) }),
     spawn({ ...base, ...extra, role: "producer", cpu: cpuFor(0) }),
@@ -70,32 +83,35 @@ async function once(
 }
 
 /**
- * The u32 contenders of this file as interleavable plans: the Ring per item
- * and per 256, ringbuf.js push 1 and push 256, and postMessage through a
- * MessagePort between two Workers. Each run's consumer checks every item;
- * `heapGrowth` of a run is what the heap (after GC) grew across it.
+ * The contenders of this file as interleavable plans: the Ring per item and
+ * per 256, ringbuf.js push 1 and push 256 — for u32 also the Ring with
+ * `wasmAtomics`, the limit rings and postMessage through a MessagePort
+ * between two Workers. Each run's consumer checks every item; `heapGrowth`
+ * of a run is what the heap (after GC) grew across it.
  *
- * @param count Items per ring run (postMessage uses a tenth, at most 300 000;
- * ringbuf.js push 1 at most 2 000 000).
- * @returns The plans, ids `u32.ring-item`, `u32.ring-batch`, `u32.ring-wasm-{item,batch}`
- * (the Ring with `wasmAtomics`), `u32.ringbuf-item`,
- * `u32.ringbuf-batch`, `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts),
+ * @param count Items per ring run publishing every item (postMessage uses a
+ * tenth, at most 300 000; ringbuf.js push 1 at most 2 000 000); rows that
+ * publish every 256 move ten times as many, so their timed part is not over
+ * within a few ms.
+ * @param element The items: u32 (item `k` is `k`) or f64 (`k + 0.5`).
+ * @returns The plans, ids `E.ring-item`, `E.ring-batch`, `E.ringbuf-item`,
+ * `E.ringbuf-batch` (E the element), and for u32 `u32.ring-wasm-{item,batch}`,
+ * `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts) and
  * `u32.message-channel`.
  */
-export function throughputPlans(count: number): Plan[] {
+export function throughputPlans(count: number, element: ThroughputElement = "u32"): Plan[] {
   const plan = (
-    id: string,
-    label: string,
     transport: ThroughputJob["transport"],
+    label: string,
     batch: number,
     n: number,
   ): Plan => ({
-    id,
-    label,
-    itemBytes: 4,
+    id: `${element}.${transport === "postMessage" ? "message-channel" : transport}`,
+    label: `${element}, ${label}`,
+    itemBytes: element === "f64" ? 8 : 4,
     run: async () => {
       try {
-        const res = await once(transport, n, batch);
+        const res = await once(transport, element, n, batch);
         const ok = res.ok && res.items === n;
         return {
           value: n / res.seconds,
@@ -110,54 +126,22 @@ export function throughputPlans(count: number): Plan[] {
       }
     },
   });
+  const rings = [
+    plan("ring-item", "Ring, publish every item", 1, count),
+    plan("ring-batch", "Ring, publish every 256", 256, 10 * count),
+    plan("ringbuf-item", "ringbuf.js, push 1", 1, Math.min(count, 2_000_000)),
+    plan("ringbuf-batch", "ringbuf.js, push 256", 256, 10 * count),
+  ];
+  if (element === "f64") return rings;
   return [
-    plan("u32.ring-item", "u32, Ring, publish every item", "ring-item", 1, count),
-    plan("u32.ring-batch", "u32, Ring, publish every 256", "ring-batch", 256, count),
-    plan(
-      "u32.ring-wasm-item",
-      "u32, Ring wasmAtomics, every item",
-      "ring-wasm-item",
-      1,
-      count,
-    ),
-    plan(
-      "u32.ring-wasm-batch",
-      "u32, Ring wasmAtomics, every 256",
-      "ring-wasm-batch",
-      256,
-      count,
-    ),
-    plan(
-      "u32.ringbuf-item",
-      "u32, ringbuf.js, push 1",
-      "ringbuf-item",
-      1,
-      Math.min(count, 2_000_000),
-    ),
-    plan("u32.ringbuf-batch", "u32, ringbuf.js, push 256", "ringbuf-batch", 256, count),
-    plan("u32.limit-js-item", "u32, JS limit ring, every item", "limit-js-item", 1, count),
-    plan("u32.limit-js-batch", "u32, JS limit ring, every 256", "limit-js-batch", 256, count),
-    plan(
-      "u32.limit-wasm-item",
-      "u32, limit ring, Wasm atomics, every item",
-      "limit-wasm-item",
-      1,
-      count,
-    ),
-    plan(
-      "u32.limit-wasm-batch",
-      "u32, limit ring, Wasm atomics, every 256",
-      "limit-wasm-batch",
-      256,
-      count,
-    ),
-    plan(
-      "u32.message-channel",
-      "u32, MessageChannel, Worker → Worker",
-      "postMessage",
-      1,
-      Math.min(count / 10, 300_000),
-    ),
+    ...rings,
+    plan("ring-wasm-item", "Ring wasmAtomics, every item", 1, count),
+    plan("ring-wasm-batch", "Ring wasmAtomics, every 256", 256, 10 * count),
+    plan("limit-js-item", "JS limit ring, every item", 1, count),
+    plan("limit-js-batch", "JS limit ring, every 256", 256, 10 * count),
+    plan("limit-wasm-item", "limit ring, Wasm atomics, every item", 1, count),
+    plan("limit-wasm-batch", "limit ring, Wasm atomics, every 256", 256, 10 * count),
+    plan("postMessage", "MessageChannel, Worker → Worker", 1, Math.min(count / 10, 300_000)),
   ];
 }
 
@@ -198,6 +182,7 @@ if (import.meta.main) {
   const runs = Number(values.runs);
   const plans = [
     ...throughputPlans(Number(values.count)),
+    ...throughputPlans(Number(values.count), "f64"),
     nativePlan(1, 1e8),
     nativePlan(256, 1e8),
     nativePlan(1, 1e8, true),

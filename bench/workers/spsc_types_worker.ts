@@ -1,15 +1,13 @@
 /**
  * Worker side of bench/spsc_types.ts: produces or consumes `count` items of
  * one element type through one transport; the consumer reads and checks
- * every item and times itself from the first item to the last.
+ * every item and times itself from the first item to the last. (The u32 and
+ * f64 `Ring` and ringbuf.js rows run in bench/workers/throughput_worker.ts.)
  *
  * Items: u32 item `k` is `k`; f64 item `k` is `k + 0.5`; a 1 KiB message
  * `k` is 128 f64 fields `k·128 + j` (j = 0 … 127), so the f64 values of the
  * message stream count 0, 1, 2, … without gaps. Transports:
  *
- * - `ring-item` / `ring-batch`: `Ring<u32|f64>`, publishing every item
- *   (`sendOne`) or every `batch` items (`reserve` + `commit`); the consumer
- *   reads whole readable runs and advances once per run;
  * - `message-ring-copy` / `message-ring-in-place` (1 KiB): `MessageRing`,
  *   the producer either copies a prepared message in (`sendMessage`) or
  *   writes the fields straight into the ring (`reserveMessage` +
@@ -26,15 +24,13 @@
  */
 import { pinThread } from "./_pin.ts";
 import { RingBuffer } from "ringbuf.js";
-import { MessageRing, Ring, type RingHandle, yieldThread } from "../../mod.ts";
+import { MessageRing, type RingHandle, yieldThread } from "../../mod.ts";
 
 /** Element types of the throughput section. */
 export type SpscElement = "u32" | "f64" | "msg1k";
 
 /** Transports of the throughput section. */
 export type SpscTransport =
-  | "ring-item"
-  | "ring-batch"
   | "message-ring-copy"
   | "message-ring-in-place"
   | "ringbuf-item"
@@ -106,80 +102,8 @@ function biasOf(element: SpscElement): number {
   return element === "f64" ? 0.5 : 0;
 }
 
-// ── Ring<u32 | f64> ─────────────────────────────────────────────────────
-
-function produceRing(
-  ring: Ring<number, Uint32Array | Float64Array>,
-  count: number,
-  batch: number,
-  bias: number,
-  deadline: number,
-): void {
-  let polls = 0;
-  if (batch === 1) {
-    for (let k = 0; k < count; k++) {
-      while (!ring.sendOne(k + bias)) {
-        if ((++polls & POLL_MASK) === 0) idle(deadline, () => `the ring stayed full at item ${k}`);
-      }
-    }
-    return;
-  }
-  let next = 0;
-  while (next < count) {
-    const r = ring.reserve(Math.min(batch, count - next));
-    if (r === null) {
-      if ((++polls & POLL_MASK) === 0) idle(deadline, () => `the ring stayed full at item ${next}`);
-      continue;
-    }
-    const a = r.array;
-    const end = r.offset + r.length;
-    for (let j = r.offset; j < end; j++) a[j] = next++ + bias;
-    ring.commit(r.length);
-  }
-}
-
 /** When the consumer saw its first item: every transport's clock starts there. */
 let firstAt = 0;
-
-/**
- * The consumer of the Ring transports: reads whole readable runs, checks
- * item `k` is `k + bias`, advances once per run.
- *
- * @param ring The ring.
- * @param count Items to receive.
- * @param bias 0 for u32, 0.5 for f64.
- * @param deadline `performance.now()` after which it gives up.
- * @returns The index of the first wrong item, or -1 when all were right.
- * @throws {Error} If the deadline passes before `count` items arrived.
- */
-export function consumeRing(
-  ring: Ring<number, Uint32Array | Float64Array>,
-  count: number,
-  bias: number,
-  deadline: number,
-): number {
-  let polls = 0;
-  let expected = 0;
-  let firstBad = -1;
-  while (expected < count) {
-    const region = ring.readable();
-    if (region === null) {
-      if ((++polls & POLL_MASK) === 0) {
-        idle(deadline, () => `only ${expected} of ${count} items arrived`);
-      }
-      continue;
-    }
-    if (expected === 0) firstAt = performance.now();
-    const a = region.array;
-    const end = region.offset + region.length;
-    for (let j = region.offset; j < end; j++) {
-      if (a[j] !== expected + bias && firstBad < 0) firstBad = expected;
-      expected++;
-    }
-    ring.advance(region.length);
-  }
-  return firstBad;
-}
 
 // ── MessageRing, 1 KiB messages ─────────────────────────────────────────
 
@@ -386,13 +310,8 @@ function consumePort(job: SpscJob, deadline: number): Promise<number> {
 async function run(job: SpscJob): Promise<SpscReport> {
   await pinThread(job.cpu);
   const deadline = performance.now() + job.budgetMs;
-  const bias = biasOf(job.element);
   if (job.role === "producer") {
     switch (job.transport) {
-      case "ring-item":
-      case "ring-batch":
-        produceRing(Ring.fromHandle(job.handle!), job.count, job.batch, bias, deadline);
-        break;
       case "message-ring-copy":
         produceMessagesCopy(MessageRing.fromHandle(job.handle!), job.count, deadline);
         break;
@@ -414,10 +333,6 @@ async function run(job: SpscJob): Promise<SpscReport> {
   }
   let firstBad: number;
   switch (job.transport) {
-    case "ring-item":
-    case "ring-batch":
-      firstBad = consumeRing(Ring.fromHandle(job.handle!), job.count, bias, deadline);
-      break;
     case "message-ring-copy":
     case "message-ring-in-place":
       firstBad = consumeMessages(MessageRing.fromHandle(job.handle!), job.count, deadline);

@@ -1,10 +1,12 @@
 /**
- * Worker side of bench/throughput.ts: produces or consumes u32 sequence
- * numbers through one transport; the consumer reads and checks every item.
+ * Worker side of bench/throughput.ts: produces or consumes sequence numbers
+ * through one transport — u32 item `k` is `k`, f64 item `k` is `k + 0.5` —
+ * and the consumer reads and checks every item.
  * Ring transports first move a warm-up million items, then measure the heap,
  * time `count` more items, and measure the heap again (after a GC each time),
- * so the heap figure is the steady state's. The consumer's clock is the one
- * reported (it starts once the warm-up is through).
+ * so the heap figure is the steady state's. Both sides then meet at a
+ * barrier, so neither side's GC or heap check falls inside the other's timed
+ * part; the consumer's clock, the one reported, starts there.
  *
  * @module
  */
@@ -12,6 +14,14 @@ import { RingBuffer } from "ringbuf.js";
 import { Ring, type RingHandle } from "../../mod.ts";
 import { pinThread } from "./_pin.ts";
 import { consumeLimit, LIMIT_CAPACITY, produceLimit } from "./_limit_ring.ts";
+
+/** Element types the throughput Workers move. */
+export type ThroughputElement = "u32" | "f64";
+
+/** What is added to item `k`'s number: 0.5 makes every f64 item a non-integer. */
+export function biasOf(element: ThroughputElement): number {
+  return element === "f64" ? 0.5 : 0;
+}
 
 /** One side of one run. */
 export interface ThroughputJob {
@@ -28,6 +38,8 @@ export interface ThroughputJob {
     | "limit-wasm-item"
     | "limit-wasm-batch";
   role: "producer" | "consumer";
+  /** What an item is (ring and ringbuf.js transports; the others carry u32). */
+  element: ThroughputElement;
   count: number;
   batch: number;
   handle?: RingHandle;
@@ -37,6 +49,8 @@ export interface ThroughputJob {
   memory?: WebAssembly.Memory;
   /** CPU this side pins its thread to (bench/workers/_pin.ts); unpinned when absent. */
   cpu?: number;
+  /** Where both sides meet after the warm-up (ring and limit transports): one i32, from 0. */
+  barrier?: Int32Array;
 }
 
 /** What the consumer reports (the producer reports zeros). */
@@ -60,9 +74,12 @@ function heap(): number {
   return Deno.memoryUsage().heapUsed;
 }
 
-function produceRing(ring: Ring<number, Uint32Array>, from: number, to: number, batch: number) {
+/** A ring of either element type (each Worker sees one: the calls stay monomorphic). */
+type NumberRing = Ring<number, Uint32Array | Float64Array>;
+
+function produceRing(ring: NumberRing, from: number, to: number, batch: number, bias: number) {
   if (batch === 1) {
-    for (let i = from; i < to; i++) while (!ring.sendOne(i));
+    for (let i = from; i < to; i++) while (!ring.sendOne(i + bias));
     return;
   }
   let next = from;
@@ -71,14 +88,24 @@ function produceRing(ring: Ring<number, Uint32Array>, from: number, to: number, 
     if (r === null) continue;
     const a = r.array;
     const end = r.offset + r.length;
-    for (let j = r.offset; j < end; j++) a[j] = next++;
+    for (let j = r.offset; j < end; j++) a[j] = next++ + bias;
     ring.commit(r.length);
   }
 }
 
-function consumeRing(ring: Ring<number, Uint32Array>, from: number, to: number): boolean {
+/**
+ * Consumes items `from … to − 1` from `ring`, whole readable runs at a time
+ * (one `advance` per run), checking that item `k` is `k + bias`.
+ *
+ * @param ring The ring.
+ * @param from First item expected.
+ * @param to One past the last item.
+ * @param bias 0 for u32, 0.5 for f64 ({@linkcode biasOf}).
+ * @returns The first item that arrived wrong (lost, duplicated or reordered), or -1.
+ */
+export function consumeRing(ring: NumberRing, from: number, to: number, bias: number): number {
   let expected = from;
-  let ok = true;
+  let firstBad = -1;
   while (expected < to) {
     const region = ring.readable();
     if (region === null) continue;
@@ -86,39 +113,45 @@ function consumeRing(ring: Ring<number, Uint32Array>, from: number, to: number):
     const n = Math.min(region.length, to - expected);
     const end = region.offset + n;
     for (let j = region.offset; j < end; j++) {
-      if (a[j] !== expected) ok = false;
+      if (a[j] !== expected + bias && firstBad < 0) firstBad = expected;
       expected++;
     }
     ring.advance(n);
   }
-  return ok;
+  return firstBad;
 }
 
-function produceRingbuf(rb: RingBuffer, from: number, to: number, batch: number): void {
-  const buf = new Uint32Array(batch);
+type NumberArray = Uint32Array | Float64Array;
+
+function produceRingbuf(rb: RingBuffer, buf: NumberArray, from: number, to: number, bias: number) {
+  const batch = buf.length;
   let next = from;
   while (next < to) {
     const n = Math.min(batch, to - next);
-    for (let j = 0; j < n; j++) buf[j] = next + j;
+    for (let j = 0; j < n; j++) buf[j] = next + j + bias;
     let sent = 0;
     while (sent < n) sent += rb.push(buf, n - sent, sent);
     next += n;
   }
 }
 
-const popped = new Uint32Array(4096);
-
-function consumeRingbuf(rb: RingBuffer, from: number, to: number): boolean {
+function consumeRingbuf(
+  rb: RingBuffer,
+  popped: NumberArray,
+  from: number,
+  to: number,
+  bias: number,
+) {
   let expected = from;
-  let ok = true;
+  let firstBad = -1;
   while (expected < to) {
     const n = rb.pop(popped, Math.min(popped.length, to - expected));
     for (let j = 0; j < n; j++) {
-      if (popped[j] !== expected) ok = false;
+      if (popped[j] !== expected + bias && firstBad < 0) firstBad = expected;
       expected++;
     }
   }
-  return ok;
+  return firstBad;
 }
 
 /** Items each side moves before it measures, so the timed part and the heap check see steady state. */
@@ -151,11 +184,23 @@ scope.onmessage = async (e) => {
   const move = job.transport.startsWith("limit-") ? limitMove(job) : ringMove(job);
   let ok = move(0, WARMUP);
   const heapBefore = heap();
+  meet(job.barrier!);
   const start = performance.now();
   ok = move(WARMUP, WARMUP + job.count) && ok;
   const seconds = (performance.now() - start) / 1000;
   scope.postMessage({ seconds, items: job.count, ok, heapBefore, heapAfter: heap() });
 };
+
+/** Waits until both sides reached the barrier (at most a minute: a side that died ends the run). */
+function meet(barrier: Int32Array): void {
+  Atomics.add(barrier, 0, 1);
+  Atomics.notify(barrier, 0);
+  const deadline = performance.now() + 60_000;
+  for (let seen = Atomics.load(barrier, 0); seen < 2; seen = Atomics.load(barrier, 0)) {
+    if (performance.now() > deadline) throw new Error("the other side never reached the barrier");
+    Atomics.wait(barrier, 0, seen, 100);
+  }
+}
 
 /** Moves items `from … to − 1` through a limit ring (bench/workers/_limit_ring.ts). */
 function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
@@ -168,15 +213,21 @@ function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
 
 /** Moves items `from … to − 1` through the Ring or ringbuf.js. */
 function ringMove(job: ThroughputJob): (from: number, to: number) => boolean {
-  const ringbuf = job.transport.startsWith("ringbuf");
-  const rb = ringbuf ? new RingBuffer(job.sab!, Uint32Array) : null;
-  const ring = ringbuf ? null : Ring.fromHandle<number, Uint32Array>(job.handle!);
-  return (from: number, to: number): boolean => {
-    if (job.role === "producer") {
-      if (rb) produceRingbuf(rb, from, to, job.batch);
-      else produceRing(ring!, from, to, job.batch);
+  const type = job.element === "f64" ? Float64Array : Uint32Array;
+  const bias = biasOf(job.element);
+  if (job.transport.startsWith("ringbuf")) {
+    const rb = new RingBuffer(job.sab!, type);
+    const buf = new type(job.role === "producer" ? job.batch : 4096);
+    return (from, to) => {
+      if (job.role === "consumer") return consumeRingbuf(rb, buf, from, to, bias) < 0;
+      produceRingbuf(rb, buf, from, to, bias);
       return true;
-    }
-    return rb ? consumeRingbuf(rb, from, to) : consumeRing(ring!, from, to);
+    };
+  }
+  const ring = Ring.fromHandle<number, NumberArray>(job.handle!);
+  return (from, to) => {
+    if (job.role === "consumer") return consumeRing(ring, from, to, bias) < 0;
+    produceRing(ring, from, to, job.batch, bias);
+    return true;
   };
 }
