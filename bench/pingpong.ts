@@ -30,6 +30,7 @@ import { runNativeBaseline } from "./native_baseline.ts";
 import { type ProgressSink, silentProgress } from "./_progress.ts";
 import { type Plan, type RepeatOptions, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
+import { limitPingPongWords } from "./workers/_limit_pingpong.ts";
 import {
   clockCostNs,
   latencyStats,
@@ -136,9 +137,14 @@ async function workerPair(
     initiatorJob = { ...base, role: "initiator", port: port1, cpu: cpuFor(0) };
     echoTransfer = [port2];
     initiatorTransfer = [port1];
+  } else if (transport === "limit-spin") {
+    const words = limitPingPongWords();
+    echoJob = { ...base, role: "echo", words, cpu: cpuFor(1) };
+    initiatorJob = { ...base, role: "initiator", words, cpu: cpuFor(0) };
   } else {
-    const ping = new Ring(u32, { ringBits: 10 }).handle();
-    const pong = new Ring(u32, { ringBits: 10 }).handle();
+    const config = { ringBits: 10, wasmAtomics: transport === "ring-wasm-spin" };
+    const ping = new Ring(u32, config).handle();
+    const pong = new Ring(u32, config).handle();
     echoJob = { ...base, role: "echo", ping, pong, cpu: cpuFor(1) };
     initiatorJob = { ...base, role: "initiator", ping, pong, cpu: cpuFor(0) };
   }
@@ -416,6 +422,11 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       run: () => workerPair("ring-spin", warm(rounds), rounds, timeoutMs),
     },
     {
+      id: "pingpong.ring-wasm-spin",
+      label: "Ring ⇄ Ring wasmAtomics, spin, Worker ⇄ Worker",
+      run: () => workerPair("ring-wasm-spin", warm(rounds), rounds, timeoutMs),
+    },
+    {
       id: "pingpong.ring-blocking",
       label: "Ring ⇄ Ring, waitReadable(), Worker ⇄ Worker",
       run: () => workerPair("ring-blocking", warm(rounds), rounds, timeoutMs),
@@ -441,6 +452,11 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       run: () => workerPair("message-channel", warm(slowRounds), slowRounds, timeoutMs),
     },
     {
+      id: "pingpong.limit",
+      label: "JS limit: one word each way, Worker ⇄ Worker",
+      run: () => workerPair("limit-spin", warm(rounds), rounds, timeoutMs),
+    },
+    {
       id: "pingpong.native",
       label: "native C rings, thread ⇄ thread",
       run: () => nativeRun(rounds, timeoutMs),
@@ -464,19 +480,21 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
     MessageChannel: "pingpong.message-channel",
     "native C": "pingpong.native",
     "native C seq_cst": "pingpong.native-sc",
+    "JS limit": "pingpong.limit",
   };
   const clock = median(
     [...measurements.values()].flatMap((m) => m.runs.map((run) => run.clockNs ?? NaN)),
   );
   const rings = [
     "pingpong.ring-spin",
+    "pingpong.ring-wasm-spin",
     "pingpong.ring-blocking",
     "pingpong.ring-sleep",
     "pingpong.shared-ring",
   ];
-  const aggregates = [...rings, "pingpong.native", "pingpong.native-sc"].map((id) =>
-    aggregateOf(measurements.get(id)!)
-  );
+  const aggregates = [...rings, "pingpong.limit", "pingpong.native", "pingpong.native-sc"].map((
+    id,
+  ) => aggregateOf(measurements.get(id)!));
   return {
     id: "pingpong",
     title: "1. Ping-pong round trip, one u32 each way (per-round timestamps; aggregate spans)",
@@ -490,6 +508,7 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
         peers: {
           "native C": "pingpong.native.aggregate",
           "native C seq_cst": "pingpong.native-sc.aggregate",
+          "JS limit": "pingpong.limit.aggregate",
         },
       })),
     ],
@@ -506,6 +525,9 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       "'native C seq_cst' is the same native pair publishing with seq_cst stores " +
       "(ring_bench --seq-cst): the limit for a ring that publishes with the stores " +
       "JavaScript has.",
+      "'JS limit' passes each round through one shared word per direction, one " +
+      "Atomics.store per hop, the receiver polling with Atomics.load " +
+      "(bench/workers/_limit_pingpong.ts): what V8 allows for a hop, with no ring around it.",
       `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
       "message rows), after warm-up rounds. Worker pairs and the native threads are pinned " +
       "to CPUs 0 and 1 where the native layer can (bench/workers/_pin.ts).",

@@ -8,6 +8,9 @@
  *   SharedArrayBuffers; the wait is a bounded spin on `readable()`,
  *   `waitReadable()` (spin, yield, then sleep) or
  *   `waitReadable(phasedBackoff(0, 0))` (sleeps at once, every round);
+ * - `ring-wasm-spin`: the same spin over two `Ring`s with `wasmAtomics`;
+ * - `limit-spin`: the spin over one shared word per direction
+ *   (bench/workers/_limit_pingpong.ts), what V8 allows for a hop;
  * - `shared-ring`: the initiator over two `SharedRing<u32>`s under /dev/shm,
  *   whose echo is another process (bench/workers/pingpong_process.ts);
  * - `message-channel`: a `MessagePort` pair between two Workers;
@@ -18,12 +21,15 @@
 import { pinThread } from "./_pin.ts";
 import { Ring, type RingHandle, u32, WaitStrategy, yieldThread } from "../../mod.ts";
 import { clockCostNs, type LatencyStats, latencyStats } from "../_stats.ts";
+import { PING_WORD, PONG_WORD, WordEnd } from "./_limit_pingpong.ts";
 
 /** The transports a ping-pong Worker can play. */
 export type PingPongTransport =
   | "ring-spin"
   | "ring-blocking"
   | "ring-sleep"
+  | "ring-wasm-spin"
+  | "limit-spin"
   | "shared-ring"
   | "message-channel"
   | "post-message";
@@ -46,6 +52,8 @@ export interface PingPongJob {
   ping?: RingHandle;
   /** Ring carrying echo → initiator (ring transports). */
   pong?: RingHandle;
+  /** The words of a limit ping-pong (`limit-spin`, bench/workers/_limit_pingpong.ts). */
+  words?: Int32Array;
   /** /dev/shm names of the ping and pong SharedRings (`shared-ring`). */
   paths?: [string, string];
   /** This end's port (`message-channel`). */
@@ -294,8 +302,13 @@ async function prepare(untimed: PingPongJob): Promise<() => Promise<PingPongRepo
       }
     };
   }
-  const ping = Ring.fromHandle<number, Uint32Array>(untimed.ping!);
-  const pong = Ring.fromHandle<number, Uint32Array>(untimed.pong!);
+  const limit = untimed.transport === "limit-spin";
+  const ping = limit
+    ? new WordEnd(untimed.words!, PING_WORD)
+    : Ring.fromHandle<number, Uint32Array>(untimed.ping!);
+  const pong = limit
+    ? new WordEnd(untimed.words!, PONG_WORD)
+    : Ring.fromHandle<number, Uint32Array>(untimed.pong!);
   return untimed.role === "initiator"
     ? () => Promise.resolve(initiateRings(ping, pong, timed()))
     : () => Promise.resolve(echoRings(ping, pong, timed()));
