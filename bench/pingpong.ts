@@ -253,6 +253,7 @@ async function sharedRingRun(
       rounds,
       budgetMs: timeoutMs,
       paths: names,
+      cpu: cpuFor(0),
     });
     const worker = initiator.worker;
     const loaded = await withTimeout(initiator.ready, timeoutMs, () => worker.terminate(), false);
@@ -270,6 +271,7 @@ async function sharedRingRun(
         String(warmup),
         String(rounds),
         String(timeoutMs),
+        String(cpuFor(1) ?? -1),
       ],
       stdin: "null",
       stdout: "piped",

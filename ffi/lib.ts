@@ -168,6 +168,9 @@ export const symbols = {
   rmpsc_clock_ns: { parameters: ["i32"], result: "i64" },
   // int rmpsc_heartbeat(uint64_t *word); /* release store of CLOCK_REALTIME ns */
   rmpsc_heartbeat: { parameters: ["buffer"], result: "i32" },
+  // int rmpsc_shared_commit(void *header, uint32_t len, const uint32_t words[5], uint32_t old,
+  //                         uint32_t next); /* words: sending, closed, tail, heartbeat, waiters */
+  rmpsc_shared_commit: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded symbols of libringmpsc, as {@linkcode native} returns them. */

@@ -12,8 +12,10 @@
  *
  * ```text
  *   0  [producer hot] tail u64        written by the producer only (release on commit)
- *   8                 sending u32     the tail a commit is publishing; = tail between commits (src/close_gate.ts)
  *  64                 identity 32 bytes  what the memory holds (src/_identity.ts), by its creator
+ *  96                 sending u32     the tail a commit is publishing; = tail between commits
+ *                                     (src/close_gate.ts); apart from the tail's line, which a
+ *                                     polling consumer holds, so announcing does not take it back
  * 128  [consumer hot] head u64        written by the consumer only (release on advance)
  * 256  [cold]         active u32      MPSC slot state: 0 free, 1 owned by a producer, 2 retired
  * 260                 closed u32      0 open → 1 closing → 2 closed, by close() (src/close_gate.ts)
@@ -44,8 +46,9 @@
  * 0x100 head u64               consumer only; release store on advance
  * 0x108 cached_tail u64        (ringmpsc's consumer cache)
  * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32
- * 0x198 active u32             0x19C sending u32            (this library's close gate, src/close_gate.ts)
- * 0x1A0 announced u32          1 once a producer of this library committed (the gate holds from then on)
+ * 0x198 active u32
+ * 0x1C0 sending u32            this library's close gate (src/close_gate.ts), on a line of its own
+ * 0x1C4 announced u32          1 once a producer of this library committed (the gate holds from then on)
  * 0x18C–0x1FF otherwise padding: ringmpsc writes it once (zero) at create, then never reads or writes it
  * ```
  *
@@ -112,7 +115,7 @@ export function position64(words: Int32Array, index: number, low: number): bigin
 /** The layout of a ring in a `SharedArrayBuffer`, as drawn at the top of this file. */
 export const RING_LAYOUT: RingLayout = Object.freeze({
   tail: 0,
-  sending: 8,
+  sending: 96,
   announced: -1,
   head: 128,
   active: 256,
@@ -238,8 +241,8 @@ export const SHARED_RING_LAYOUT: RingLayout = Object.freeze({
   consumerSeq: -1,
   producerSeq: -1,
   active: 0x198,
-  sending: 0x19c,
-  announced: 0x1a0,
+  sending: 0x1c0,
+  announced: 0x1c4,
   metrics: -1,
   data: SHARED_RING_HEADER_SIZE,
   sliceMs: 100,

@@ -116,6 +116,14 @@ export interface RingMemory {
   /** Told of every commit right after the tail store, before any wake (SharedRing's heartbeat). */
   readonly heartbeat?: CommitSignal;
   /**
+   * A whole commit in one call, used when the tail's low word does not carry:
+   * the close gate's P1–P3 with `next` as the new tail (src/close_gate.ts),
+   * the heartbeat, then the consumers' waiters load. Returns -1 when the ring
+   * is closed (nothing published, `sending` restored to `old`), else the
+   * waiters count (SharedRing's `rmpsc_shared_commit`).
+   */
+  readonly commit?: (old: number, next: number) => number;
+  /**
    * The shared `WebAssembly.Memory` whose buffer is `buffer`: the ring's
    * publish and acquire words then go through WebAssembly atomics.
    */
@@ -211,6 +219,8 @@ export class Ring<V, S extends ElementStore> {
   readonly #wordsAddr: number;
   /** Byte address of the consumer waiters word in the Wasm memory; -1: load it with Atomics. */
   readonly #consumerWaitersAddr: number;
+  /** A whole commit in one call (RingMemory.commit, or the Wasm module's), or `null`. */
+  readonly #fusedCommit: ((old: number, next: number) => number) | null;
   readonly #data: S;
   readonly #capacity: number;
   readonly #mask: number;
@@ -335,6 +345,7 @@ export class Ring<V, S extends ElementStore> {
     this.#consumerWaitersAddr = this.#wasm !== null && this.#consumerWaitersWords === this.#words
       ? this.#wordsAddr + 4 * this.#consumerWaitersIndex
       : -1;
+    this.#fusedCommit = memory?.commit ?? this.#wasmCommit();
     this.#producerSpot = makeSpot(this.#words, layout.producerSeq / 4, this.#producerWaitersIndex, {
       ...spot,
       watch: foreign ? [this.#headIndex, this.#closedIndex] : undefined,
@@ -556,18 +567,34 @@ export class Ring<V, S extends ElementStore> {
       // our own head too, in case another object consumed here before us (a handed-over
       // role, ordered by whatever handed it over): a plain read, as only this side writes it
       const head = this.#head = this.#words[this.#headIndex];
-      const tail = this.#loadOther(this.#tailIndex);
+      const tail = this.#checkHigh ? this.#loadTailWide(head) : this.#loadWord(this.#tailIndex);
       avail = (tail - head) >>> 0;
       if (avail > this.#capacity) throw this.#corrupt(tail, head);
-      if (
-        this.#checkHigh &&
-        !this.#highWordsAgree(tail, this.#otherHigh, head, this.#words[this.#headIndex + 1])
-      ) {
-        throw this.#corrupt(tail, head);
-      }
       this.#cachedTail = tail;
     }
     return avail;
+  }
+
+  /**
+   * Consumer, `wide` layouts: the tail's low word, once its high word agrees
+   * with our head's. While `head + capacity` does not carry into the high
+   * word, no honest tail does either (it stays within capacity of our head),
+   * so its high word must be our head's: two loads. Near the carry, both
+   * words are read until they belong to one 64-bit value, then compared.
+   */
+  #loadTailWide(head: number): number {
+    const low = Atomics.load(this.#words, this.#tailIndex);
+    const headHigh = this.#words[this.#headIndex + 1];
+    if ((head >>> 0) + this.#capacity < 2 ** 32 || low === head) {
+      const high = Atomics.load(this.#words, this.#tailIndex + 1);
+      if (high !== headHigh) throw this.#corrupt(low, head);
+      return low;
+    }
+    const tail = this.#loadOther(this.#tailIndex);
+    if (!this.#highWordsAgree(tail, this.#otherHigh, head, headHigh)) {
+      throw this.#corrupt(tail, head);
+    }
+    return tail;
   }
 
   #checkCount(what: string, n: number): void {
@@ -627,18 +654,10 @@ export class Ring<V, S extends ElementStore> {
       this.#mustAnnounce = false;
     }
     const tail = (this.#tail + n) | 0;
-    let sleepers = -1;
-    if (this.#consumerWaitersAddr >= 0 && (tail >>> 0) > (this.#tail >>> 0)) {
-      // P1–P3 and the sleepers' load in one Wasm call (no carry into the tail's high word)
-      const a = this.#wordsAddr;
-      sleepers = this.#wasm!.commit(
-        a + this.#sendingIndex * 4,
-        a + this.#closedIndex * 4,
-        a + this.#tailIndex * 4,
-        this.#consumerWaitersAddr,
-        this.#tail,
-        tail,
-      );
+    let sleepers: number;
+    if (this.#fusedCommit !== null && (tail >>> 0) > (this.#tail >>> 0)) {
+      // P1–P3, the heartbeat and the sleepers' load in one call (no carry into the high word)
+      sleepers = this.#fusedCommit(this.#tail, tail);
       if (sleepers < 0) throw this.#refused(n);
     } else {
       this.#storeWord(this.#sendingIndex, tail); // P1: announces a commit in flight to closers
@@ -647,18 +666,27 @@ export class Ring<V, S extends ElementStore> {
         throw this.#refused(n);
       }
       this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items, ends the commit
-    }
-    this.#tail = tail;
-    if (this.#heartbeat !== null) this.#heartbeat.signal();
-    if (sleepers < 0) {
+      if (this.#heartbeat !== null) this.#heartbeat.signal();
       sleepers = Atomics.load(this.#consumerWaitersWords, this.#consumerWaitersIndex);
     }
+    this.#tail = tail;
     if (sleepers !== 0) wakeSpot(this.#consumerSpot);
     if (this.#notifier !== null) this.#notifier.signal();
     if (this.#counters !== null) {
       this.#counters[M_MESSAGES_SENT] += n;
       this.#counters[M_BATCHES_SENT]++;
     }
+  }
+
+  /** The Wasm module's commit on this ring's words, when the ring has Wasm atomics and its own sleepers. */
+  #wasmCommit(): ((old: number, next: number) => number) | null {
+    const wasm = this.#wasm;
+    if (wasm === null || this.#consumerWaitersAddr < 0) return null;
+    const a = this.#wordsAddr;
+    const [sending, closed, tail] = [this.#sendingIndex, this.#closedIndex, this.#tailIndex];
+    const waiters = this.#consumerWaitersAddr;
+    return (old, next) =>
+      wasm.commit(a + 4 * sending, a + 4 * closed, a + 4 * tail, waiters, old, next);
   }
 
   #refused(n: number): Closed {

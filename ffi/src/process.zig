@@ -17,7 +17,7 @@ comptime {
 
 /// Reads `clock` (0: CLOCK_REALTIME, 1: CLOCK_MONOTONIC) in nanoseconds
 /// through libc, which uses the vDSO.
-fn readClock(clock: c_int) i64 {
+pub fn readClock(clock: c_int) i64 {
     const id: std.c.clockid_t = if (clock == 0) .REALTIME else .MONOTONIC;
     var ts: std.c.timespec = undefined;
     if (std.c.clock_gettime(id, &ts) != 0) return 0;

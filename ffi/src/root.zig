@@ -9,4 +9,5 @@ comptime {
     _ = @import("socket.zig");
     _ = @import("affinity.zig");
     _ = @import("process.zig");
+    _ = @import("ring.zig");
 }

@@ -52,6 +52,7 @@ import { WaitStrategy } from "../wait_strategy.ts";
 import { SHARED_RING_HEADER, SHARED_RING_HEADER_SIZE, SHARED_RING_LAYOUT } from "../layout.ts";
 import { realtimeNs, storeHeartbeat } from "./clock.ts";
 import { futexParker } from "./futex.ts";
+import { sharedCommit } from "./_shared_commit.ts";
 import { getPid } from "./process.ts";
 import { SharedMemory, type SharedMemoryPathOptions } from "./shared_memory.ts";
 
@@ -260,6 +261,7 @@ export class SharedRing<V, S extends ElementStore> {
       parker: futexParker,
       initialize: false,
       heartbeat: { signal: () => storeHeartbeat(heartbeat) }, // stamps heartbeat_ns on every commit
+      commit: sharedCommit(memory.buffer), // …in the same FFI call as the publish, when it can
       sliceMs: options.sliceMs ?? SHARED_RING_LAYOUT.sliceMs,
       peer: () => this.#peerGone(),
     });
