@@ -407,6 +407,7 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
   const order = [
     "u32.ring-item",
     "u32.ring-batch",
+    "u32.ring-copy-batch",
     "u32.ring-wasm-item",
     "u32.ring-wasm-batch",
     "f64.ring-item",
@@ -449,6 +450,9 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
           "JS limit": `u32.limit-js-${variant}`,
         }
         : {}),
+      ...(type === "u32" && variant === "batch" && ring === "ring"
+        ? { "Ring copies": "u32.ring-copy-batch" }
+        : {}),
     },
   });
   const wasmRow = (variant: "item" | "batch") => ({
@@ -475,11 +479,13 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "native C",
       "native C seq_cst",
       "JS limit",
+      "Ring copies",
     ],
     measurements: order.map((id) => measured.get(id)!),
     rows: [
       numericRow("u32", "item"),
       numericRow("u32", "batch"),
+      numericRow("u32", "batch", "ring-copy"),
       numericRow("u32", "item", "ring-wasm"),
       numericRow("u32", "batch", "ring-wasm"),
       wasmRow("item"),
@@ -496,6 +502,9 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "consumer's clock starts, so no warm-up, GC or heap check falls inside a timed part. " +
       "Per-item rows are compared with ringbuf.js push 1, batched rows with push 256, and " +
       "with the native ring publishing as often.",
+      "'Ring copies' is the Ring's copying path for the same items (the producer fills an " +
+      "array that send() copies in, the consumer checks the array recv() copied out to), " +
+      "against which the zero-copy window path (reserve/commit, readable/advance) is measured.",
       "'JS limit' is the smallest ring with Ring's per-commit protocol (one Atomics.store of " +
       "the tail and one Atomics.load of a waiters word per commit, head stored per run) and " +
       "nothing else (bench/workers/_limit_ring.ts): what V8 allows for this protocol. The " +

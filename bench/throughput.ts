@@ -95,7 +95,8 @@ async function once(
  * within a few ms.
  * @param element The items: u32 (item `k` is `k`) or f64 (`k + 0.5`).
  * @returns The plans, ids `E.ring-item`, `E.ring-batch`, `E.ringbuf-item`,
- * `E.ringbuf-batch` (E the element), and for u32 `u32.ring-wasm-{item,batch}`,
+ * `E.ringbuf-batch` (E the element), and for u32 `u32.ring-copy-batch` (the
+ * Ring's copying path: send/recv of 256), `u32.ring-wasm-{item,batch}`,
  * `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts) and
  * `u32.message-channel`.
  */
@@ -135,6 +136,7 @@ export function throughputPlans(count: number, element: ThroughputElement = "u32
   if (element === "f64") return rings;
   return [
     ...rings,
+    plan("ring-copy-batch", "Ring send/recv of 256 (copies)", 256, 10 * count),
     plan("ring-wasm-item", "Ring wasmAtomics, every item", 1, count),
     plan("ring-wasm-batch", "Ring wasmAtomics, every 256", 256, 10 * count),
     plan("limit-js-item", "JS limit ring, every item", 1, count),

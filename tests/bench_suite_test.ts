@@ -128,6 +128,7 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "u32.ring-wasm-item",
           "u32.limit-wasm-batch",
           "u32.ring-batch",
+          "u32.ring-copy-batch",
           "f64.ring-item",
           "f64.ring-batch",
           "msg1k.message-ring-copy",

@@ -28,6 +28,7 @@ export interface ThroughputJob {
   transport:
     | "ring-item"
     | "ring-batch"
+    | "ring-copy-batch"
     | "ring-wasm-item"
     | "ring-wasm-batch"
     | "ringbuf-item"
@@ -122,6 +123,34 @@ export function consumeRing(ring: NumberRing, from: number, to: number, bias: nu
 }
 
 type NumberArray = Uint32Array | Float64Array;
+
+/** The Ring's copying path: fills `buf`, then `send` copies it in (the same work as ringbuf.js push). */
+function produceCopies(ring: NumberRing, buf: NumberArray, from: number, to: number, bias: number) {
+  const batch = buf.length;
+  let next = from;
+  while (next < to) {
+    const n = Math.min(batch, to - next);
+    for (let j = 0; j < n; j++) buf[j] = next + j + bias;
+    let sent = ring.send(n === batch ? buf : buf.subarray(0, n));
+    while (sent < n) sent += ring.send(buf.subarray(sent, n)); // only when the ring was full
+    next += n;
+  }
+}
+
+/** The Ring's copying path: `recv` copies out into `out`, then every item is checked there. */
+function consumeCopies(ring: NumberRing, out: NumberArray, from: number, to: number, bias: number) {
+  let expected = from;
+  let firstBad = -1;
+  while (expected < to) {
+    const room = Math.min(out.length, to - expected);
+    const n = ring.recv(room === out.length ? out : out.subarray(0, room));
+    for (let j = 0; j < n; j++) {
+      if (out[j] !== expected + bias && firstBad < 0) firstBad = expected;
+      expected++;
+    }
+  }
+  return firstBad;
+}
 
 function produceRingbuf(rb: RingBuffer, buf: NumberArray, from: number, to: number, bias: number) {
   const batch = buf.length;
@@ -225,6 +254,14 @@ function ringMove(job: ThroughputJob): (from: number, to: number) => boolean {
     };
   }
   const ring = Ring.fromHandle<number, NumberArray>(job.handle!);
+  if (job.transport === "ring-copy-batch") {
+    const buf = new type(job.role === "producer" ? job.batch : 4096);
+    return (from, to) => {
+      if (job.role === "consumer") return consumeCopies(ring, buf, from, to, bias) < 0;
+      produceCopies(ring, buf, from, to, bias);
+      return true;
+    };
+  }
   return (from, to) => {
     if (job.role === "consumer") return consumeRing(ring, from, to, bias) < 0;
     produceRing(ring, from, to, job.batch, bias);
