@@ -33,23 +33,29 @@ export function limitRingBytes(capacity: number): number {
   return DATA + capacity * 4;
 }
 
-/** A ring's atomic words through one of the two paths. */
-interface Words {
-  load(addr: number): number;
-  store(addr: number, value: number): void;
-}
+/** A ring's atomic words through one of the two paths: Atomics on an Int32Array, or the Wasm module. */
+class Words {
+  readonly #w: Int32Array;
+  readonly #a: ReturnType<typeof wasmAtomics> | null;
 
-function wordsOf(memory: WebAssembly.Memory, wasm: boolean): Words {
-  if (wasm) return wasmAtomics(memory);
-  const w = new Int32Array(memory.buffer);
-  return {
-    load: (addr) => Atomics.load(w, addr >> 2),
-    store: (addr, value) => void Atomics.store(w, addr >> 2, value),
-  };
+  constructor(memory: WebAssembly.Memory, wasm: boolean) {
+    this.#w = new Int32Array(memory.buffer);
+    this.#a = wasm ? wasmAtomics(memory) : null;
+  }
+
+  load(addr: number): number {
+    return this.#a === null ? Atomics.load(this.#w, addr >> 2) : this.#a.load(addr);
+  }
+
+  store(addr: number, value: number): void {
+    if (this.#a === null) Atomics.store(this.#w, addr >> 2, value);
+    else this.#a.store(addr, value);
+  }
 }
 
 /**
- * Produces `from … to − 1`, publishing every `batch` items.
+ * Produces `from … to − 1`, publishing every `batch` items (fewer where a
+ * commit would wrap: the rest follows in the next, as `Ring.reserve` does).
  *
  * @param memory The ring's memory.
  * @param capacity Slots, a power of two.
@@ -67,7 +73,7 @@ export function produceLimit(
   to: number,
   batch: number,
 ): boolean {
-  const words = wordsOf(memory, wasm);
+  const words = new Words(memory, wasm);
   const data = new Uint32Array(memory.buffer, DATA, capacity);
   const mask = capacity - 1;
   let tail = words.load(TAIL);
@@ -76,17 +82,19 @@ export function produceLimit(
   for (let next = from; next < to;) {
     const want = Math.min(batch, to - next);
     while (capacity - ((tail - cachedHead) | 0) < want) cachedHead = words.load(HEAD);
-    for (let k = 0; k < want; k++) data[(tail + k) & mask] = next + k;
-    next += want;
-    tail = (tail + want) | 0;
-    words.store(TAIL, tail); // publishes `want` items
+    const index = tail & mask;
+    const n = Math.min(want, capacity - index);
+    for (let j = index, end = index + n; j < end; j++) data[j] = next++;
+    tail = (tail + n) | 0;
+    words.store(TAIL, tail); // publishes n items
     if (words.load(WAITERS) !== 0) quiet = false;
   }
   return quiet;
 }
 
 /**
- * Consumes `from … to − 1`, checking each item, publishing the head once per readable run.
+ * Consumes `from … to − 1`, checking each item, publishing the head once per
+ * readable run (up to the end of the store, as `Ring.readable` gives it).
  *
  * @param memory The ring's memory.
  * @param capacity Slots, a power of two.
@@ -102,19 +110,20 @@ export function consumeLimit(
   from: number,
   to: number,
 ): boolean {
-  const words = wordsOf(memory, wasm);
+  const words = new Words(memory, wasm);
   const data = new Uint32Array(memory.buffer, DATA, capacity);
   const mask = capacity - 1;
   let head = words.load(HEAD);
   let ok = true;
   for (let expected = from; expected < to;) {
     const tail = words.load(TAIL);
-    const n = Math.min((tail - head) | 0, to - expected);
+    const index = head & mask;
+    const n = Math.min((tail - head) | 0, to - expected, capacity - index);
     if (n === 0) continue;
-    for (let k = 0; k < n; k++) {
-      if (data[(head + k) & mask] !== expected + k) ok = false;
+    for (let j = index, end = index + n; j < end; j++) {
+      if (data[j] !== expected) ok = false;
+      expected++;
     }
-    expected += n;
     head = (head + n) | 0;
     words.store(HEAD, head); // frees n slots
   }
