@@ -124,59 +124,45 @@ export function consumeRing(ring: NumberRing, from: number, to: number, bias: nu
 
 type NumberArray = Uint32Array | Float64Array;
 
-/** The Ring's copying path: fills `buf`, then `send` copies it in (the same work as ringbuf.js push). */
-function produceCopies(ring: NumberRing, buf: NumberArray, from: number, to: number, bias: number) {
-  const batch = buf.length;
-  let next = from;
-  while (next < to) {
-    const n = Math.min(batch, to - next);
-    for (let j = 0; j < n; j++) buf[j] = next + j + bias;
-    let sent = ring.send(n === batch ? buf : buf.subarray(0, n));
-    while (sent < n) sent += ring.send(buf.subarray(sent, n)); // only when the ring was full
-    next += n;
-  }
-}
-
-/** The Ring's copying path: `recv` copies out into `out`, then every item is checked there. */
-function consumeCopies(ring: NumberRing, out: NumberArray, from: number, to: number, bias: number) {
-  let expected = from;
-  let firstBad = -1;
-  while (expected < to) {
-    const room = Math.min(out.length, to - expected);
-    const n = ring.recv(room === out.length ? out : out.subarray(0, room));
-    for (let j = 0; j < n; j++) {
-      if (out[j] !== expected + bias && firstBad < 0) firstBad = expected;
-      expected++;
-    }
-  }
-  return firstBad;
-}
-
-function produceRingbuf(rb: RingBuffer, buf: NumberArray, from: number, to: number, bias: number) {
-  const batch = buf.length;
-  let next = from;
-  while (next < to) {
-    const n = Math.min(batch, to - next);
-    for (let j = 0; j < n; j++) buf[j] = next + j + bias;
-    let sent = 0;
-    while (sent < n) sent += rb.push(buf, n - sent, sent);
-    next += n;
-  }
-}
-
-function consumeRingbuf(
-  rb: RingBuffer,
-  popped: NumberArray,
+/**
+ * Producers that copy (ringbuf.js push, the Ring's `send`): fills `buf` with
+ * the next items, `batch` at a time, and hands each batch to `push`, which
+ * returns once all `n` are in.
+ */
+function produceCopies(
+  buf: NumberArray,
   from: number,
   to: number,
   bias: number,
-) {
+  push: (n: number) => void,
+): void {
+  const batch = buf.length;
+  for (let next = from; next < to;) {
+    const n = Math.min(batch, to - next);
+    for (let j = 0; j < n; j++) buf[j] = next + j + bias;
+    push(n);
+    next += n;
+  }
+}
+
+/**
+ * Consumers that copy (ringbuf.js pop, the Ring's `recv`): `take(room)`
+ * copies up to `room` items into `out` and says how many; each is checked
+ * there. Returns the first item that arrived wrong, or -1.
+ */
+function consumeCopies(
+  out: NumberArray,
+  from: number,
+  to: number,
+  bias: number,
+  take: (room: number) => number,
+): number {
   let expected = from;
   let firstBad = -1;
   while (expected < to) {
-    const n = rb.pop(popped, Math.min(popped.length, to - expected));
+    const n = take(Math.min(out.length, to - expected));
     for (let j = 0; j < n; j++) {
-      if (popped[j] !== expected + bias && firstBad < 0) firstBad = expected;
+      if (out[j] !== expected + bias && firstBad < 0) firstBad = expected;
       expected++;
     }
   }
@@ -240,27 +226,38 @@ function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
       : consumeLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to);
 }
 
+/** One side of a copying transport, moving items `from … to − 1` through `buf`. */
+function copying(
+  job: ThroughputJob,
+  buf: NumberArray,
+  bias: number,
+  push: (n: number) => void,
+  take: (room: number) => number,
+): (from: number, to: number) => boolean {
+  return (from, to) => {
+    if (job.role === "consumer") return consumeCopies(buf, from, to, bias, take) < 0;
+    produceCopies(buf, from, to, bias, push);
+    return true;
+  };
+}
+
 /** Moves items `from … to − 1` through the Ring or ringbuf.js. */
 function ringMove(job: ThroughputJob): (from: number, to: number) => boolean {
   const type = job.element === "f64" ? Float64Array : Uint32Array;
   const bias = biasOf(job.element);
+  const buf = new type(job.role === "producer" ? job.batch : 4096);
   if (job.transport.startsWith("ringbuf")) {
     const rb = new RingBuffer(job.sab!, type);
-    const buf = new type(job.role === "producer" ? job.batch : 4096);
-    return (from, to) => {
-      if (job.role === "consumer") return consumeRingbuf(rb, buf, from, to, bias) < 0;
-      produceRingbuf(rb, buf, from, to, bias);
-      return true;
-    };
+    return copying(job, buf, bias, (n) => {
+      for (let sent = 0; sent < n;) sent += rb.push(buf, n - sent, sent);
+    }, (room) => rb.pop(buf, room));
   }
   const ring = Ring.fromHandle<number, NumberArray>(job.handle!);
   if (job.transport === "ring-copy-batch") {
-    const buf = new type(job.role === "producer" ? job.batch : 4096);
-    return (from, to) => {
-      if (job.role === "consumer") return consumeCopies(ring, buf, from, to, bias) < 0;
-      produceCopies(ring, buf, from, to, bias);
-      return true;
-    };
+    return copying(job, buf, bias, (n) => {
+      let sent = ring.send(n === buf.length ? buf : buf.subarray(0, n));
+      while (sent < n) sent += ring.send(buf.subarray(sent, n)); // only when the ring was full
+    }, (room) => ring.recv(room === buf.length ? buf : buf.subarray(0, room)));
   }
   return (from, to) => {
     if (job.role === "consumer") return consumeRing(ring, from, to, bias) < 0;
