@@ -24,9 +24,12 @@ export interface Config {
   readonly prefetchThreshold: number;
   /**
    * `Ring` only: put the ring in a shared `WebAssembly.Memory` (64 KiB pages)
-   * and publish/acquire its positions through WebAssembly atomics, which V8
-   * compiles inline (`Atomics.*` on shared memory are builtin calls, ≈ 10 ns
-   * each). Worth it for a ring that is hot in its Worker; off by default.
+   * and make each commit and advance one call into a tiny Wasm module whose
+   * atomics V8 compiles inline (`Atomics.*` on shared memory are builtin
+   * calls, ≈ 10 ns each). It was faster in every row `bench/throughput.ts`
+   * and `bench/pingpong.ts` measure; off by default, as its memory is rounded
+   * up to whole pages and channels lay their rings out in one
+   * `SharedArrayBuffer`.
    */
   readonly wasmAtomics: boolean;
 }
