@@ -217,7 +217,11 @@ Deno.test("close unmaps once, detaches the buffer and closes an owned fd", () =>
   assert.equal(memory.buffer.byteLength, 0);
   assert.equal(words.length, 0);
   assert.throws(() => Atomics.load(words, 0), TypeError);
-  assert.notEqual(Number(native().rmpsc_fstat_size(fd)), size, "the fd was closed (EBADF, or reused)");
+  assert.notEqual(
+    Number(native().rmpsc_fstat_size(fd)),
+    size,
+    "the fd was closed (EBADF, or reused)",
+  );
   memory.close();
   memory[Symbol.dispose]();
 });
