@@ -30,7 +30,7 @@ import { runNativeBaseline } from "./native_baseline.ts";
 import { type ProgressSink, silentProgress } from "./_progress.ts";
 import { type Plan, type RepeatOptions, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
-import { limitPingPongWords } from "./workers/_limit_pingpong.ts";
+import { limitPingPongMemory } from "./workers/_limit_pingpong.ts";
 import {
   clockCostNs,
   latencyStats,
@@ -137,10 +137,10 @@ async function workerPair(
     initiatorJob = { ...base, role: "initiator", port: port1, cpu: cpuFor(0) };
     echoTransfer = [port2];
     initiatorTransfer = [port1];
-  } else if (transport === "limit-spin") {
-    const words = limitPingPongWords();
-    echoJob = { ...base, role: "echo", words, cpu: cpuFor(1) };
-    initiatorJob = { ...base, role: "initiator", words, cpu: cpuFor(0) };
+  } else if (transport.startsWith("limit-")) {
+    const memory = limitPingPongMemory();
+    echoJob = { ...base, role: "echo", memory, cpu: cpuFor(1) };
+    initiatorJob = { ...base, role: "initiator", memory, cpu: cpuFor(0) };
   } else {
     const config = { ringBits: 10, wasmAtomics: transport === "ring-wasm-spin" };
     const ping = new Ring(u32, config).handle();
@@ -459,6 +459,16 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       run: () => workerPair("limit-spin", warm(rounds), rounds, timeoutMs),
     },
     {
+      id: "pingpong.limit-ring",
+      label: "JS limit of a ring: + the head store, Worker ⇄ Worker",
+      run: () => workerPair("limit-ring-spin", warm(rounds), rounds, timeoutMs),
+    },
+    {
+      id: "pingpong.limit-ring-wasm",
+      label: "Wasm limit of a ring: + the head store, Worker ⇄ Worker",
+      run: () => workerPair("limit-ring-wasm-spin", warm(rounds), rounds, timeoutMs),
+    },
+    {
       id: "pingpong.native",
       label: "native C rings, thread ⇄ thread",
       run: () => nativeRun(rounds, timeoutMs),
@@ -494,7 +504,8 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
     "pingpong.ring-sleep",
     "pingpong.shared-ring",
   ];
-  const aggregates = [...rings, "pingpong.limit", "pingpong.native", "pingpong.native-sc"].map((
+  const limits = ["pingpong.limit", "pingpong.limit-ring", "pingpong.limit-ring-wasm"];
+  const aggregates = [...rings, ...limits, "pingpong.native", "pingpong.native-sc"].map((
     id,
   ) => aggregateOf(measurements.get(id)!));
   return {
@@ -529,7 +540,9 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       "JavaScript has.",
       "'JS limit' passes each round through one shared word per direction, one " +
       "Atomics.store per hop, the receiver polling with Atomics.load " +
-      "(bench/workers/_limit_pingpong.ts): what V8 allows for a hop, with no ring around it.",
+      "(bench/workers/_limit_pingpong.ts): what V8 allows for a hop, with no ring around it. " +
+      "The 'limit of a ring' rows add what no ring can leave out, the receiver's store of its " +
+      "head (how a producer learns that slots are free), through Atomics or Wasm atomics.",
       `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
       "message rows), after warm-up rounds. Worker pairs and the native threads are pinned " +
       "to CPUs 0 and 1 where the native layer can (bench/workers/_pin.ts).",

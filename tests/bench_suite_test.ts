@@ -124,6 +124,8 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "pingpong.ring-wasm-spin.aggregate",
           "pingpong.limit",
           "pingpong.limit.aggregate",
+          "pingpong.limit-ring",
+          "pingpong.limit-ring-wasm.aggregate",
           "u32.ring-item",
           "u32.ring-wasm-item",
           "u32.limit-wasm-batch",

@@ -1,77 +1,111 @@
 /**
- * The ping-pong's limit contender: one end of the smallest ping-pong that
- * passes values through shared memory — one word per direction, one
- * `Atomics.store` per hop, the receiver polling with `Atomics.load` until the
- * word changes — and nothing else (no ring, no close gate, no sleepers'
- * check). Measured beside `Ring` in the same run it shows what V8 allows for
- * a hop; it plays the `PingPongEnd` part of bench/workers/pingpong_worker.ts.
+ * The ping-pong's limit contenders: one end of the smallest ping-pongs that
+ * pass values through shared memory, with nothing else around them (no
+ * ring, no close gate, no sleepers' check). Measured beside `Ring` in the
+ * same run they show what V8 allows for a hop; they play the `PingPongEnd`
+ * part of bench/workers/pingpong_worker.ts.
  *
- * Layout (i32 words of one `SharedArrayBuffer`, each on its own cache line):
+ * - one word each way: one atomic store per hop, the receiver polling with
+ *   atomic loads until the word changes;
+ * - a ring's minimum: the same, plus the receiver's store of its head (the
+ *   count it consumed), which a ring cannot leave out: it is how its
+ *   producer learns that slots are free. Through `Atomics`, or through the
+ *   WebAssembly atomics of src/wasm_atomics.ts.
+ *
+ * Layout (i32 words of one shared `WebAssembly.Memory`, each on its own cache line):
  *
  * ```text
  * word  0   ping value: the initiator stores round i (starts at -1)
- * word 16   pong value: the echo stores round i back (starts at -1)
- * word 32   closed: 1 once either end gave up or finished
+ * word 16   ping head: the echo stores the rounds it took (ring minimum only)
+ * word 32   pong value: the echo stores round i back (starts at -1)
+ * word 48   pong head: the initiator stores the rounds it took (ring minimum only)
+ * word 64   closed: 1 once either end gave up or finished
  * ```
  *
  * @module
  */
+import { type WasmAtomics, wasmAtomics } from "../../src/wasm_atomics.ts";
 
-/** Word of the initiator → echo value. */
+/** Word of the initiator → echo value (its head word follows 16 words on). */
 export const PING_WORD = 0;
-/** Word of the echo → initiator value. */
-export const PONG_WORD = 16;
-const CLOSED_WORD = 32;
+/** Word of the echo → initiator value (its head word follows 16 words on). */
+export const PONG_WORD = 32;
+const HEAD_DISTANCE = 16;
+const CLOSED_WORD = 64;
 
 /**
- * The words of a fresh limit ping-pong.
+ * The memory of a fresh limit ping-pong.
  *
- * @returns Both value words at -1 (nothing sent), open.
+ * @returns One shared page, both value words at -1 (nothing sent), open.
  */
-export function limitPingPongWords(): Int32Array {
-  const words = new Int32Array(new SharedArrayBuffer(64 * 3));
+export function limitPingPongMemory(): WebAssembly.Memory {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const words = new Int32Array(memory.buffer);
   words[PING_WORD] = -1;
   words[PONG_WORD] = -1;
-  return words;
+  return memory;
+}
+
+/** How a limit end talks: which atomics, and whether the receiver stores its head. */
+export interface LimitKind {
+  /** WebAssembly atomics instead of `Atomics`. */
+  readonly wasm: boolean;
+  /** Store the receiver's head on every take (a ring's minimum). */
+  readonly head: boolean;
 }
 
 /**
  * One direction of a limit ping-pong: `sendOne` stores the value, `readable`
- * returns it once it differs from the last one taken. Values sent must
- * differ from the one before (the ping-pong's rounds count up).
+ * returns it once it differs from the last one taken, `advance` takes it
+ * (and stores the head, for a ring's minimum). Values sent must differ from
+ * the one before (the ping-pong's rounds count up).
  */
 export class WordEnd {
   readonly #words: Int32Array;
-  readonly #index: number;
+  readonly #wasm: WasmAtomics | null;
+  readonly #value: number;
+  readonly #head: number;
   #last = -1;
+  #taken = 0;
   readonly #region = { array: new Uint32Array(1), offset: 0, length: 1 };
 
   /**
-   * @param words The ping-pong's words ({@linkcode limitPingPongWords}).
-   * @param index {@linkcode PING_WORD} or {@linkcode PONG_WORD}.
+   * @param memory The ping-pong's memory ({@linkcode limitPingPongMemory}).
+   * @param word {@linkcode PING_WORD} or {@linkcode PONG_WORD}.
+   * @param kind Atomics or Wasm, with or without the head store.
    */
-  constructor(words: Int32Array, index: number) {
-    this.#words = words;
-    this.#index = index;
+  constructor(memory: WebAssembly.Memory, word: number, kind: LimitKind) {
+    this.#words = new Int32Array(memory.buffer);
+    this.#wasm = kind.wasm ? wasmAtomics(memory) : null;
+    this.#value = word;
+    this.#head = kind.head ? word + HEAD_DISTANCE : -1;
+  }
+
+  #store(index: number, value: number): void {
+    if (this.#wasm === null) Atomics.store(this.#words, index, value);
+    else this.#wasm.store(index * 4, value);
   }
 
   /** Publishes `item` (one atomic store); always room: the peer answers before the next. */
   sendOne(item: number): boolean {
-    Atomics.store(this.#words, this.#index, item);
+    this.#store(this.#value, item);
     return true;
   }
 
   /** The value, once a new one arrived; else `null`. */
   readable(): { array: Uint32Array; offset: number; length: number } | null {
-    const v = Atomics.load(this.#words, this.#index);
+    const v = this.#wasm === null
+      ? Atomics.load(this.#words, this.#value)
+      : this.#wasm.load(this.#value * 4);
     if (v === this.#last) return null;
     this.#region.array[0] = v;
     return this.#region;
   }
 
-  /** Takes the value `readable` returned. */
+  /** Takes the value `readable` returned, and stores the head for a ring's minimum. */
   advance(_n: number): void {
     this.#last = this.#region.array[0];
+    if (this.#head >= 0) this.#store(this.#head, ++this.#taken);
   }
 
   /** Spinning only: the limit has no sleep. */

@@ -9,8 +9,10 @@
  *   `waitReadable()` (spin, yield, then sleep) or
  *   `waitReadable(phasedBackoff(0, 0))` (sleeps at once, every round);
  * - `ring-wasm-spin`: the same spin over two `Ring`s with `wasmAtomics`;
- * - `limit-spin`: the spin over one shared word per direction
- *   (bench/workers/_limit_pingpong.ts), what V8 allows for a hop;
+ * - `limit-spin`, `limit-ring-spin`, `limit-ring-wasm-spin`: the spin over
+ *   one shared word per direction, alone or with a ring's head store, through
+ *   `Atomics` or Wasm atomics (bench/workers/_limit_pingpong.ts): what V8
+ *   allows for a hop;
  * - `shared-ring`: the initiator over two `SharedRing<u32>`s under /dev/shm,
  *   whose echo is another process (bench/workers/pingpong_process.ts);
  * - `message-channel`: a `MessagePort` pair between two Workers;
@@ -30,6 +32,8 @@ export type PingPongTransport =
   | "ring-sleep"
   | "ring-wasm-spin"
   | "limit-spin"
+  | "limit-ring-spin"
+  | "limit-ring-wasm-spin"
   | "shared-ring"
   | "message-channel"
   | "post-message";
@@ -52,8 +56,8 @@ export interface PingPongJob {
   ping?: RingHandle;
   /** Ring carrying echo → initiator (ring transports). */
   pong?: RingHandle;
-  /** The words of a limit ping-pong (`limit-spin`, bench/workers/_limit_pingpong.ts). */
-  words?: Int32Array;
+  /** The memory of a limit ping-pong (`limit-*`, bench/workers/_limit_pingpong.ts). */
+  memory?: WebAssembly.Memory;
   /** /dev/shm names of the ping and pong SharedRings (`shared-ring`). */
   paths?: [string, string];
   /** This end's port (`message-channel`). */
@@ -302,12 +306,16 @@ async function prepare(untimed: PingPongJob): Promise<() => Promise<PingPongRepo
       }
     };
   }
-  const limit = untimed.transport === "limit-spin";
+  const limit = untimed.transport.startsWith("limit-");
+  const kind = {
+    wasm: untimed.transport === "limit-ring-wasm-spin",
+    head: untimed.transport !== "limit-spin",
+  };
   const ping = limit
-    ? new WordEnd(untimed.words!, PING_WORD)
+    ? new WordEnd(untimed.memory!, PING_WORD, kind)
     : Ring.fromHandle<number, Uint32Array>(untimed.ping!);
   const pong = limit
-    ? new WordEnd(untimed.words!, PONG_WORD)
+    ? new WordEnd(untimed.memory!, PONG_WORD, kind)
     : Ring.fromHandle<number, Uint32Array>(untimed.pong!);
   return untimed.role === "initiator"
     ? () => Promise.resolve(initiateRings(ping, pong, timed()))
