@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { native } from "../ffi/lib.ts";
 import { Errno } from "../ffi/errno.ts";
 import { sharedCommit } from "../src/native/_shared_commit.ts";
+import { Closed, u32 } from "../mod.ts";
+import { SharedMemory, SharedRing } from "../native.ts";
 import { SHARED_RING_HEADER, SHARED_RING_HEADER_SIZE, SHARED_RING_LAYOUT } from "../src/layout.ts";
 
 const L = SHARED_RING_LAYOUT;
@@ -59,4 +61,22 @@ Deno.test("shared commit: offsets outside the header or misaligned are EINVAL, n
   assert.ok(header.every((b) => b === 0), "nothing was written");
   assert.equal(call(good), 0);
   assert.equal(new Uint32Array(header.buffer)[at(L.tail)], 1);
+});
+
+Deno.test("shared commit: through SharedRing, a send after close() is Closed and publishes nothing", () => {
+  using producer = SharedRing.create(u32, 4);
+  using consumer = SharedRing.attach(u32, producer.getFd());
+  assert.equal(producer.send([1, 2]), 2);
+  consumer.close();
+  assert.throws(() => producer.sendOne(3), Closed);
+  assert.throws(() => producer.send([4, 5]), Closed);
+  const r = producer.reserve(1)!;
+  r.array[r.offset] = 6;
+  assert.throws(() => producer.commit(1), Closed);
+  using view = SharedMemory.attach(producer.getFd());
+  const words = new Uint32Array(view.buffer, 0, SHARED_RING_HEADER_SIZE / 4);
+  assert.equal(words[at(L.tail)], 2, "nothing was published after the close");
+  assert.equal(words[at(L.sending)], 2, "sending = tail: no commit in flight");
+  assert.equal(consumer.isClosed(), true);
+  assert.deepEqual([consumer.tryRecv(), consumer.tryRecv(), consumer.tryRecv()], [1, 2, null]);
 });
