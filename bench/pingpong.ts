@@ -469,6 +469,11 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       run: () => workerPair("limit-ring-wasm-spin", warm(rounds), rounds, timeoutMs),
     },
     {
+      id: "pingpong.limit-protocol",
+      label: "JS limit of Ring's protocol: + close gate, sleepers' checks",
+      run: () => workerPair("limit-protocol-spin", warm(rounds), rounds, timeoutMs),
+    },
+    {
       id: "pingpong.native",
       label: "native C rings, thread ⇄ thread",
       run: () => nativeRun(rounds, timeoutMs),
@@ -504,7 +509,12 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
     "pingpong.ring-sleep",
     "pingpong.shared-ring",
   ];
-  const limits = ["pingpong.limit", "pingpong.limit-ring", "pingpong.limit-ring-wasm"];
+  const limits = [
+    "pingpong.limit",
+    "pingpong.limit-ring",
+    "pingpong.limit-ring-wasm",
+    "pingpong.limit-protocol",
+  ];
   const aggregates = [...rings, ...limits, "pingpong.native", "pingpong.native-sc"].map((
     id,
   ) => aggregateOf(measurements.get(id)!));
@@ -542,7 +552,9 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
       "Atomics.store per hop, the receiver polling with Atomics.load " +
       "(bench/workers/_limit_pingpong.ts): what V8 allows for a hop, with no ring around it. " +
       "The 'limit of a ring' rows add what no ring can leave out, the receiver's store of its " +
-      "head (how a producer learns that slots are free), through Atomics or Wasm atomics.",
+      "head (how a producer learns that slots are free), through Atomics or Wasm atomics; " +
+      "'limit of Ring's protocol' adds the close gate (announce, load closed, publish) and " +
+      "the sleepers' checks (a waiters load after each store): Ring's protocol, bare.",
       `Rounds per run: ${rounds} (spinning rows, native C), ${slowRounds} (sleeping and ` +
       "message rows), after warm-up rounds. Worker pairs and the native threads are pinned " +
       "to CPUs 0 and 1 where the native layer can (bench/workers/_pin.ts).",

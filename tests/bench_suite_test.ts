@@ -126,6 +126,7 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "pingpong.limit.aggregate",
           "pingpong.limit-ring",
           "pingpong.limit-ring-wasm.aggregate",
+          "pingpong.limit-protocol.aggregate",
           "u32.ring-item",
           "u32.ring-wasm-item",
           "u32.limit-wasm-batch",

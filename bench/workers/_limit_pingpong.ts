@@ -10,7 +10,11 @@
  * - a ring's minimum: the same, plus the receiver's store of its head (the
  *   count it consumed), which a ring cannot leave out: it is how its
  *   producer learns that slots are free. Through `Atomics`, or through the
- *   WebAssembly atomics of src/wasm_atomics.ts.
+ *   WebAssembly atomics of src/wasm_atomics.ts;
+ * - `Ring`'s protocol, bare: the ring's minimum plus the close gate (announce
+ *   the value, load `closed`, then publish; src/close_gate.ts) and the two
+ *   sleepers' checks (a waiters load after the publish and after the head
+ *   store), through `Atomics`.
  *
  * Layout (i32 words of one shared `WebAssembly.Memory`, each on its own cache line):
  *
@@ -20,6 +24,8 @@
  * word 32   pong value: the echo stores round i back (starts at -1)
  * word 48   pong head: the initiator stores the rounds it took (ring minimum only)
  * word 64   closed: 1 once either end gave up or finished
+ * word 80   ping sending, word 96 pong sending (the gate's announce; `Ring`'s protocol only)
+ * word 112  waiters: always 0 (`Ring`'s protocol only)
  * ```
  *
  * @module
@@ -32,6 +38,8 @@ export const PING_WORD = 0;
 export const PONG_WORD = 32;
 const HEAD_DISTANCE = 16;
 const CLOSED_WORD = 64;
+const SENDING_WORD = [80, 96];
+const WAITERS_WORD = 112;
 
 /**
  * The memory of a fresh limit ping-pong.
@@ -52,6 +60,8 @@ export interface LimitKind {
   readonly wasm: boolean;
   /** Store the receiver's head on every take (a ring's minimum). */
   readonly head: boolean;
+  /** Also the close gate and the sleepers' checks around each store (`Ring`'s protocol). */
+  readonly gate?: boolean;
 }
 
 /**
@@ -65,8 +75,12 @@ export class WordEnd {
   readonly #wasm: WasmAtomics | null;
   readonly #value: number;
   readonly #head: number;
+  /** The gate's announce word, -1 without the gate. */
+  readonly #sending: number;
   #last = -1;
   #taken = 0;
+  /** Sleepers the checks found (never any here): what a ring would have woken. */
+  #wakes = 0;
   readonly #region = { array: new Uint32Array(1), offset: 0, length: 1 };
 
   /**
@@ -79,6 +93,7 @@ export class WordEnd {
     this.#wasm = kind.wasm ? wasmAtomics(memory) : null;
     this.#value = word;
     this.#head = kind.head ? word + HEAD_DISTANCE : -1;
+    this.#sending = kind.gate ? SENDING_WORD[word === PING_WORD ? 0 : 1] : -1;
   }
 
   #store(index: number, value: number): void {
@@ -86,9 +101,19 @@ export class WordEnd {
     else this.#wasm.store(index * 4, value);
   }
 
-  /** Publishes `item` (one atomic store); always room: the peer answers before the next. */
+  /**
+   * Publishes `item` (one atomic store; with the gate, announce and `closed`
+   * load first, waiters load after); always room: the peer answers before the next.
+   */
   sendOne(item: number): boolean {
+    if (this.#sending < 0) {
+      this.#store(this.#value, item);
+      return true;
+    }
+    this.#store(this.#sending, item);
+    if (Atomics.load(this.#words, CLOSED_WORD) !== 0) return false;
     this.#store(this.#value, item);
+    if (Atomics.load(this.#words, WAITERS_WORD) !== 0) this.#wakes++; // a ring would wake them
     return true;
   }
 
@@ -106,6 +131,7 @@ export class WordEnd {
   advance(_n: number): void {
     this.#last = this.#region.array[0];
     if (this.#head >= 0) this.#store(this.#head, ++this.#taken);
+    if (this.#sending >= 0 && Atomics.load(this.#words, WAITERS_WORD) !== 0) this.#wakes++;
   }
 
   /** Spinning only: the limit has no sleep. */

@@ -9,10 +9,11 @@
  *   `waitReadable()` (spin, yield, then sleep) or
  *   `waitReadable(phasedBackoff(0, 0))` (sleeps at once, every round);
  * - `ring-wasm-spin`: the same spin over two `Ring`s with `wasmAtomics`;
- * - `limit-spin`, `limit-ring-spin`, `limit-ring-wasm-spin`: the spin over
- *   one shared word per direction, alone or with a ring's head store, through
- *   `Atomics` or Wasm atomics (bench/workers/_limit_pingpong.ts): what V8
- *   allows for a hop;
+ * - `limit-spin`, `limit-ring-spin`, `limit-ring-wasm-spin`,
+ *   `limit-protocol-spin`: the spin over one shared word per direction,
+ *   alone, with a ring's head store (through `Atomics` or Wasm atomics), or
+ *   with `Ring`'s whole protocol, bare (bench/workers/_limit_pingpong.ts):
+ *   what V8 allows for a hop;
  * - `shared-ring`: the initiator over two `SharedRing<u32>`s under /dev/shm,
  *   whose echo is another process (bench/workers/pingpong_process.ts);
  * - `message-channel`: a `MessagePort` pair between two Workers;
@@ -34,6 +35,7 @@ export type PingPongTransport =
   | "limit-spin"
   | "limit-ring-spin"
   | "limit-ring-wasm-spin"
+  | "limit-protocol-spin"
   | "shared-ring"
   | "message-channel"
   | "post-message";
@@ -310,6 +312,7 @@ async function prepare(untimed: PingPongJob): Promise<() => Promise<PingPongRepo
   const kind = {
     wasm: untimed.transport === "limit-ring-wasm-spin",
     head: untimed.transport !== "limit-spin",
+    gate: untimed.transport === "limit-protocol-spin",
   };
   const ping = limit
     ? new WordEnd(untimed.memory!, PING_WORD, kind)
