@@ -579,13 +579,14 @@ export class Ring<V, S extends ElementStore> {
    * Consumer, `wide` layouts: the tail's low word, once its high word agrees
    * with our head's. While `head + capacity` does not carry into the high
    * word, no honest tail does either (it stays within capacity of our head),
-   * so its high word must be our head's: two loads. Near the carry, both
-   * words are read until they belong to one 64-bit value, then compared.
+   * so its high word must be our head's: two loads. Near the carry, where a
+   * producer's 64-bit store may land between two 32-bit loads, both words
+   * are read until they belong to one 64-bit value, then compared.
    */
   #loadTailWide(head: number): number {
     const low = Atomics.load(this.#words, this.#tailIndex);
     const headHigh = this.#words[this.#headIndex + 1];
-    if ((head >>> 0) + this.#capacity < 2 ** 32 || low === head) {
+    if ((head >>> 0) + this.#capacity < 2 ** 32) {
       const high = Atomics.load(this.#words, this.#tailIndex + 1);
       if (high !== headHigh) throw this.#corrupt(low, head);
       return low;
