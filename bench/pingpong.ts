@@ -425,7 +425,7 @@ export async function measurePingPong(options: PingPongOptions): Promise<Section
     },
     {
       id: "pingpong.ring-wasm-spin",
-      label: "Ring ⇄ Ring wasmAtomics, spin, Worker ⇄ Worker",
+      label: "Ring ⇄ Ring, Wasm atomics, spin, Worker ⇄ Worker",
       run: () => workerPair("ring-wasm-spin", warm(rounds), rounds, timeoutMs),
     },
     {

@@ -128,8 +128,8 @@ export function throughputPlans(count: number, element: ThroughputElement = "u32
     },
   });
   const rings = [
-    plan("ring-item", "Ring, publish every item", 1, count),
-    plan("ring-batch", "Ring, publish every 256", 256, 10 * count),
+    plan("ring-item", "Ring, JS Atomics, publish every item", 1, count),
+    plan("ring-batch", "Ring, JS Atomics, publish every 256", 256, 10 * count),
     plan("ringbuf-item", "ringbuf.js, push 1", 1, Math.min(count, 2_000_000)),
     plan("ringbuf-batch", "ringbuf.js, push 256", 256, 10 * count),
   ];
@@ -137,8 +137,8 @@ export function throughputPlans(count: number, element: ThroughputElement = "u32
   return [
     ...rings,
     plan("ring-copy-batch", "Ring send/recv of 256 (copies)", 256, 10 * count),
-    plan("ring-wasm-item", "Ring wasmAtomics, every item", 1, count),
-    plan("ring-wasm-batch", "Ring wasmAtomics, every 256", 256, 10 * count),
+    plan("ring-wasm-item", "Ring, Wasm atomics, every item", 1, count),
+    plan("ring-wasm-batch", "Ring, Wasm atomics, every 256", 256, 10 * count),
     plan("limit-js-item", "JS limit ring, every item", 1, count),
     plan("limit-js-batch", "JS limit ring, every 256", 256, 10 * count),
     plan("limit-wasm-item", "limit ring, Wasm atomics, every item", 1, count),

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkBoolean, checkInteger, checkObject } from "./_validate.ts";
+import { checkBoolean, checkInteger, checkObject, describe } from "./_validate.ts";
 
 /** Configuration shared by the SPSC ring and the MPSC channel (the seed's `Config`). */
 export interface Config {
@@ -27,11 +27,14 @@ export interface Config {
    * and make each commit and advance one call into a tiny Wasm module whose
    * atomics V8 compiles inline (`Atomics.*` on shared memory are builtin
    * calls, ≈ 10 ns each). It was faster in every row `bench/throughput.ts`
-   * and `bench/pingpong.ts` measure; off by default, as its memory is rounded
-   * up to whole pages and channels lay their rings out in one
-   * `SharedArrayBuffer`.
+   * and `bench/pingpong.ts` measure. `"auto"` (the default) does so where
+   * the page rounding costs little: for a ring that makes its own memory of
+   * at least one page, and for a ring rebuilt from a handle that carries its
+   * `WebAssembly.Memory`. `true` always (and requires the Memory when the
+   * ring is built over given memory), `false` never. Channels lay their rings
+   * out in one `SharedArrayBuffer`: there `"auto"` means `false`.
    */
-  readonly wasmAtomics: boolean;
+  readonly wasmAtomics: boolean | "auto";
 }
 
 /** The largest `ringBits`: positions are wrap-safe 32-bit integers, so capacity stays ≤ 2^30. */
@@ -55,7 +58,7 @@ export const defaultConfig: Config = Object.freeze({
   numaNode: -1,
   numaAware: true,
   prefetchThreshold: 16,
-  wasmAtomics: false,
+  wasmAtomics: "auto",
 });
 
 /** L1-resident, minimal latency: 4 Ki slots. */
@@ -95,6 +98,12 @@ export function makeConfig(config: Partial<Config> = {}, what = "create ring"): 
   checkBoolean(what, "enableMetrics", full.enableMetrics);
   checkBoolean(what, "trackContention", full.trackContention);
   checkBoolean(what, "numaAware", full.numaAware);
-  checkBoolean(what, "wasmAtomics", full.wasmAtomics);
+  if (full.wasmAtomics !== "auto" && typeof full.wasmAtomics !== "boolean") {
+    throw new TypeError(
+      `Cannot ${what} as wasmAtomics must be a boolean or "auto": received ${
+        describe(full.wasmAtomics)
+      }`,
+    );
+  }
   return Object.freeze(full);
 }

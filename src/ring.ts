@@ -92,7 +92,7 @@ export interface RingHandle<V = any, S extends ElementStore = any> extends Typed
   readonly element: ElementSpec;
   /** The ring's config. */
   readonly config: Config;
-  /** The shared `WebAssembly.Memory` whose buffer is `buffer` (rings made with `wasmAtomics`). */
+  /** The shared `WebAssembly.Memory` whose buffer is `buffer` (rings with Wasm atomics, see `Config.wasmAtomics`). */
   readonly wasmMemory?: WebAssembly.Memory;
 }
 
@@ -151,20 +151,26 @@ function ringBytes(capacity: number, bytes: number): number {
   return RING_LAYOUT.data + capacity * bytes;
 }
 
-/** 64 KiB WebAssembly pages that hold `bytes`. */
+/** Bytes of a WebAssembly page. */
+const WASM_PAGE = 65536;
+
+/** WebAssembly pages that hold `bytes`. */
 function wasmPages(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / 65536));
+  return Math.max(1, Math.ceil(bytes / WASM_PAGE));
 }
 
 /**
  * The Wasm memory of a ring built over given memory, checked: with
- * `wasmAtomics` the memory must be a shared `WebAssembly.Memory` whose buffer
- * is the ring's buffer (as `Ring.handle()` passes it on).
+ * `wasmAtomics: true` the memory must be a shared `WebAssembly.Memory` whose
+ * buffer is the ring's buffer (as `Ring.handle()` passes it on); with
+ * `"auto"` such a memory is used when the caller gives one.
  */
 function wasmMemoryOf(memory: RingMemory, config: Config): WebAssembly.Memory | null {
-  if (!config.wasmAtomics) return null;
+  if (config.wasmAtomics === false) return null;
   const wasm = memory.wasm;
-  if (!(wasm instanceof WebAssembly.Memory) || wasm.buffer !== memory.buffer) {
+  const usable = wasm instanceof WebAssembly.Memory && wasm.buffer === memory.buffer;
+  if (config.wasmAtomics === "auto") return usable ? wasm : null;
+  if (!usable) {
     throw new TypeError(
       `Cannot build ring with wasmAtomics as its memory is not the buffer of a shared WebAssembly.Memory: received ${
         describe(wasm)
@@ -289,7 +295,8 @@ export class Ring<V, S extends ElementStore> {
           `Cannot create ring as ${this.#capacity} slots of ${element.bytes} bytes exceed 4 GiB: received ringBits ${this.#config.ringBits}`,
         );
       }
-      this.#wasmMemory = this.#config.wasmAtomics
+      const wasm = this.#config.wasmAtomics;
+      this.#wasmMemory = wasm === true || (wasm === "auto" && bytes >= WASM_PAGE)
         ? new WebAssembly.Memory({
           initial: wasmPages(bytes),
           maximum: wasmPages(bytes),

@@ -27,7 +27,7 @@ Deno.test("config: the seed's defaults", () => {
     numaNode: -1,
     numaAware: true,
     prefetchThreshold: 16,
-    wasmAtomics: false, // ours, not the seed's: off by default
+    wasmAtomics: "auto", // ours, not the seed's: Wasm atomics where a ring has a page of its own
   });
   assert.equal(MAX_RING_BITS, 30);
 });

@@ -54,3 +54,35 @@ Deno.test("wasm ring: bad inputs are refused before anything is built", () => {
   assert.throws(() => Ring.fromHandle(stripped), TypeError, "a wasm handle without its memory");
   assert.throws(() => new mpsc.Channel(u32, { wasmAtomics: true }).register(), TypeError);
 });
+
+Deno.test('wasm ring: "auto" (the default) takes Wasm atomics where the ring has a page of its own', () => {
+  // 2^14 u32 = 64 KiB of slots: its own memory of at least a page, so Wasm atomics
+  const big = new Ring(u32, { ringBits: 14 });
+  assert.equal(big.config.wasmAtomics, "auto");
+  const handle = big.handle();
+  assert.ok(handle.wasmMemory instanceof WebAssembly.Memory);
+  assert.equal(handle.buffer, handle.wasmMemory.buffer);
+  const other = Ring.fromHandle<number, Uint32Array>(structuredClone(handle));
+  assert.equal(big.send([1, 2, 3]), 3);
+  assert.deepEqual([other.tryRecv(), other.tryRecv(), other.tryRecv()], [1, 2, 3]);
+  // a ring smaller than a page stays in a plain SharedArrayBuffer
+  const small = new Ring(u32, { ringBits: 4 }).handle();
+  assert.equal(small.wasmMemory, undefined);
+  assert.ok(small.buffer.byteLength < 65536);
+  // over given memory without a Memory, "auto" means Atomics (true would refuse it)
+  const buffer = new SharedArrayBuffer(RING_LAYOUT.data + 64);
+  const plain = new Ring(u32, { ringBits: 4 }, {
+    buffer,
+    byteOffset: 0,
+    layout: RING_LAYOUT,
+    parker: atomicsParker,
+    initialize: true,
+  });
+  assert.equal(plain.send([7]), 1);
+  assert.equal(plain.tryRecv(), 7);
+  assert.throws(
+    () => new Ring(u32, { wasmAtomics: "always" as unknown as boolean }),
+    (e: Error) =>
+      e instanceof TypeError && /wasmAtomics must be a boolean or "auto"/.test(e.message),
+  );
+});
