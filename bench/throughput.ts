@@ -94,9 +94,10 @@ async function once(
  * publish every 256 move ten times as many, so their timed part is not over
  * within a few ms.
  * @param element The items: u32 (item `k` is `k`) or f64 (`k + 0.5`).
- * @returns The plans, ids `E.ring-item`, `E.ring-batch`, `E.ringbuf-item`,
- * `E.ringbuf-batch` (E the element), and for u32 `u32.ring-copy-batch` (the
- * Ring's copying path: send/recv of 256), `u32.ring-wasm-{item,batch}`,
+ * @returns The plans, ids `E.ring-item`, `E.ring-batch`, `E.ring-wasm-{item,batch}`
+ * (the Ring with Wasm atomics), `E.ringbuf-item`, `E.ringbuf-batch` (E the
+ * element), and for u32 `u32.ring-copy-batch` (the Ring's copying path:
+ * send/recv of 256),
  * `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts) and
  * `u32.message-channel`.
  */
@@ -133,12 +134,15 @@ export function throughputPlans(count: number, element: ThroughputElement = "u32
     plan("ringbuf-item", "ringbuf.js, push 1", 1, Math.min(count, 2_000_000)),
     plan("ringbuf-batch", "ringbuf.js, push 256", 256, 10 * count),
   ];
-  if (element === "f64") return rings;
+  const wasm = [
+    plan("ring-wasm-item", "Ring, Wasm atomics, every item", 1, count),
+    plan("ring-wasm-batch", "Ring, Wasm atomics, every 256", 256, 10 * count),
+  ];
+  if (element === "f64") return [...rings, ...wasm];
   return [
     ...rings,
     plan("ring-copy-batch", "Ring send/recv of 256 (copies)", 256, 10 * count),
-    plan("ring-wasm-item", "Ring, Wasm atomics, every item", 1, count),
-    plan("ring-wasm-batch", "Ring, Wasm atomics, every 256", 256, 10 * count),
+    ...wasm,
     plan("limit-js-item", "JS limit ring, every item", 1, count),
     plan("limit-js-batch", "JS limit ring, every 256", 256, 10 * count),
     plan("limit-wasm-item", "limit ring, Wasm atomics, every item", 1, count),
