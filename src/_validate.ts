@@ -297,7 +297,7 @@ export function checkString(action: string, name: string, value: unknown): strin
 }
 
 /**
- * Checks that `value` is one of the `allowed` strings (a mode, a kind).
+ * Checks that `value` is one of the `allowed` strings or booleans (a mode, a kind).
  *
  * @param action What the caller tried.
  * @param name The argument's name.
@@ -306,13 +306,13 @@ export function checkString(action: string, name: string, value: unknown): strin
  * @returns `value`.
  * @throws {TypeError} If it is not one of them.
  */
-export function checkOneOf<const T extends string>(
+export function checkOneOf<const T extends string | boolean>(
   action: string,
   name: string,
   value: unknown,
   allowed: readonly T[],
 ): T {
-  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+  if (!(allowed as readonly unknown[]).includes(value)) {
     throw new TypeError(
       `Cannot ${action} as ${name} must be one of ${
         allowed.map((a) => JSON.stringify(a)).join(", ")

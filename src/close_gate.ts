@@ -70,18 +70,18 @@ export interface GateWords {
 }
 
 /**
- * The gate's words of a ring laid out as `layout`.
+ * The gate's words of a ring laid out as `layout`, indexes into the words
+ * that start at the ring's first byte.
  *
  * @param layout The ring's layout.
- * @param base Word index of the ring's first byte in the words array.
  * @returns The word indexes.
  */
-export function gateWords(layout: RingLayout, base = 0): GateWords {
+export function gateWords(layout: RingLayout): GateWords {
   return Object.freeze({
-    closed: base + layout.closed / 4,
-    sending: base + layout.sending / 4,
-    tail: base + layout.tail / 4,
-    announced: layout.announced < 0 ? -1 : base + layout.announced / 4,
+    closed: layout.closed / 4,
+    sending: layout.sending / 4,
+    tail: layout.tail / 4,
+    announced: layout.announced < 0 ? -1 : layout.announced / 4,
   });
 }
 

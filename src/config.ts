@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkBoolean, checkInteger, checkObject, describe } from "./_validate.ts";
+import { checkBoolean, checkInteger, checkObject, checkOneOf } from "./_validate.ts";
 
 /** Configuration shared by the SPSC ring and the MPSC channel (the seed's `Config`). */
 export interface Config {
@@ -98,12 +98,6 @@ export function makeConfig(config: Partial<Config> = {}, what = "create ring"): 
   checkBoolean(what, "enableMetrics", full.enableMetrics);
   checkBoolean(what, "trackContention", full.trackContention);
   checkBoolean(what, "numaAware", full.numaAware);
-  if (full.wasmAtomics !== "auto" && typeof full.wasmAtomics !== "boolean") {
-    throw new TypeError(
-      `Cannot ${what} as wasmAtomics must be a boolean or "auto": received ${
-        describe(full.wasmAtomics)
-      }`,
-    );
-  }
+  checkOneOf(what, "wasmAtomics", full.wasmAtomics, [true, false, "auto"]);
   return Object.freeze(full);
 }

@@ -119,8 +119,9 @@ export interface RingMemory {
    * A whole commit in one call, used when the tail's low word does not carry:
    * the close gate's P1–P3 with `next` as the new tail (src/close_gate.ts),
    * the heartbeat, then the consumers' waiters load. Returns -1 when the ring
-   * is closed (nothing published, `sending` restored to `old`), else the
-   * waiters count (SharedRing's `rmpsc_shared_commit`).
+   * is closed (nothing published, `sending` restored to `old`), else a value
+   * that is not 0 when consumers sleep (SharedRing's `rmpsc_shared_commit`
+   * returns the waiters count, at most 2^31 − 1).
    */
   readonly commit?: (old: number, next: number) => number;
   /**
@@ -233,7 +234,6 @@ export class Ring<V, S extends ElementStore> {
   readonly #tailIndex: number;
   readonly #headIndex: number;
   readonly #closedIndex: number;
-  readonly #sendingIndex: number;
   readonly #gate: GateWords;
   /** Whether this object still has to store `announced` before its first commit (foreign layouts). */
   #mustAnnounce: boolean;
@@ -329,7 +329,6 @@ export class Ring<V, S extends ElementStore> {
     this.#tailIndex = layout.tail / 4;
     this.#headIndex = layout.head / 4;
     this.#closedIndex = layout.closed / 4;
-    this.#sendingIndex = layout.sending / 4;
     this.#gate = gateWords(layout);
     this.#mustAnnounce = this.#gate.announced >= 0;
     this.#activeIndex = layout.active < 0 ? -1 : layout.active / 4;
@@ -668,9 +667,9 @@ export class Ring<V, S extends ElementStore> {
       sleepers = this.#fusedCommit(this.#tail, tail);
       if (sleepers < 0) throw this.#refused(n);
     } else {
-      this.#storeWord(this.#sendingIndex, tail); // P1: announces a commit in flight to closers
+      this.#storeWord(this.#gate.sending, tail); // P1: announces a commit in flight to closers
       if (this.#loadWord(this.#closedIndex) !== OPEN) {
-        this.#storeWord(this.#sendingIndex, this.#tail); // the commit is abandoned, nothing published
+        this.#storeWord(this.#gate.sending, this.#tail); // the commit is abandoned, nothing published
         throw this.#refused(n);
       }
       this.#storePosition(this.#tailIndex, this.#tail, tail); // P3: publishes n items, ends the commit
@@ -691,10 +690,11 @@ export class Ring<V, S extends ElementStore> {
     const wasm = this.#wasm;
     if (wasm === null || this.#consumerWaitersAddr < 0) return null;
     const a = this.#wordsAddr;
-    const [sending, closed, tail] = [this.#sendingIndex, this.#closedIndex, this.#tailIndex];
+    const sending = a + 4 * this.#gate.sending;
+    const closed = a + 4 * this.#closedIndex;
+    const tail = a + 4 * this.#tailIndex;
     const waiters = this.#consumerWaitersAddr;
-    return (old, next) =>
-      wasm.commit(a + 4 * sending, a + 4 * closed, a + 4 * tail, waiters, old, next);
+    return (old, next) => wasm.commit(sending, closed, tail, waiters, old, next);
   }
 
   #refused(n: number): Closed {

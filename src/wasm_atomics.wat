@@ -18,7 +18,8 @@
 
   ;; A commit through the close gate (src/close_gate.ts): P1 sending = $new;
   ;; P2 closed ≠ OPEN → sending = $old, return -1 (nothing published);
-  ;; P3 tail = $new; then the consumers' waiters count, returned.
+  ;; P3 tail = $new; then 1 if the consumers' waiters word is not 0, else 0
+  ;; (a forged count cannot read as -1).
   (func (export "commit")
     (param $sending i32) (param $closed i32) (param $tail i32) (param $waiters i32)
     (param $old i32) (param $new i32) (result i32)
@@ -28,7 +29,7 @@
         (i32.atomic.store (local.get $sending) (local.get $old))
         (return (i32.const -1))))
     (i32.atomic.store (local.get $tail) (local.get $new))
-    (i32.atomic.load (local.get $waiters)))
+    (i32.ne (i32.atomic.load (local.get $waiters)) (i32.const 0)))
 
   ;; An advance: head = $new, then the producers' waiters count, returned.
   (func (export "advance") (param $head i32) (param $waiters i32) (param $new i32) (result i32)

@@ -81,6 +81,17 @@ interface World {
   pending(): number;
 }
 
+/** The world of `senders` over the structure behind `handle`, rings of 8 slots. */
+function worldOf(senders: Sender[], handle: unknown, pending: () => number): World {
+  return {
+    model: new Model(senders.length),
+    senders,
+    buffers: sharedBuffers(handle),
+    capacity: 8,
+    pending,
+  };
+}
+
 type Step = { name: string; run(w: World): void };
 
 const step = (name: string, run: (w: World) => void): Step => ({ name, run });
@@ -210,13 +221,7 @@ Deno.test("mpsc API fuzz: every invalid call is refused and changes nothing", ()
     () => {
       ch = new mpsc.Channel(u32, { ringBits: 3, maxProducers: producers });
       const senders = Array.from({ length: producers }, () => ch.register());
-      const world: World = {
-        model: new Model(producers),
-        senders,
-        buffers: sharedBuffers(ch.handle()),
-        capacity: 8,
-        pending: () => ch.totalPending(),
-      };
+      const world = worldOf(senders, ch.handle(), () => ch.totalPending());
       return {
         world,
         drain: () => {
@@ -290,13 +295,7 @@ Deno.test("spmc API fuzz: CAS consumers refuse bad counts without moving the sha
     () => {
       const ch = new spmc.Channel(u32, { ringBits: 3, maxConsumers: 2 });
       consumers = [ch.registerConsumer(), ch.registerConsumer()];
-      const world: World = {
-        model: new Model(1),
-        senders: [ch],
-        buffers: sharedBuffers(ch.handle()),
-        capacity: 8,
-        pending: () => ch.len(),
-      };
+      const world = worldOf([ch], ch.handle(), () => ch.len());
       return {
         world,
         drain: () => {
@@ -358,13 +357,7 @@ Deno.test("mpmc API fuzz: stealing consumers refuse bad arguments and change not
       });
       const senders = Array.from({ length: producers }, () => ch.register());
       consumers = [ch.registerConsumer(), ch.registerConsumer()];
-      const world: World = {
-        model: new Model(producers),
-        senders,
-        buffers: sharedBuffers(ch.handle()),
-        capacity: 8,
-        pending: () => ch.totalPending(),
-      };
+      const world = worldOf(senders, ch.handle(), () => ch.totalPending());
       return {
         world,
         drain: () => {

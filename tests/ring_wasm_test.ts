@@ -83,6 +83,6 @@ Deno.test('wasm ring: "auto" (the default) takes Wasm atomics where the ring has
   assert.throws(
     () => new Ring(u32, { wasmAtomics: "always" as unknown as boolean }),
     (e: Error) =>
-      e instanceof TypeError && /wasmAtomics must be a boolean or "auto"/.test(e.message),
+      e instanceof TypeError && /wasmAtomics must be one of true, false, "auto"/.test(e.message),
   );
 });

@@ -43,13 +43,18 @@ Deno.test("wasm atomics: load, store, commit and advance on memory Atomics sees"
   Atomics.store(words, TAIL, 5);
   Atomics.store(words, SENDING, 5);
   Atomics.store(words, WAITERS, 2);
-  assert.equal(a.commit(at(SENDING), at(CLOSED), at(TAIL), at(WAITERS), 5, 8), 2);
+  assert.equal(a.commit(at(SENDING), at(CLOSED), at(TAIL), at(WAITERS), 5, 8), 1, "sleepers: 1");
   assert.deepEqual([Atomics.load(words, SENDING), Atomics.load(words, TAIL)], [8, 8]);
+  Atomics.store(words, WAITERS, -0x8000_0000); // forged: must not read as -1 (closed)
+  assert.equal(a.commit(at(SENDING), at(CLOSED), at(TAIL), at(WAITERS), 8, 9), 1);
+  Atomics.store(words, WAITERS, 0);
+  assert.equal(a.commit(at(SENDING), at(CLOSED), at(TAIL), at(WAITERS), 9, 10), 0, "no sleepers");
+  assert.deepEqual([Atomics.load(words, SENDING), Atomics.load(words, TAIL)], [10, 10]);
   Atomics.store(words, CLOSED, 1); // CLOSING: the commit is refused
-  assert.equal(a.commit(at(SENDING), at(CLOSED), at(TAIL), at(WAITERS), 8, 9), -1);
+  assert.equal(a.commit(at(SENDING), at(CLOSED), at(TAIL), at(WAITERS), 10, 11), -1);
   assert.deepEqual(
     [Atomics.load(words, SENDING), Atomics.load(words, TAIL)],
-    [8, 8],
+    [10, 10],
     "a refused commit publishes nothing and leaves sending = tail",
   );
 

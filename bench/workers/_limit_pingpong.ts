@@ -79,8 +79,6 @@ export class WordEnd {
   readonly #sending: number;
   #last = -1;
   #taken = 0;
-  /** Sleepers the checks found (never any here): what a ring would have woken. */
-  #wakes = 0;
   readonly #region = { array: new Uint32Array(1), offset: 0, length: 1 };
 
   /**
@@ -101,6 +99,11 @@ export class WordEnd {
     else this.#wasm.store(index * 4, value);
   }
 
+  /** The sleepers' check after a store, as a ring makes it (nobody sleeps here). */
+  #wakeSleepers(): void {
+    if (Atomics.load(this.#words, WAITERS_WORD) !== 0) Atomics.notify(this.#words, WAITERS_WORD);
+  }
+
   /**
    * Publishes `item` (one atomic store; with the gate, announce and `closed`
    * load first, waiters load after); always room: the peer answers before the next.
@@ -113,7 +116,7 @@ export class WordEnd {
     this.#store(this.#sending, item);
     if (Atomics.load(this.#words, CLOSED_WORD) !== 0) return false;
     this.#store(this.#value, item);
-    if (Atomics.load(this.#words, WAITERS_WORD) !== 0) this.#wakes++; // a ring would wake them
+    this.#wakeSleepers();
     return true;
   }
 
@@ -131,7 +134,7 @@ export class WordEnd {
   advance(_n: number): void {
     this.#last = this.#region.array[0];
     if (this.#head >= 0) this.#store(this.#head, ++this.#taken);
-    if (this.#sending >= 0 && Atomics.load(this.#words, WAITERS_WORD) !== 0) this.#wakes++;
+    if (this.#sending >= 0) this.#wakeSleepers();
   }
 
   /** Spinning only: the limit has no sleep. */
