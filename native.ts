@@ -79,7 +79,7 @@ export { ownCredentials, peerCredentials } from "./src/native/peer_credentials.t
 export type { PeerCredentials, PeerIds, PeerPolicy } from "./src/native/peer_credentials.ts";
 export { closeFd } from "./src/native/close_fd.ts";
 export { getPid, isProcessAlive } from "./src/native/process.ts";
-export { monotonicNs, realtimeNs, storeHeartbeat } from "./src/native/clock.ts";
+export { heartbeatClockNs, monotonicNs, realtimeNs, storeHeartbeat } from "./src/native/clock.ts";
 export * as platform from "./src/native/platform.ts";
 export {
   bindMemoryToNode,

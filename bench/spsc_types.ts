@@ -3,11 +3,12 @@
  * in one run with `postMessage`, `MessageChannel`, ringbuf.js and the native
  * C build of the same ring:
  *
- * - **u32**, per item and per 256: `measureThroughput` (bench/throughput.ts:
- *   Ring, ringbuf.js and a MessagePort between Workers), plus a
- *   `self.postMessage` Worker → main peer and the native C ring from here,
- *   publishing with release stores and, as a second peer, with seq_cst
- *   stores (`seqCst`): the only atomic stores JS and Wasm have;
+ * - **u32**, per item and per 256: `throughputPlans` (bench/throughput.ts:
+ *   Ring, ringbuf.js, the limit rings, a `SharedRing` from another process
+ *   and a MessagePort between Workers), plus a `self.postMessage` Worker →
+ *   main peer and the native C ring from here, publishing with release
+ *   stores and, as a second peer, with seq_cst stores (`seqCst`): the only
+ *   atomic stores JS and Wasm have;
  * - **f64**, per item and per 256: `Ring<f64>` beside the same four peers;
  * - **1 KiB messages**: `MessageRing` (src/message_ring.ts) carrying 128 f64
  *   fields per message, the producer copying each message in
@@ -20,8 +21,7 @@
  *
  * Every consumer reads and checks every item (every field of every
  * message) and times itself from its first item to its last. Runs are
- * interleaved: run 1 of every transport, then run 2, and so on (the u32
- * rows come from `measureThroughput`, which runs transport by transport).
+ * interleaved: run 1 of every transport, then run 2, and so on.
  *
  * Run alone: `deno run -A --v8-flags=--expose-gc bench/spsc_types.ts [--runs 3]`.
  *
@@ -414,6 +414,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     "f64.ring-batch",
     "f64.ring-wasm-item",
     "f64.ring-wasm-batch",
+    "u32.shared-ring-item",
+    "u32.shared-ring-batch",
     "msg1k.message-ring-copy",
     "msg1k.message-ring-in-place",
     "u32.post-message",
@@ -465,6 +467,14 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "JS limit": `u32.limit-js-${variant}`,
     },
   });
+  const sharedRow = (variant: "item" | "batch") => ({
+    js: `u32.shared-ring-${variant}`,
+    peers: {
+      "ringbuf.js": `u32.ringbuf-${variant}`,
+      "native C": `u32.native-${variant}`,
+      "Ring in process": `u32.ring-${variant}`,
+    },
+  });
   const messagePeers = {
     postMessage: "msg1k.post-message",
     MessageChannel: "msg1k.message-channel",
@@ -482,6 +492,7 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "native C seq_cst",
       "JS limit",
       "Ring copies",
+      "Ring in process",
     ],
     measurements: order.map((id) => measured.get(id)!),
     rows: [
@@ -496,6 +507,8 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       numericRow("f64", "batch"),
       numericRow("f64", "item", "ring-wasm"),
       numericRow("f64", "batch", "ring-wasm"),
+      sharedRow("item"),
+      sharedRow("batch"),
       { js: "msg1k.message-ring-copy", peers: messagePeers },
       { js: "msg1k.message-ring-in-place", peers: messagePeers },
     ],
@@ -519,6 +532,11 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       "release stores (a plain mov). 'native C seq_cst' is the same native ring publishing " +
       "with seq_cst stores (ring_bench --seq-cst): the limit for a ring that publishes with " +
       "the stores JavaScript has.",
+      "'SharedRing' rows: a SharedRing<u32> of 2^16 slots under /dev/shm, its producer in " +
+      "another Deno process (bench/workers/throughput_process.ts), its consumer in a Worker " +
+      "here, both running the Ring rows' loops on the ring's `.ring`. 'Ring in process' is " +
+      "the Ring with the same atomics (JS Atomics) Worker → Worker: ringmpsc's cross-process " +
+      "comparison (SharedRing within 4.6 % of the in-process ring, batched).",
       "1 KiB rows use MessageRing (one frame per message, 128 f64 fields, every field " +
       "checked); MessageRing publishes once per message, so they are compared with " +
       "ringbuf.js pushing one message at a time. No native build carries 1 KiB records.",

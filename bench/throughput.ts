@@ -1,11 +1,13 @@
 /**
- * Worker-to-Worker throughput of the SPSC Ring, per-item and batched, beside
- * `postMessage`, `ringbuf.js` and the native C build of the same ring, all
- * measured in this run. The native ring runs twice: publishing with release
- * stores, and with seq_cst stores (`--seq-cst`), the only atomic stores JS and
- * Wasm have, so the second is the limit for a ring that publishes as JS must. Every consumer reads and checks every item; a run
- * that loses or reorders one is reported as failed. Also checks that the
- * ring's steady state does not grow the heap (heap before/after 10^7 items).
+ * Worker-to-Worker throughput of the SPSC Ring, per-item and batched (and of
+ * a SharedRing from another process into a Worker), beside `postMessage`,
+ * `ringbuf.js` and the native C build of the same ring, all measured in this
+ * run. The native ring runs twice: publishing with release stores, and with
+ * seq_cst stores (`--seq-cst`), the only atomic stores JS and Wasm have, so
+ * the second is the limit for a ring that publishes as JS must. Every
+ * consumer reads and checks every item; a run that loses or reorders one is
+ * reported as failed. Also checks that the ring's steady state does not grow
+ * the heap (heap before/after 10^7 items).
  *
  * Contenders interleave run by run (`bench/_schedule.ts`); `--repeat` goes on
  * until every median settles within 3 % (at most three times `--runs` rounds).
@@ -14,6 +16,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { f64, Ring, type RingHandle, u32 } from "../mod.ts";
@@ -27,8 +30,17 @@ import { type Plan, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
 
 const WORKER = new URL("./workers/throughput_worker.ts", import.meta.url);
+const PROCESS = new URL("./workers/throughput_process.ts", import.meta.url);
 
-function spawn(job: ThroughputJob, transfer: Transferable[] = []): Promise<ThroughputResult> {
+/**
+ * Runs one side in a fresh Worker; its result, or its error. A reason that
+ * `stop` resolves with ends the Worker and the run (a peer that died).
+ */
+function spawn(
+  job: ThroughputJob,
+  transfer: Transferable[] = [],
+  stop?: Promise<string | null>,
+): Promise<ThroughputResult> {
   const worker = new Worker(WORKER, { type: "module" });
   return new Promise<ThroughputResult>((resolve, reject) => {
     worker.onmessage = (e) => resolve(e.data);
@@ -36,8 +48,67 @@ function spawn(job: ThroughputJob, transfer: Transferable[] = []): Promise<Throu
       e.preventDefault();
       reject(new Error(e.message));
     };
+    stop?.then((reason) => reason !== null && reject(new Error(reason)));
     worker.postMessage(job, transfer);
   }).finally(() => worker.terminate());
+}
+
+/**
+ * One `shared-ring-*` run: a `SharedRing<u32>` of 2^16 slots (as the Ring
+ * rows') under /dev/shm, its producer in another process
+ * (bench/workers/throughput_process.ts), its consumer in a Worker of this one.
+ */
+async function sharedRingOnce(
+  transport: ThroughputJob["transport"],
+  count: number,
+  batch: number,
+): Promise<ThroughputResult> {
+  const { SharedMemory, SharedRing } = await import("../native.ts");
+  const tag = `ringmpsc-bench-throughput-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const paths: [string, string] = [`${tag}-ring`, `${tag}-barrier`];
+  try {
+    using _ring = SharedRing.createPath(u32, paths[0], 16);
+    using _barrier = SharedMemory.createPath(paths[1], 4096);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-ffi",
+        "--allow-env",
+        fileURLToPath(PROCESS),
+        ...paths,
+        String(count),
+        String(batch),
+        String(cpuFor(0) ?? -1),
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const producer = child.status.then(async (status) =>
+      status.success ? null : `the producer process exited ${status.code}: ${(await stderr).trim()}`
+    );
+    try {
+      const job = { transport, role: "consumer", element: "u32", count, batch, paths } as const;
+      const consumer = await spawn({ ...job, cpu: cpuFor(1) }, [], producer);
+      const failure = await producer;
+      if (failure !== null) throw new Error(failure);
+      return consumer;
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await child.status;
+    }
+  } finally {
+    for (const path of paths) {
+      try {
+        SharedMemory.unlinkPath(path);
+      } catch { /* never created */ }
+    }
+  }
 }
 
 /** A fresh shared memory for one limit ring of LIMIT_CAPACITY slots. */
@@ -58,6 +129,7 @@ async function once(
   count: number,
   batch: number,
 ): Promise<ThroughputResult> {
+  if (transport.startsWith("shared-ring")) return sharedRingOnce(transport, count, batch);
   const barrier = new Int32Array(new SharedArrayBuffer(4));
   const base = { transport, element, count, batch, barrier };
   if (transport === "postMessage") {
@@ -85,8 +157,8 @@ async function once(
 /**
  * The contenders of this file as interleavable plans: the Ring per item and
  * per 256, ringbuf.js push 1 and push 256 — for u32 also the Ring with
- * `wasmAtomics`, the limit rings and postMessage through a MessagePort
- * between two Workers. Each run's consumer checks every item; `heapGrowth`
+ * `wasmAtomics`, the limit rings, a `SharedRing` across processes and
+ * postMessage through a MessagePort between two Workers. Each run's consumer checks every item; `heapGrowth`
  * of a run is what the heap (after GC) grew across it.
  *
  * @param count Items per ring run publishing every item (postMessage uses a
@@ -98,8 +170,9 @@ async function once(
  * (the Ring with Wasm atomics), `E.ringbuf-item`, `E.ringbuf-batch` (E the
  * element), and for u32 `u32.ring-copy-batch` (the Ring's copying path:
  * send/recv of 256),
- * `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts) and
- * `u32.message-channel`.
+ * `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts),
+ * `u32.shared-ring-{item,batch}` (a `SharedRing` from another process, the
+ * consumer in a Worker here) and `u32.message-channel`.
  */
 export function throughputPlans(count: number, element: ThroughputElement = "u32"): Plan[] {
   const plan = (
@@ -147,6 +220,8 @@ export function throughputPlans(count: number, element: ThroughputElement = "u32
     plan("limit-js-batch", "JS limit ring, every 256", 256, 10 * count),
     plan("limit-wasm-item", "limit ring, Wasm atomics, every item", 1, count),
     plan("limit-wasm-batch", "limit ring, Wasm atomics, every 256", 256, 10 * count),
+    plan("shared-ring-item", "SharedRing, process → Worker, every item", 1, count),
+    plan("shared-ring-batch", "SharedRing, process → Worker, every 256", 256, 10 * count),
     plan("postMessage", "MessageChannel, Worker → Worker", 1, Math.min(count / 10, 300_000)),
   ];
 }

@@ -164,9 +164,9 @@ export const symbols = {
   rmpsc_getpid: { parameters: [], result: "i32" },
   // int rmpsc_own_cred(int32_t out[3]); /* pid, euid, egid */
   rmpsc_own_cred: { parameters: ["buffer"], result: "i32" },
-  // int64_t rmpsc_clock_ns(int clock); /* 0 CLOCK_REALTIME, 1 CLOCK_MONOTONIC */
+  // int64_t rmpsc_clock_ns(int clock); /* 0 CLOCK_REALTIME, 1 CLOCK_MONOTONIC, 2 CLOCK_REALTIME_COARSE */
   rmpsc_clock_ns: { parameters: ["i32"], result: "i64" },
-  // int rmpsc_heartbeat(uint64_t *word); /* release store of CLOCK_REALTIME ns */
+  // int rmpsc_heartbeat(uint64_t *word); /* release store of CLOCK_REALTIME_COARSE ns */
   rmpsc_heartbeat: { parameters: ["buffer"], result: "i32" },
   // int rmpsc_shared_commit(void *header, uint32_t len, const uint32_t words[5], uint32_t old,
   //                         uint32_t next); /* words: sending, closed, tail, heartbeat, waiters */

@@ -15,7 +15,7 @@ import { latencyStats, median, percentile, speedRatio, summarize } from "../benc
 import { renderSvg } from "../bench/_svg.ts";
 import { formatReport, formatSection, type Section, type SuiteReport } from "../bench/_table.ts";
 import { consumeMessages } from "../bench/workers/spsc_types_worker.ts";
-import { consumeRing } from "../bench/workers/throughput_worker.ts";
+import { consumeRing } from "../bench/workers/_ring_moves.ts";
 import { echoRings, initiateRings } from "../bench/workers/pingpong_worker.ts";
 import { consumeLimit, produceLimit } from "../bench/workers/_limit_ring.ts";
 import { hasPython } from "./_toolchain.ts";
@@ -132,6 +132,8 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
           "u32.limit-wasm-batch",
           "u32.ring-batch",
           "u32.ring-copy-batch",
+          "u32.shared-ring-item",
+          "u32.shared-ring-batch",
           "f64.ring-item",
           "f64.ring-batch",
           "msg1k.message-ring-copy",

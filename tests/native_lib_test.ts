@@ -3,7 +3,14 @@ import { check, native, nativeLibraryPath, symbols, systemError } from "../ffi/l
 import { Errno, errnoName } from "../ffi/errno.ts";
 import * as x86_64 from "../ffi/prebuilt/x86_64.ts";
 import * as aarch64 from "../ffi/prebuilt/aarch64.ts";
-import { monotonicNs, realtimeNs, SharedMemory, storeHeartbeat, SystemError } from "../native.ts";
+import {
+  heartbeatClockNs,
+  monotonicNs,
+  realtimeNs,
+  SharedMemory,
+  storeHeartbeat,
+  SystemError,
+} from "../native.ts";
 
 const LOADER = new URL("./fixtures/load_native.ts", import.meta.url).pathname;
 
@@ -164,10 +171,14 @@ Deno.test("clocks and the heartbeat store", () => {
   assert.ok(Number.isSafeInteger(a) && b >= a);
   using memory = SharedMemory.create(4096);
   using peer = SharedMemory.attach(memory.fd);
-  const before = realtimeNs();
+  // The heartbeat's clock is the realtime clock as of the last tick: never ahead, < 1 s behind.
+  const coarse = heartbeatClockNs();
+  const fine = realtimeNs();
+  assert.ok(coarse <= fine && fine - coarse < 1_000_000_000n, `${coarse} vs ${fine}`);
+  const before = heartbeatClockNs();
   storeHeartbeat(new BigUint64Array(memory.buffer, 0x90, 1));
   const stamped = new BigUint64Array(peer.buffer, 0x90, 1)[0];
-  assert.ok(stamped >= before && stamped <= realtimeNs());
+  assert.ok(stamped >= before && stamped <= heartbeatClockNs() && stamped <= realtimeNs());
   // Misaligned or detached words are refused, not written.
   assert.throws(
     () => storeHeartbeat(new Uint8Array(memory.buffer, 0x91, 8)),

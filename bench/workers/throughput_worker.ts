@@ -11,17 +11,20 @@
  * @module
  */
 import { RingBuffer } from "ringbuf.js";
-import { Ring, type RingHandle } from "../../mod.ts";
+import { Ring, type RingHandle, u32 } from "../../mod.ts";
 import { pinThread } from "./_pin.ts";
 import { consumeLimit, LIMIT_CAPACITY, produceLimit } from "./_limit_ring.ts";
+import {
+  biasOf,
+  consumeRing,
+  heap,
+  type NumberRing,
+  produceRing,
+  type ThroughputElement,
+  timedRun,
+} from "./_ring_moves.ts";
 
-/** Element types the throughput Workers move. */
-export type ThroughputElement = "u32" | "f64";
-
-/** What is added to item `k`'s number: 0.5 makes every f64 item a non-integer. */
-export function biasOf(element: ThroughputElement): number {
-  return element === "f64" ? 0.5 : 0;
-}
+export type { ThroughputElement } from "./_ring_moves.ts";
 
 /** One side of one run. */
 export interface ThroughputJob {
@@ -37,7 +40,9 @@ export interface ThroughputJob {
     | "limit-js-item"
     | "limit-js-batch"
     | "limit-wasm-item"
-    | "limit-wasm-batch";
+    | "limit-wasm-batch"
+    | "shared-ring-item"
+    | "shared-ring-batch";
   role: "producer" | "consumer";
   /** What an item is (ring and ringbuf.js transports; the others carry u32). */
   element: ThroughputElement;
@@ -52,6 +57,12 @@ export interface ThroughputJob {
   cpu?: number;
   /** Where both sides meet after the warm-up (ring and limit transports): one i32, from 0. */
   barrier?: Int32Array;
+  /**
+   * `shared-ring-*` (the consumer here, the producer in
+   * bench/workers/throughput_process.ts): the /dev/shm names of the
+   * `SharedRing<u32>` and of the barrier's memory (its first i32).
+   */
+  paths?: [ring: string, barrier: string];
 }
 
 /** What the consumer reports (the producer reports zeros). */
@@ -67,60 +78,6 @@ const scope = self as unknown as {
   onmessage: (e: MessageEvent<ThroughputJob>) => void;
   postMessage(message: ThroughputResult): void;
 };
-
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-
-function heap(): number {
-  gc();
-  return Deno.memoryUsage().heapUsed;
-}
-
-/** A ring of either element type (each Worker sees one: the calls stay monomorphic). */
-type NumberRing = Ring<number, Uint32Array | Float64Array>;
-
-function produceRing(ring: NumberRing, from: number, to: number, batch: number, bias: number) {
-  if (batch === 1) {
-    for (let i = from; i < to; i++) while (!ring.sendOne(i + bias));
-    return;
-  }
-  let next = from;
-  while (next < to) {
-    const r = ring.reserve(Math.min(batch, to - next));
-    if (r === null) continue;
-    const a = r.array;
-    const end = r.offset + r.length;
-    for (let j = r.offset; j < end; j++) a[j] = next++ + bias;
-    ring.commit(r.length);
-  }
-}
-
-/**
- * Consumes items `from … to − 1` from `ring`, whole readable runs at a time
- * (one `advance` per run), checking that item `k` is `k + bias`.
- *
- * @param ring The ring.
- * @param from First item expected.
- * @param to One past the last item.
- * @param bias 0 for u32, 0.5 for f64 ({@linkcode biasOf}).
- * @returns The first item that arrived wrong (lost, duplicated or reordered), or -1.
- */
-export function consumeRing(ring: NumberRing, from: number, to: number, bias: number): number {
-  let expected = from;
-  let firstBad = -1;
-  while (expected < to) {
-    const region = ring.readable();
-    if (region === null) continue;
-    const a = region.array;
-    const n = Math.min(region.length, to - expected);
-    const end = region.offset + n;
-    for (let j = region.offset; j < end; j++) {
-      if (a[j] !== expected + bias && firstBad < 0) firstBad = expected;
-      expected++;
-    }
-    ring.advance(n);
-  }
-  return firstBad;
-}
 
 type NumberArray = Uint32Array | Float64Array;
 
@@ -169,9 +126,6 @@ function consumeCopies(
   return firstBad;
 }
 
-/** Items each side moves before it measures, so the timed part and the heap check see steady state. */
-const WARMUP = 1_000_000;
-
 scope.onmessage = async (e) => {
   const job = e.data;
   await pinThread(job.cpu);
@@ -196,26 +150,13 @@ scope.onmessage = async (e) => {
     scope.postMessage({ seconds, items: job.count, ok, heapBefore, heapAfter: heap() });
     return;
   }
-  const move = job.transport.startsWith("limit-") ? limitMove(job) : ringMove(job);
-  let ok = move(0, WARMUP);
-  const heapBefore = heap();
-  meet(job.barrier!);
-  const start = performance.now();
-  ok = move(WARMUP, WARMUP + job.count) && ok;
-  const seconds = (performance.now() - start) / 1000;
-  scope.postMessage({ seconds, items: job.count, ok, heapBefore, heapAfter: heap() });
-};
-
-/** Waits until both sides reached the barrier (at most a minute: a side that died ends the run). */
-function meet(barrier: Int32Array): void {
-  Atomics.add(barrier, 0, 1);
-  Atomics.notify(barrier, 0);
-  const deadline = performance.now() + 60_000;
-  for (let seen = Atomics.load(barrier, 0); seen < 2; seen = Atomics.load(barrier, 0)) {
-    if (performance.now() > deadline) throw new Error("the other side never reached the barrier");
-    Atomics.wait(barrier, 0, seen, 100);
+  if (job.transport.startsWith("shared-ring")) {
+    scope.postMessage({ ...await sharedRingRun(job), items: job.count });
+    return;
   }
-}
+  const move = job.transport.startsWith("limit-") ? limitMove(job) : ringMove(job);
+  scope.postMessage({ ...timedRun(move, job.count, job.barrier!), items: job.count });
+};
 
 /** Moves items `from … to − 1` through a limit ring (bench/workers/_limit_ring.ts). */
 function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
@@ -224,6 +165,23 @@ function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
     job.role === "producer"
       ? produceLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to, job.batch)
       : consumeLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to);
+}
+
+/**
+ * The consumer of a `shared-ring-*` run: attaches the ring and the barrier
+ * by name and checks every item through the same loop as the Ring rows.
+ */
+async function sharedRingRun(job: ThroughputJob) {
+  const { SharedMemory, SharedRing } = await import("../../native.ts");
+  const [ringPath, barrierPath] = job.paths!;
+  using shared = SharedRing.attachPath(u32, ringPath);
+  using barrier = SharedMemory.attachPath(barrierPath);
+  const ring: NumberRing = shared.ring;
+  return timedRun(
+    (from, to) => consumeRing(ring, from, to, 0) < 0,
+    job.count,
+    new Int32Array(barrier.buffer, 0, 1),
+  );
 }
 
 /** One side of a copying transport, moving items `from … to − 1` through `buf`. */

@@ -27,7 +27,7 @@ fn word(comptime T: type, base: usize, offset: u32) *T {
 
 /// Commits through the close gate: stores `sending = next` (P1); if `closed`
 /// is not 0 stores `sending = old` and returns -EPERM (nothing published, P2);
-/// else stores the heartbeat (CLOCK_REALTIME ns, release), then the tail's
+/// else stores the heartbeat (process.heartbeatNs, release), then the tail's
 /// low word = `next` (P3, sequentially consistent so that the waiters load
 /// below cannot pass it) and returns the consumer waiters count (at most 2^31 − 1: a
 /// forged count still reads as "someone sleeps"). `header` must be
@@ -48,8 +48,7 @@ fn sharedCommit(header: ?*anyopaque, len: u32, words: *align(1) const Words, old
     }
     // the heartbeat first: it shares the tail's cache line, and a store after the publish
     // would take that line back from a consumer that just fetched it to read the tail
-    const now: u64 = @bitCast(process.readClock(0));
-    @atomicStore(u64, word(u64, base, w.heartbeat), now, .release);
+    @atomicStore(u64, word(u64, base, w.heartbeat), process.heartbeatNs(), .release);
     @atomicStore(u32, word(u32, base, w.tail), next, .seq_cst);
     const waiters = @atomicLoad(u32, word(u32, base, w.waiters), .seq_cst);
     return @intCast(@min(waiters, std.math.maxInt(i32)));

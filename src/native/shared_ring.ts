@@ -50,7 +50,7 @@ import { Ring } from "../ring.ts";
 import type { WaitOptions } from "../wait_engine.ts";
 import { WaitStrategy } from "../wait_strategy.ts";
 import { SHARED_RING_HEADER, SHARED_RING_HEADER_SIZE, SHARED_RING_LAYOUT } from "../layout.ts";
-import { realtimeNs, storeHeartbeat } from "./clock.ts";
+import { heartbeatClockNs, storeHeartbeat } from "./clock.ts";
 import { futexParker } from "./futex.ts";
 import { sharedCommit } from "./_shared_commit.ts";
 import { getPid } from "./process.ts";
@@ -658,7 +658,9 @@ export class SharedRing<V, S extends ElementStore> {
   }
 
   /**
-   * Whether the producer committed within the last `timeoutMs` (its heartbeat).
+   * Whether the producer committed within the last `timeoutMs` (its heartbeat),
+   * to within one kernel tick: commits stamp the coarse realtime clock
+   * ({@linkcode heartbeatClockNs}), and the age is read with the same clock.
    * A producer that died between reserve and commit never published what it
    * wrote, and stops beating.
    *
@@ -672,7 +674,9 @@ export class SharedRing<V, S extends ElementStore> {
     this.#use("check the producer");
     const beat = BigInt.asUintN(64, Atomics.load(this.#heartbeatWord, 0));
     if (beat === 0n) return false;
-    return timeoutMs === Infinity || realtimeNs() - beat <= BigInt(Math.floor(timeoutMs * 1e6));
+    // the heartbeat's own clock: a stamp is at most one kernel tick old when read with it
+    const age = heartbeatClockNs() - beat; // < 0 for a fine stamp (a ringmpsc peer's) after the tick
+    return timeoutMs === Infinity || age <= BigInt(Math.floor(timeoutMs * 1e6));
   }
 
   /** The ring, or {@linkcode Closed} once {@linkcode SharedRing.deinit} unmapped it. */
