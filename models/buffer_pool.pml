@@ -1,8 +1,8 @@
 /*
  * BufferPool: allocation and free of slabs by threads preempted anywhere.
  *
- * Models: src/buffer_pool.ts (pool v2, the bitmap with per-view clock
- * hands) — BufferPool#take and #own (alloc), BufferPool#free with
+ * Models: src/_buffer_pool_slabs.ts (pool v2, the bitmap with per-view
+ * clock hands) — SlabTable.take and #own (alloc), SlabTable.free with
  * #checkState, and releaseBit (src/_buffer_pool_holders.ts). The variant
  * BROKEN_FREE_LIST is the previous design (pool v1): a Treiber free list
  * whose 32-bit head packs `tag << indexBits | index`, the tag taking the
@@ -80,7 +80,7 @@ byte owner[S];                  /* each slab's owner word (holder id; here threa
 bool dead;                      /* thread 1 is gone (it stopped between two steps) */
 byte changes;                   /* ghost: bitmap changes so far (wraps; compared only) */
 
-/* alloc: pool v2 (#take + #own) or v1 (pop); h = handle or NONE */
+/* alloc: pool v2 (take + #own) or v1 (pop); h = handle or NONE */
 inline poolAlloc(hand, h) {
 #ifdef BROKEN_FREE_LIST
   do

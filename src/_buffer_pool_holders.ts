@@ -1,8 +1,25 @@
 /**
  * Holders of a {@linkcode BufferPool}'s slabs, internal: holder ids, the
  * holder table of processes, and reclaiming the slabs of a holder that is
- * gone. The words and the protocol are drawn in `buffer_pool.ts`; every loop
- * here runs over a fixed count (the table's 64 entries, the pool's slabs).
+ * gone. The words are drawn in `_buffer_pool_layout.ts`, alloc and free are in
+ * `_buffer_pool_slabs.ts`; every loop here runs over a fixed count (the
+ * table's 64 entries, the pool's slabs).
+ *
+ * - **reclaim(holder)**: for each slab whose state is allocated and whose
+ *   owner is `holder`, swap the state to free (the generation in the expected
+ *   value makes a slab freed and re-allocated meanwhile fail the swap), then
+ *   clear its bit exactly like free. Only for holders that are gone: it takes
+ *   back what they allocated, including slabs they sent to a receiver that has
+ *   not freed them yet; such a receiver's handle is then stale.
+ *   `reclaimDead(isAlive)` does it for every holder-table entry whose process
+ *   is dead, and a view registered with a liveness check does that by itself
+ *   when `alloc` finds the pool exhausted (at most every 20 ms).
+ * - **orphans**: a holder killed between the two steps of alloc or free
+ *   leaves a set bit over a free state, with no owner recorded. After a death,
+ *   the view that saw it notes every such slab; one still in the same pair of
+ *   words on its next reclaim at least 1 s later has its bit cleared. (A live
+ *   holder preempted that long between its two steps then gets `PoolCorrupt`
+ *   from that slab; it is never handed out twice, as alloc checks the state.)
  *
  * @module
  */

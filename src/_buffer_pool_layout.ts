@@ -1,15 +1,43 @@
 /**
  * The shared-memory layout of a {@linkcode BufferPool}, internal: every byte
- * offset of the pool lives here, the drawing and the invariants are in the
- * header comment of `buffer_pool.ts`. This module sizes, formats and checks a
- * pool's memory; it never allocates or frees a slab.
+ * offset of the pool lives here. This module sizes, formats and checks a
+ * pool's memory; it never allocates or frees a slab (`_buffer_pool_slabs.ts`
+ * does, and `_buffer_pool_holders.ts` reclaims).
+ *
+ * Byte layout (version 2), little-endian, from `byteOffset` (a multiple of 8):
+ *
+ * ```text
+ * 0x00  u32 magic = 0x4C4F4F50 ("POOL")   written once by format, last
+ * 0x04  u32 version = 2
+ * 0x08  u32 slabSize                      payload bytes per slab
+ * 0x0C  u32 numSlabs                      1 … 2^16
+ * 0x10  u32 slabStride                    slabSize rounded up to 64
+ * 0x14  u32 dataOffset                    first slab, from byteOffset
+ * 0x18  u32 metaOffset                    first slab meta, from byteOffset
+ * 0x1C  u32 holderSlots = 64
+ * 0x40  u32 nextHolder                    holder ids handed out (Atomics.add by every view)
+ * 0x80  holder table, 64 entries of 8 bytes (processes that may be reclaimed):
+ *       +0 u32 holder   holder id, 0 = empty   (register: CAS 0 → id; unregister/reclaim: CAS id → 0)
+ *       +4 i32 pid      its process             (register: store after the CAS)
+ * 0x280 bitmap, ceil(numSlabs / 32) u32 words: bit i % 32 of word i / 32 is 1 while
+ *       slab i is taken (alloc: CAS 0 → 1; free: Atomics.and 1 → 0); the last word's
+ *       bits past numSlabs are 1 from format on and never read
+ * metaOffset = align64(0x280 + 4 * words), 16 bytes per slab i:
+ *       +0  u32 state   generation << 1 | allocated  (alloc: store; free, reclaim: CAS)
+ *       +4  u32 length  payload length               (owner: release store)
+ *       +8  u32 owner   holder id of the allocating view (alloc, before the state store)
+ *       +12 reserved
+ * dataOffset = align64(metaOffset + 16 * numSlabs); slab i at dataOffset + i * slabStride
+ * ```
  *
  * @module
  */
 
 import { InvalidMagic, PoolCorrupt, VersionMismatch } from "./errors.ts";
 
+/** The header's first word, "POOL"; format writes it last. */
 export const MAGIC = 0x4c4f4f50;
+/** The layout version this module reads and writes. */
 export const VERSION = 2;
 
 /** Header fields, as Int32 word indexes from the pool's start. */

@@ -9,91 +9,27 @@
  * pool lives in a `SharedArrayBuffer` for Workers, or over any shared memory
  * (for example a memfd region of the native layer) for processes.
  *
- * Byte layout (version 2), little-endian, from `byteOffset` (a multiple of 8);
- * the offsets are named in `_buffer_pool_layout.ts`:
+ * The pool is split by concern, each part internal and documented at its top:
+ * - `_buffer_pool_layout.ts`: the byte layout (version 2, drawn there), sizing,
+ *   formatting, and the header check at attach;
+ * - `_buffer_pool_slabs.ts`: alloc and free on an allocation bitmap with a
+ *   clock hand per view (no free list, so no ABA and no tag), the handle
+ *   encoding and its checks;
+ * - `_buffer_pool_holders.ts`: holder ids, the holder table of processes,
+ *   reclaim of the slabs of holders that are gone, and orphan repair.
  *
- * ```text
- * 0x00  u32 magic = 0x4C4F4F50 ("POOL")   written once by format, last
- * 0x04  u32 version = 2
- * 0x08  u32 slabSize                      payload bytes per slab
- * 0x0C  u32 numSlabs                      1 … 2^16
- * 0x10  u32 slabStride                    slabSize rounded up to 64
- * 0x14  u32 dataOffset                    first slab, from byteOffset
- * 0x18  u32 metaOffset                    first slab meta, from byteOffset
- * 0x1C  u32 holderSlots = 64
- * 0x40  u32 nextHolder                    holder ids handed out (Atomics.add by every view)
- * 0x80  holder table, 64 entries of 8 bytes (processes that may be reclaimed):
- *       +0 u32 holder   holder id, 0 = empty   (register: CAS 0 → id; unregister/reclaim: CAS id → 0)
- *       +4 i32 pid      its process             (register: store after the CAS)
- * 0x280 bitmap, ceil(numSlabs / 32) u32 words: bit i % 32 of word i / 32 is 1 while
- *       slab i is taken (alloc: CAS 0 → 1; free: Atomics.and 1 → 0); the last word's
- *       bits past numSlabs are 1 from format on and never read
- * metaOffset = align64(0x280 + 4 * words), 16 bytes per slab i:
- *       +0  u32 state   generation << 1 | allocated  (alloc: store; free, reclaim: CAS)
- *       +4  u32 length  payload length               (owner: release store)
- *       +8  u32 owner   holder id of the allocating view (alloc, before the state store)
- *       +12 reserved
- * dataOffset = align64(metaOffset + 16 * numSlabs); slab i at dataOffset + i * slabStride
- * ```
+ * Nothing read from shared memory is trusted: header fields are checked at
+ * attach, a length past the slab, an impossible bitmap or state, and a holder
+ * entry with an impossible pid are `PoolCorrupt` (printing the words read),
+ * every loop over shared words is bounded. A peer that writes a slab's state
+ * can still free that slab under its owner: the state is the truth, and
+ * nothing tells a forged free from a real one.
  *
- * Design: no free list, so no ABA and no tag. An allocation is a claim of one
- * bit, and the value of a bit means the same whatever happened to it before.
- * - **alloc**: from this view's clock hand `c` (a slab index in the view's own
- *   memory, never shared), load bitmap word `w = c / 32`, pick its lowest zero
- *   bit at or above `c % 32` (then the following words, wrapping, and finally
- *   the low bits of the first word: `words + 1` visits), and `compareExchange`
- *   the word with that bit set. A failed swap means another thread changed the
- *   word: reload it and retry (at most 2^16 failed swaps per call, then
- *   `PoolCorrupt`, as only a peer rewriting the word forever gets there). The
- *   winner owns slab `i`: it reads the state (a plain read, ordered by the
- *   swap after the freer's `Atomics.and`), refuses a state that says
- *   allocated (`PoolCorrupt`: bit 0 with state allocated is impossible), writes
- *   length 0 and its holder id, then publishes `(generation + 1) << 1 | 1`
- *   with `Atomics.store`, and moves its hand to `i + 1`. A whole pass without
- *   a zero bit returns `null`.
- * - **free**: check the handle's index and generation against the state, swap
- *   the state from allocated to free (`compareExchange`: of two racing frees
- *   one wins, the other gets `InvalidHandle`), then clear the bit with
- *   `Atomics.and`; a bit found already clear is reported as `PoolCorrupt`
- *   (after the slab is free again).
- * - Invariant: a zero bit means the slab's state is free (the freer writes the
- *   state before the bit, the allocator the bit before the state). A set bit
- *   with a free state is a slab between the two steps of alloc or free.
- * - **reclaim(holder)**: for each slab whose state is allocated and whose
- *   owner is `holder`, swap the state to free (the generation in the expected
- *   value makes a slab freed and re-allocated meanwhile fail the swap), then
- *   clear its bit exactly like free. Only for holders that are gone: it takes
- *   back what they allocated, including slabs they sent to a receiver that has
- *   not freed them yet; such a receiver's handle is then stale.
- *   `reclaimDead(isAlive)` does it for every holder-table entry whose process
- *   is dead, and a view registered with a liveness check does that by itself
- *   when `alloc` finds the pool exhausted (at most every 20 ms).
- * - **orphans**: a holder killed between the two steps of alloc or free
- *   leaves a set bit over a free state, with no owner recorded. After a death,
- *   the view that saw it notes every such slab; one still in the same pair of
- *   words on its next reclaim at least 1 s later has its bit cleared. (A live
- *   holder preempted that long between its two steps then gets `PoolCorrupt`
- *   from that slab; it is never handed out twice, as alloc checks the state.)
- * - A {@linkcode Handle} is `generation << indexBits | index` with
- *   `indexBits = ceil(log2(numSlabs))` (≤ 16), so it carries
- *   `32 − indexBits` ≥ 16 bits of the slab's 31-bit generation. The real bound:
- *   a stale handle is accepted only if its slab has been allocated again a
- *   multiple of 2^(32 − indexBits) times since (65,536 times at 2^16 slabs,
- *   2^24 at 256) and is allocated at that moment. The clock hands allocate
- *   round-robin, so a slab is reused about once per pass over the free slabs,
- *   not once per alloc as from a LIFO free list.
- * - Nothing read from shared memory is trusted: header fields are checked at
- *   attach, a length past the slab, an impossible bitmap or state, and a
- *   holder entry with an impossible pid are `PoolCorrupt` (printing the words
- *   read), every loop over shared words is bounded. A peer that writes a
- *   slab's state can still free that slab under its owner: the state is the
- *   truth, and nothing tells a forged free from a real one.
- * - Spin checks alloc, free and reclaim, and shows the v1 free list's ABA: `models/buffer_pool.pml`.
+ * Spin checks alloc, free and reclaim, and shows the v1 free list's ABA: `models/buffer_pool.pml`.
  *
  * @module
  */
 
-import { InvalidHandle, PoolCorrupt } from "./errors.ts";
 import { checkInstance, checkInteger, checkOffset, checkPid } from "./_validate.ts";
 import {
   newHolderId,
@@ -101,29 +37,20 @@ import {
   reclaimDead,
   reclaimHolder,
   registerHolder,
-  releaseBit,
   unregisterHolder,
 } from "./_buffer_pool_holders.ts";
 import {
-  BITMAP_OFFSET,
   format,
-  GENERATION_MASK,
   HEADER_WORDS,
-  hex,
   HOLDER_SLOTS,
   HOLDER_WORDS,
   HOLDERS_OFFSET,
-  indexBitsFor,
-  lastWordMask,
   layout,
-  M_LENGTH,
-  M_OWNER,
-  M_STATE,
   MAX_SLAB_SIZE,
   MAX_SLABS,
-  META_WORDS,
   readHeader,
 } from "./_buffer_pool_layout.ts";
+import { type PoolMemory, SlabTable } from "./_buffer_pool_slabs.ts";
 
 /**
  * A 32-bit slab handle: `generation << indexBits | index`, as an unsigned
@@ -148,8 +75,6 @@ export interface BufferPoolInitOptions {
 /** Tells whether process `pid` still runs (for example the native `isProcessAlive`). */
 export type ProcessAlive = (pid: number) => boolean;
 
-/** Failed bitmap swaps one alloc tolerates: only a peer rewriting a word forever reaches it. */
-const MAX_SWAP_FAILURES = 2 ** 16;
 /** Least time between two automatic reclaims of dead processes by one view. */
 const RECLAIM_INTERVAL_MS = 20;
 /** Passed by this module's factories to the constructor to view existing memory. */
@@ -159,14 +84,6 @@ const VIEW: unique symbol = Symbol("BufferPool view");
 function checkMemory(action: string, buffer: unknown): ArrayBufferLike {
   if (buffer instanceof ArrayBuffer) return buffer;
   return checkInstance(action, "buffer", buffer, SharedArrayBuffer);
-}
-
-/** Memory a view is built over. */
-interface PoolMemory {
-  buffer: ArrayBufferLike;
-  byteOffset: number;
-  slabSize: number;
-  numSlabs: number;
 }
 
 /**
@@ -196,34 +113,17 @@ interface PoolMemory {
 export class BufferPool {
   #buffer: ArrayBufferLike;
   #byteOffset: number;
-  #slabSize: number;
-  #numSlabs: number;
-  #stride: number;
-  #dataStart: number;
-  #indexBits: number;
-  #indexMask: number;
-  #genMask: number;
-  #words: number;
-  #lastMask: number;
+  /** The bitmap, slab meta and slab bytes, with this view's clock hand. */
+  #slabs: SlabTable;
   #holderId: number;
-  /** This view's clock hand: the slab index where the next alloc starts looking. */
-  #hand: number;
   /** The holder-table entry this view registered, or -1. */
   #entry = -1;
   #isAlive: ProcessAlive | null = null;
   #lastReclaim = -Infinity;
   /** Allocated on the first reclaim. */
   #orphans: OrphanWatch | null = null;
-  /** Header words. */
-  #header: Int32Array;
   /** Holder table, HOLDER_WORDS per entry. */
   #holders: Int32Array;
-  /** Allocation bitmap. */
-  #bitmap: Int32Array;
-  /** Slab meta words, META_WORDS per slab. */
-  #meta: Int32Array;
-  /** Every slab's bytes, slab i at i * stride. */
-  #bytes: Uint8Array;
 
   /**
    * Creates a pool of `numSlabs` slabs of `slabSize` bytes in a new
@@ -248,31 +148,15 @@ export class BufferPool {
       memory = { buffer, byteOffset: 0, slabSize, numSlabs: n };
     }
     const { buffer, byteOffset } = memory;
-    const l = layout(memory.slabSize, memory.numSlabs);
-    const indexBits = indexBitsFor(memory.numSlabs);
     this.#buffer = buffer;
     this.#byteOffset = byteOffset;
-    this.#slabSize = memory.slabSize;
-    this.#numSlabs = memory.numSlabs;
-    this.#stride = l.stride;
-    this.#dataStart = byteOffset + l.dataOffset;
-    this.#indexBits = indexBits;
-    this.#indexMask = 2 ** indexBits - 1;
-    this.#genMask = 2 ** (32 - indexBits) - 1;
-    this.#words = l.words;
-    this.#lastMask = lastWordMask(memory.numSlabs);
-    this.#header = new Int32Array(buffer, byteOffset, HEADER_WORDS);
     this.#holders = new Int32Array(
       buffer,
       byteOffset + HOLDERS_OFFSET,
       HOLDER_SLOTS * HOLDER_WORDS,
     );
-    this.#bitmap = new Int32Array(buffer, byteOffset + BITMAP_OFFSET, l.words);
-    this.#meta = new Int32Array(buffer, byteOffset + l.metaOffset, memory.numSlabs * META_WORDS);
-    this.#bytes = new Uint8Array(buffer, this.#dataStart, l.stride * memory.numSlabs);
-    this.#holderId = newHolderId(this.#header);
-    // Spread the views' hands over the pool (Fibonacci hashing of the id).
-    this.#hand = (Math.imul(this.#holderId, 0x9e3779b9) >>> 0) % memory.numSlabs;
+    this.#holderId = newHolderId(new Int32Array(buffer, byteOffset, HEADER_WORDS));
+    this.#slabs = new SlabTable(memory, this.#holderId);
   }
 
   /**
@@ -432,70 +316,12 @@ export class BufferPool {
    * ```
    */
   alloc(): Handle | null {
-    const h = this.#take();
+    const h = this.#slabs.take();
     if (h !== null || this.#isAlive === null) return h;
     const now = performance.now();
     if (now - this.#lastReclaim < RECLAIM_INTERVAL_MS) return null;
     this.#lastReclaim = now;
-    return this.reclaimDead(this.#isAlive) > 0 ? this.#take() : null;
-  }
-
-  #take(): Handle | null {
-    const bitmap = this.#bitmap;
-    const words = this.#words;
-    const last = words - 1;
-    let w = this.#hand >>> 5;
-    let from = this.#hand & 31;
-    let failures = 0;
-    for (let visits = 0; visits <= words;) {
-      const word = Atomics.load(bitmap, w);
-      // Zero bits at or above `from`, real slabs only.
-      let free = ~word & (-1 << from);
-      if (w === last) free &= this.#lastMask;
-      if (free === 0) {
-        visits++;
-        w = w === last ? 0 : w + 1;
-        from = 0;
-        continue;
-      }
-      const bit = 31 - Math.clz32(free & -free);
-      // Step: claim the bit. Fails if anyone changed the word since our load: reload, retry.
-      if (Atomics.compareExchange(bitmap, w, word, word | (1 << bit)) !== word) {
-        if (++failures === MAX_SWAP_FAILURES) {
-          throw new PoolCorrupt(
-            `Cannot allocate as bitmap word ${w} changed under ${failures} swaps in a row: received ${
-              hex(Atomics.load(bitmap, w))
-            }`,
-          );
-        }
-        continue;
-      }
-      const index = (w << 5) | bit;
-      this.#hand = index + 1 === this.#numSlabs ? 0 : index + 1;
-      return this.#own(index, word);
-    }
-    return null;
-  }
-
-  /** Makes the slab whose bit this view just claimed its own. */
-  #own(index: number, word: number): Handle {
-    const meta = this.#meta;
-    const m = index * META_WORDS;
-    // Plain read: our swap came after the freer's state swap and bit clear.
-    const state = meta[m + M_STATE];
-    if ((state & 1) !== 0) {
-      throw new PoolCorrupt(
-        `Cannot allocate as slab ${index} is free in the bitmap but allocated in its state: received bitmap word ${
-          hex(word)
-        } and state ${hex(state)}`,
-      );
-    }
-    const generation = ((state >>> 1) + 1) & GENERATION_MASK;
-    meta[m + M_LENGTH] = 0; // published by the state store below
-    meta[m + M_OWNER] = this.#holderId; // likewise
-    // Publishes the slab as allocated under its new generation.
-    Atomics.store(meta, m + M_STATE, (generation << 1) | 1);
-    return (((generation & this.#genMask) << this.#indexBits) | index) >>> 0;
+    return this.reclaimDead(this.#isAlive) > 0 ? this.#slabs.take() : null;
   }
 
   /**
@@ -517,19 +343,7 @@ export class BufferPool {
    * ```
    */
   free(handle: Handle): void {
-    const index = this.#index(handle, "free");
-    const meta = this.#meta;
-    const m = index * META_WORDS;
-    // The state the swap below expects: allocated, at the handle's generation.
-    const state = meta[m + M_STATE];
-    this.#checkState(handle, index, state, "free");
-    // Flip the allocated bit off; of two racing frees of one handle, one loses here.
-    if (Atomics.compareExchange(meta, m + M_STATE, state, state & ~1) !== state) {
-      throw new InvalidHandle(
-        `Cannot free handle ${hex(handle)} as slab ${index} was freed meanwhile`,
-      );
-    }
-    releaseBit(this.#bitmap, index);
+    this.#slabs.free(handle);
   }
 
   /**
@@ -553,12 +367,8 @@ export class BufferPool {
    * ```
    */
   get(handle: Handle): Uint8Array {
-    const index = this.#check(handle, "read");
-    return new Uint8Array(
-      this.#buffer,
-      this.#dataStart + index * this.#stride,
-      this.#length(index),
-    );
+    const index = this.#slabs.check(handle, "read");
+    return this.#slabs.view(index, this.#slabs.length(index));
   }
 
   /**
@@ -578,8 +388,7 @@ export class BufferPool {
    * ```
    */
   getWritable(handle: Handle): Uint8Array {
-    const index = this.#check(handle, "write");
-    return new Uint8Array(this.#buffer, this.#dataStart + index * this.#stride, this.#slabSize);
+    return this.#slabs.view(this.#slabs.check(handle, "write"), this.#slabs.slabSize);
   }
 
   /**
@@ -601,10 +410,9 @@ export class BufferPool {
    * ```
    */
   setLen(handle: Handle, length: number): void {
-    const index = this.#check(handle, "set length of");
-    checkInteger("set slab length", "length", length, 0, this.#slabSize);
-    // Publishes the payload length (and the bytes written before it).
-    Atomics.store(this.#meta, index * META_WORDS + M_LENGTH, length);
+    const index = this.#slabs.check(handle, "set length of");
+    checkInteger("set slab length", "length", length, 0, this.#slabs.slabSize);
+    this.#slabs.setLength(index, length);
   }
 
   /**
@@ -625,7 +433,7 @@ export class BufferPool {
    * ```
    */
   offsetOf(handle: Handle): number {
-    return this.#check(handle, "locate") * this.#stride;
+    return this.#slabs.check(handle, "locate") * this.#slabs.stride;
   }
 
   /**
@@ -646,7 +454,7 @@ export class BufferPool {
    * ```
    */
   lengthOf(handle: Handle): number {
-    return this.#length(this.#check(handle, "read length of"));
+    return this.#slabs.length(this.#slabs.check(handle, "read length of"));
   }
 
   /**
@@ -664,13 +472,7 @@ export class BufferPool {
    * ```
    */
   availableCount(): number {
-    let free = 0;
-    for (let w = 0; w < this.#words; w++) {
-      let bits = ~Atomics.load(this.#bitmap, w);
-      if (w === this.#words - 1) bits &= this.#lastMask;
-      for (; bits !== 0; bits &= bits - 1) free++;
-    }
-    return free;
+    return this.#slabs.available();
   }
 
   /**
@@ -698,13 +500,13 @@ export class BufferPool {
    */
   reclaim(holder: number): number {
     checkInteger("reclaim slabs", "holder", holder, 1, 0xffffffff);
-    return reclaimHolder(this.#meta, this.#bitmap, holder) + this.#sweep(true);
+    return reclaimHolder(this.#slabs.meta, this.#slabs.bitmap, holder) + this.#sweep(true);
   }
 
   /** Repairs orphans seen a grace period ago; looks for new ones after a death. */
   #sweep(deathSeen: boolean): number {
     this.#orphans ??= new OrphanWatch();
-    return this.#orphans.sweep(this.#meta, this.#bitmap, performance.now(), deathSeen);
+    return this.#orphans.sweep(this.#slabs.meta, this.#slabs.bitmap, performance.now(), deathSeen);
   }
 
   /**
@@ -791,7 +593,8 @@ export class BufferPool {
    */
   reclaimDead(isAlive: ProcessAlive): number {
     checkInstance("reclaim dead holders", "isAlive", isAlive, Function);
-    const { slabs, deaths } = reclaimDead(this.#holders, this.#meta, this.#bitmap, isAlive);
+    const { meta, bitmap } = this.#slabs;
+    const { slabs, deaths } = reclaimDead(this.#holders, meta, bitmap, isAlive);
     return slabs + this.#sweep(deaths > 0);
   }
 
@@ -812,7 +615,7 @@ export class BufferPool {
    * ```
    */
   capacity(): number {
-    return this.#numSlabs;
+    return this.#slabs.numSlabs;
   }
 
   /**
@@ -828,12 +631,12 @@ export class BufferPool {
    * ```
    */
   totalMemory(): number {
-    return layout(this.#slabSize, this.#numSlabs).total;
+    return layout(this.#slabs.slabSize, this.#slabs.numSlabs).total;
   }
 
   /** Payload bytes per slab. */
   get slabSize(): number {
-    return this.#slabSize;
+    return this.#slabs.slabSize;
   }
 
   /**
@@ -842,7 +645,7 @@ export class BufferPool {
    * allocating a view.
    */
   get bytes(): Uint8Array {
-    return this.#bytes;
+    return this.#slabs.bytes;
   }
 
   /** The memory the pool lives in. */
@@ -876,55 +679,5 @@ export class BufferPool {
       );
     }
     return { buffer: this.#buffer, byteOffset: this.#byteOffset };
-  }
-
-  /** Validates a handle for its current owner and returns its index. */
-  #check(handle: Handle, what: string): number {
-    const index = this.#index(handle, what);
-    // Plain read: the owner wrote this state, or got the handle through a synchronizing channel.
-    this.#checkState(handle, index, this.#meta[index * META_WORDS + M_STATE], what);
-    return index;
-  }
-
-  /** The index a handle names, if it is a u32 naming a slab of this pool. */
-  #index(handle: Handle, what: string): number {
-    const h = handle >>> 0;
-    if (h !== handle) {
-      throw new InvalidHandle(
-        `Cannot ${what} slab as the handle must be a u32: received ${handle}`,
-      );
-    }
-    const index = h & this.#indexMask;
-    if (index >= this.#numSlabs) {
-      throw new InvalidHandle(
-        `Cannot ${what} slab as the handle's index is outside the pool: received index ${index} of ${this.#numSlabs}`,
-      );
-    }
-    return index;
-  }
-
-  /** Throws unless `state` is allocated at the generation the handle carries. */
-  #checkState(handle: Handle, index: number, state: number, what: string): void {
-    const generation = (state >>> 1) & this.#genMask;
-    if ((state & 1) === 0 || generation !== handle >>> this.#indexBits) {
-      throw new InvalidHandle(
-        `Cannot ${what} slab as handle ${hex(handle)} is stale or freed: slab ${index} is ${
-          (state & 1) === 0 ? "free" : `at generation ${generation}`
-        } (state ${hex(state)})`,
-      );
-    }
-  }
-
-  #length(index: number): number {
-    // Plain read: setLen's store reached this owner with the handle.
-    const length = this.#meta[index * META_WORDS + M_LENGTH];
-    if (length < 0 || length > this.#slabSize) {
-      throw new PoolCorrupt(
-        `Cannot read slab ${index} as its length exceeds the slab size ${this.#slabSize}: received ${
-          hex(length)
-        }`,
-      );
-    }
-    return length;
   }
 }

@@ -5,7 +5,7 @@
  * cross-process `SharedRing` header (ringmpsc's SharedRing v1). Other files
  * name these constants and never write offsets as numbers. (The broadcast
  * ring and the buffer pool have layouts of their own, in
- * `src/broadcast/_layout.ts` and `src/buffer_pool.ts`.)
+ * `src/broadcast/_layout.ts` and `src/_buffer_pool_layout.ts`.)
  *
  * A ring in a `SharedArrayBuffer` (`RING_LAYOUT`; byte offsets from the
  * ring's start; positions are free-running u64, little-endian):

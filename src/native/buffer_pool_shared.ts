@@ -2,9 +2,9 @@
  * {@linkcode SharedBufferPool}: a `BufferPool` in a sealed memfd, so that
  * processes share one set of slabs and pass 32-bit handles (through a
  * `SharedRing`, a broadcast ring, or any other channel) instead of payloads.
- * The pool's byte layout is the one drawn in `src/buffer_pool.ts` (a 128-byte
- * header with the free-list head at 0x40, 16 bytes of meta per slab, then the
- * 64-byte-aligned slabs), placed at offset 0 of the memfd.
+ * The pool's byte layout is the one drawn in `src/_buffer_pool_layout.ts` (a
+ * 128-byte header, the holder table, the allocation bitmap, 16 bytes of meta
+ * per slab, then the 64-byte-aligned slabs), placed at offset 0 of the memfd.
  *
  * The memfd is sealed against shrinking and growing and every attacher
  * checks the pool's header against the mapping, so a peer can neither
