@@ -160,36 +160,34 @@ export const ORPHAN_GRACE_MS = 1000;
  * on the slab a `PoolCorrupt`.
  */
 export class OrphanWatch {
-  /** Candidate slab index → the state word seen, and when. */
-  #seen = new Map<number, number>();
-  #since = 0;
+  /** Candidate slab index → the state word seen at the first look, and when. */
+  readonly #seen = new Map<number, { state: number; since: number }>();
 
   /**
-   * Repairs the candidates of the previous look that are still orphaned, then
-   * records new ones when `deathSeen`. Allocates the candidate map.
+   * Repairs the candidates first seen a grace period ago that are still
+   * orphaned, then, when `deathSeen`, adds the orphan-looking slabs not yet
+   * watched, each with its own first look (so a death while others wait is
+   * watched too). Allocates the candidates.
    *
    * @returns How many slabs came back.
    */
   sweep(meta: Int32Array, bitmap: Int32Array, now: number, deathSeen: boolean): number {
     let count = 0;
-    if (this.#seen.size > 0 && now - this.#since >= ORPHAN_GRACE_MS) {
-      for (const [index, state] of this.#seen) {
-        const bit = 1 << (index & 31);
-        if ((Atomics.load(bitmap, index >>> 5) & bit) === 0) continue;
-        if (Atomics.load(meta, index * META_WORDS + M_STATE) !== state) continue;
-        // Publishes the orphan as free (its state already reads free).
-        if ((Atomics.and(bitmap, index >>> 5, ~bit) & bit) !== 0) count++;
-      }
-      this.#seen.clear();
+    for (const [index, seen] of this.#seen) {
+      if (now - seen.since < ORPHAN_GRACE_MS) continue;
+      this.#seen.delete(index);
+      const bit = 1 << (index & 31);
+      if ((Atomics.load(bitmap, index >>> 5) & bit) === 0) continue;
+      if (Atomics.load(meta, index * META_WORDS + M_STATE) !== seen.state) continue;
+      // Publishes the orphan as free (its state already reads free).
+      if ((Atomics.and(bitmap, index >>> 5, ~bit) & bit) !== 0) count++;
     }
-    if (deathSeen && this.#seen.size === 0) {
-      for (let m = 0, index = 0; m < meta.length; m += META_WORDS, index++) {
-        const state = Atomics.load(meta, m + M_STATE);
-        if ((state & 1) !== 0) continue;
-        if ((Atomics.load(bitmap, index >>> 5) & (1 << (index & 31))) === 0) continue;
-        this.#seen.set(index, state);
-      }
-      this.#since = now;
+    if (!deathSeen) return count;
+    for (let m = 0, index = 0; m < meta.length; m += META_WORDS, index++) {
+      const state = Atomics.load(meta, m + M_STATE);
+      if ((state & 1) !== 0 || this.#seen.has(index)) continue;
+      if ((Atomics.load(bitmap, index >>> 5) & (1 << (index & 31))) === 0) continue;
+      this.#seen.set(index, { state, since: now });
     }
     return count;
   }

@@ -76,6 +76,27 @@ Deno.test("BufferPool reclaim: a holder killed between the steps of alloc leaves
   assert.equal(drain(pool).length, 40);
 });
 
+Deno.test("BufferPool reclaim: an orphan of a second death, left while the first death's orphan waits, comes back too", async () => {
+  const pool = new BufferPool(16, 40);
+  for (const pid of [0x7ffffff0, 0x7ffffff1]) {
+    BufferPool.attach(pool.buffer).registerProcess(pid, null);
+  }
+  const bitmap = new Int32Array(pool.buffer, BITMAP_OFFSET, 2);
+  const dead = new Set<number>();
+  const isAlive = (pid: number) => !dead.has(pid);
+  // The first holder dies having won slab 39's bit but never stored its state.
+  bitmap[1] |= 1 << 7;
+  dead.add(0x7ffffff0);
+  assert.equal(pool.reclaimDead(isAlive), 0, "the first orphan waits for its second look");
+  // The second dies the same way on slab 38 while the first orphan still waits.
+  bitmap[1] |= 1 << 6;
+  dead.add(0x7ffffff1);
+  assert.equal(pool.reclaimDead(isAlive), 0, "the second orphan waits too");
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(pool.reclaimDead(isAlive), 2, "both orphans come back");
+  assert.equal(drain(pool).length, 40);
+});
+
 Deno.test("BufferPool reclaim: a forged holder entry is PoolCorrupt, an empty pid is skipped", () => {
   const pool = new BufferPool(16, 4);
   const table = new Int32Array(pool.buffer, HOLDERS_OFFSET, 4 * HOLDER_WORDS);
