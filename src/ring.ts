@@ -4,8 +4,10 @@
  * The ring's words are laid out as `RING_LAYOUT` (src/layout.ts draws it), or
  * as another `RingLayout` over given memory (SharedRing's). This file holds
  * the protocol only — reserve → commit, readable → advance and their
- * helpers; the waits (blocking, async, the async iterator) are in
- * src/ring_waits.ts, over the wait engine.
+ * helpers. The ring's memory (handles, `RingMemory`, sizing) is in
+ * src/ring_memory.ts; the consumer conveniences (`consumeBatch` and friends,
+ * `recv`, `peek`, the iterator) in src/ring_consume.ts; the waits (blocking,
+ * async, the async iterator) in src/ring_waits.ts, over the wait engine.
  *
  * Roles: the producer writes slots in `[tail, head + capacity)` and then
  * `tail`; the consumer reads slots in `[head, tail)` and then `head`.
@@ -30,33 +32,15 @@
  */
 
 import { type Config, makeConfig } from "./config.ts";
-import { checkIdentity, identityOf, Kind, writeIdentity } from "./_identity.ts";
-import {
-  checkArrayLike,
-  checkCallable,
-  checkInstance,
-  checkInteger,
-  checkLimit,
-  checkObject,
-  checkOffset,
-} from "./_validate.ts";
-import {
-  elementFromSpec,
-  type ElementSpec,
-  type ElementStore,
-  type ElementType,
-  type TypedHandle,
-} from "./element.ts";
+import { identityOf, Kind, writeIdentity } from "./_identity.ts";
+import { checkArrayLike, checkCallable, checkInteger } from "./_validate.ts";
+import type { ElementStore, ElementType } from "./element.ts";
 import { Closed, RingCorrupt } from "./errors.ts";
 import { closeAndSettle, type GateWords, gateWords, isSealed, OPEN } from "./close_gate.ts";
 import {
   IDENTITY_OFFSET,
   M_BATCHES_RECEIVED,
   M_BATCHES_SENT,
-  M_LATENCY_COUNT,
-  M_LATENCY_MAX_NS,
-  M_LATENCY_MIN_NS,
-  M_LATENCY_SUM_NS,
   M_MAX_BATCH_SIZE,
   M_MESSAGES_RECEIVED,
   M_MESSAGES_SENT,
@@ -66,132 +50,28 @@ import {
   METRICS_BYTES,
   position64,
   RING_LAYOUT,
-  type RingLayout,
 } from "./layout.ts";
 import { Metrics } from "./metrics.ts";
-import { describe } from "./_validate.ts";
 import { type WasmAtomics, wasmAtomics } from "./wasm_atomics.ts";
-import { atomicsParker, type Parker } from "./parker.ts";
+import { atomicsParker } from "./parker.ts";
 import { Region, Reservation } from "./reservation.ts";
-import { RingIterator } from "./ring_iterator.ts";
+import * as consume from "./ring_consume.ts";
+import type { Handler, RingConsumer } from "./ring_consume.ts";
+import type { RingIterator } from "./ring_iterator.ts";
+import {
+  type CommitSignal,
+  ringArgsOf,
+  type RingHandle,
+  type RingMemory,
+  ringPlace,
+} from "./ring_memory.ts";
 import { RingWaits } from "./ring_waits.ts";
 import { makeSpot, type WaitOptions, type WaitSpot, wakeSpot } from "./wait_engine.ts";
 import { WaitStrategy } from "./wait_strategy.ts";
 
-/**
- * A structured-cloneable description of a ring, for rebuilding it in another
- * Worker; typed with the ring's element type (see {@linkcode TypedHandle}).
- */
-// deno-lint-ignore no-explicit-any
-export interface RingHandle<V = any, S extends ElementStore = any> extends TypedHandle<V, S> {
-  /** The memory holding the ring. */
-  readonly buffer: SharedArrayBuffer;
-  /** Where the ring starts in `buffer`. */
-  readonly byteOffset: number;
-  /** The element type's spec. */
-  readonly element: ElementSpec;
-  /** The ring's config. */
-  readonly config: Config;
-  /** The shared `WebAssembly.Memory` whose buffer is `buffer` (rings with Wasm atomics, see `Config.wasmAtomics`). */
-  readonly wasmMemory?: WebAssembly.Memory;
-}
-
-/** Memory for a ring that does not live in its own `SharedArrayBuffer` (e.g. a native region). */
-export interface RingMemory {
-  /** The memory holding the ring (a `SharedArrayBuffer`, or an `ArrayBuffer` over FFI memory). */
-  readonly buffer: ArrayBufferLike;
-  /** Where the ring's layout starts in `buffer`; a multiple of 64. */
-  readonly byteOffset: number;
-  /** Where each shared word lives. */
-  readonly layout: RingLayout;
-  /** How sleepers meet wakers on this memory. */
-  readonly parker: Parker;
-  /** Zero the memory's words first (creator) or keep them (attacher). */
-  readonly initialize: boolean;
-  /**
-   * Where consumers sleep, when several rings share one consumer (an MPSC
-   * channel's doorbell); default: this ring's own consumer words.
-   */
-  readonly consumerSpot?: WaitSpot;
-  /** Told of every commit right after the tail store, before any wake (SharedRing's heartbeat). */
-  readonly heartbeat?: CommitSignal;
-  /**
-   * A whole commit in one call, used when the tail's low word does not carry:
-   * the close gate's P1–P3 with `next` as the new tail (src/close_gate.ts),
-   * the heartbeat, then the consumers' waiters load. Returns -1 when the ring
-   * is closed (nothing published, `sending` restored to `old`), else a value
-   * that is not 0 when consumers sleep (SharedRing's `rmpsc_shared_commit`
-   * returns the waiters count, at most 2^31 − 1).
-   */
-  readonly commit?: (old: number, next: number) => number;
-  /**
-   * The shared `WebAssembly.Memory` whose buffer is `buffer`: the ring's
-   * publish and acquire words then go through WebAssembly atomics.
-   */
-  readonly wasm?: WebAssembly.Memory;
-  /** Longest single sleep in ms (the guard re-check); default `layout.sliceMs`. */
-  readonly sliceMs?: number;
-  /** Says how the peer process died, or `null` while it lives (asked after each sleep). */
-  readonly peer?: () => string | null;
-}
-
-/** Something told of every commit (the native layer's `EventNotifier`). */
-export interface CommitSignal {
-  /** Called after each commit publishes. */
-  signal(): void;
-}
-
-/** What `consumeBatch` and friends call per item. */
-export interface Handler<V> {
-  /** Processes one item; for records, a cursor valid only during the call. */
-  process(item: V): void;
-}
-
-/** Bytes a ring of `capacity` slots of `bytes` each needs in the default layout. */
-function ringBytes(capacity: number, bytes: number): number {
-  return RING_LAYOUT.data + capacity * bytes;
-}
-
-/** Bytes of a WebAssembly page. */
-const WASM_PAGE = 65536;
-
-/** WebAssembly pages that hold `bytes`. */
-function wasmPages(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / WASM_PAGE));
-}
-
-/**
- * The Wasm memory of a ring built over given memory, checked: with
- * `wasmAtomics: true` the memory must be a shared `WebAssembly.Memory` whose
- * buffer is the ring's buffer (as `Ring.handle()` passes it on); with
- * `"auto"` such a memory is used when the caller gives one.
- */
-function wasmMemoryOf(memory: RingMemory, config: Config): WebAssembly.Memory | null {
-  if (config.wasmAtomics === false) return null;
-  const wasm = memory.wasm;
-  const usable = wasm instanceof WebAssembly.Memory && wasm.buffer === memory.buffer;
-  if (config.wasmAtomics === "auto") return usable ? wasm : null;
-  if (!usable) {
-    throw new TypeError(
-      `Cannot build ring with wasmAtomics as its memory is not the buffer of a shared WebAssembly.Memory: received ${
-        describe(wasm)
-      }`,
-    );
-  }
-  return wasm;
-}
-
-/**
- * Bytes from one ring to the next when channels lay rings out back to back
- * (each 64-byte aligned).
- *
- * @param ringBits The rings' capacity exponent.
- * @param bytes Bytes per slot.
- * @returns The stride.
- */
-export function ringStride(ringBits: number, bytes: number): number {
-  return Math.ceil(ringBytes(2 ** ringBits, bytes) / 64) * 64;
-}
+export type { CommitSignal, RingHandle, RingMemory } from "./ring_memory.ts";
+export { ringStride } from "./ring_memory.ts";
+export type { Handler } from "./ring_consume.ts";
 
 /**
  * The SPSC ring. Exactly one producer and one consumer, in the same or in
@@ -247,7 +127,8 @@ export class Ring<V, S extends ElementStore> {
   readonly #counters: Float64Array | null;
   readonly #reservation: Reservation<S>;
   readonly #region: Region<S>;
-  readonly #peekRegion: Region<S>;
+  /** The consumer side as src/ring_consume.ts uses it. */
+  readonly #consumer: RingConsumer<V, S>;
   readonly #dataBytes: number;
   readonly #waits: RingWaits<V, S>;
   /** Producer: our own tail (we are its only writer; reloaded whenever head is). */
@@ -288,39 +169,10 @@ export class Ring<V, S extends ElementStore> {
     this.#mask = this.#capacity - 1;
     this.#dataBytes = this.#capacity * element.bytes;
     const layout = memory?.layout ?? RING_LAYOUT;
-    if (memory === undefined) {
-      const bytes = ringBytes(this.#capacity, element.bytes);
-      if (bytes > 2 ** 32) {
-        throw new RangeError(
-          `Cannot create ring as ${this.#capacity} slots of ${element.bytes} bytes exceed 4 GiB: received ringBits ${this.#config.ringBits}`,
-        );
-      }
-      const wasm = this.#config.wasmAtomics;
-      this.#wasmMemory = wasm === true || (wasm === "auto" && bytes >= WASM_PAGE)
-        ? new WebAssembly.Memory({
-          initial: wasmPages(bytes),
-          maximum: wasmPages(bytes),
-          shared: true,
-        })
-        : null;
-      this.#buffer = this.#wasmMemory?.buffer ?? new SharedArrayBuffer(bytes);
-      this.#byteOffset = 0;
-    } else {
-      this.#wasmMemory = wasmMemoryOf(memory, this.#config);
-      this.#buffer = memory.buffer;
-      this.#byteOffset = memory.byteOffset;
-      if (memory.byteOffset % 64 !== 0) {
-        throw new RangeError(
-          `Cannot create ring as byteOffset must be a multiple of 64: received ${memory.byteOffset}`,
-        );
-      }
-      const need = memory.byteOffset + layout.data + this.#dataBytes;
-      if (need > memory.buffer.byteLength) {
-        throw new RangeError(
-          `Cannot create ring as it needs ${need} bytes but the memory holds ${memory.buffer.byteLength}`,
-        );
-      }
-    }
+    const place = ringPlace(this.#capacity, element.bytes, this.#config, memory);
+    this.#wasmMemory = place.wasmMemory;
+    this.#buffer = place.buffer;
+    this.#byteOffset = place.byteOffset;
     this.#words = new Int32Array(this.#buffer, this.#byteOffset, layout.data / 4);
     this.#wide = new BigInt64Array(this.#buffer, this.#byteOffset, layout.data / 8);
     this.#wasm = this.#wasmMemory === null ? null : wasmAtomics(this.#wasmMemory);
@@ -363,7 +215,17 @@ export class Ring<V, S extends ElementStore> {
     this.#checkHigh = layout.wide;
     this.#reservation = new Reservation(this.#data);
     this.#region = new Region(this.#data);
-    this.#peekRegion = new Region(this.#data);
+    this.#consumer = {
+      element,
+      data: this.#data,
+      capacity: this.#capacity,
+      mask: this.#mask,
+      counters: this.#counters,
+      peekRegion: new Region(this.#data),
+      available: () => this.#available(),
+      head: () => this.#head,
+      publishHead: (n) => this.#publishHead(n),
+    };
     this.#waits = new RingWaits(
       this,
       {
@@ -406,36 +268,8 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RangeError} If its byteOffset or a config value is out of range.
    */
   static fromHandle<V, S extends ElementStore>(handle: RingHandle<V, S>): Ring<V, S> {
-    const action = "rebuild ring";
-    checkObject(action, "handle", handle);
-    checkInstance(action, "handle.buffer", handle.buffer, SharedArrayBuffer);
-    const element = elementFromSpec(handle.element);
-    const config = makeConfig(handle.config, action);
-    const byteOffset = checkOffset(
-      action,
-      "handle.byteOffset",
-      handle.byteOffset,
-      handle.buffer.byteLength - RING_LAYOUT.data,
-      64,
-    );
-    // the memory, not the handle, says what it holds
-    checkIdentity(
-      action,
-      handle.buffer,
-      byteOffset + IDENTITY_OFFSET,
-      identityOf(undefined, element, config.ringBits),
-    );
-    return new Ring(element, config, {
-      // a posted Memory arrives as its own object; its buffer is the ring's memory
-      buffer: handle.wasmMemory instanceof WebAssembly.Memory
-        ? handle.wasmMemory.buffer
-        : handle.buffer,
-      byteOffset,
-      layout: RING_LAYOUT,
-      parker: atomicsParker,
-      initialize: false,
-      wasm: handle.wasmMemory,
-    });
+    const { element, config, memory } = ringArgsOf(handle);
+    return new Ring(element, config, memory);
   }
 
   /**
@@ -604,10 +438,6 @@ export class Ring<V, S extends ElementStore> {
     return tail;
   }
 
-  #checkCount(what: string, n: number): void {
-    checkInteger(what, "n", n, 1, this.#capacity);
-  }
-
   // ── Producer ────────────────────────────────────────────────────────────
 
   /**
@@ -621,7 +451,9 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RingCorrupt} If shared memory says `tail − head > capacity`.
    */
   reserve(n: number): Reservation<S> | null {
-    if (!(n >= 1 && n <= this.#capacity && (n | 0) === n)) this.#checkCount("reserve", n);
+    if (!(n >= 1 && n <= this.#capacity && (n | 0) === n)) {
+      checkInteger("reserve", "n", n, 1, this.#capacity);
+    }
     if (this.#freeFor(n) < n) {
       if (this.#counters !== null && this.#config.trackContention) {
         this.#counters[M_RESERVE_FAILURES]++;
@@ -806,6 +638,8 @@ export class Ring<V, S extends ElementStore> {
     }
   }
 
+  // ── Consumer conveniences (src/ring_consume.ts) ─────────────────────────
+
   /**
    * Calls `handler.process` on every readable item (across the wrap), then
    * publishes the head once.
@@ -828,20 +662,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TypeError} If `handler` has no `process` method.
    */
   consumeUpTo(max: number, handler: Handler<V>): number {
-    checkLimit("consume", "max", max);
-    checkCallable("consume", "handler", handler, "process");
-    const avail = this.#available();
-    const n = avail < max ? avail : max;
-    if (n <= 0) return 0;
-    const start = this.#counters === null ? 0 : performance.now();
-    const el = this.#element;
-    const data = this.#data;
-    const head = this.#head;
-    const mask = this.#mask;
-    for (let i = 0; i < n; i++) handler.process(el.at(data, (head + i) & mask));
-    if (this.#counters !== null) this.#recordLatency(start);
-    this.#publishHead(n);
-    return n;
+    return consume.consumeUpTo(this.#consumer, max, handler);
   }
 
   /**
@@ -852,27 +673,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TypeError} If `callback` is not a function.
    */
   consumeBatchFn(callback: (item: V) => void): number {
-    checkCallable("consume", "callback", callback);
-    const avail = this.#available();
-    if (avail === 0) return 0;
-    const start = this.#counters === null ? 0 : performance.now();
-    const el = this.#element;
-    const data = this.#data;
-    const head = this.#head;
-    const mask = this.#mask;
-    for (let i = 0; i < avail; i++) callback(el.at(data, (head + i) & mask));
-    if (this.#counters !== null) this.#recordLatency(start);
-    this.#publishHead(avail);
-    return avail;
-  }
-
-  #recordLatency(startMs: number): void {
-    const c = this.#counters!;
-    const ns = (performance.now() - startMs) * 1e6;
-    c[M_LATENCY_SUM_NS] += ns;
-    c[M_LATENCY_MIN_NS] = c[M_LATENCY_COUNT] === 0 ? ns : Math.min(c[M_LATENCY_MIN_NS], ns);
-    c[M_LATENCY_COUNT]++;
-    if (ns > c[M_LATENCY_MAX_NS]) c[M_LATENCY_MAX_NS] = ns;
+    return consume.consumeBatchFn(this.#consumer, callback);
   }
 
   /**
@@ -881,9 +682,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns Items consumed.
    */
   consumeBatchCount(): number {
-    const n = this.#available();
-    this.#publishHead(n);
-    return n;
+    return consume.consumeBatchCount(this.#consumer);
   }
 
   /**
@@ -897,18 +696,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RangeError} If `start` is not an integer between 0 and `out.length`.
    */
   recv(out: { length: number; [i: number]: V }, start = 0): number {
-    const length = checkArrayLike("receive", "out", out);
-    checkInteger("receive", "start", start, 0, length);
-    const avail = this.#available();
-    const room = length - start;
-    const n = avail < room ? avail : room;
-    if (n <= 0) return 0;
-    const index = this.#head & this.#mask;
-    const first = Math.min(n, this.#capacity - index);
-    this.#element.copyOut(this.#data, index, out, start, first);
-    if (first < n) this.#element.copyOut(this.#data, 0, out, start + first, n - first);
-    this.#publishHead(n);
-    return n;
+    return consume.recv(this.#consumer, out, start);
   }
 
   /**
@@ -917,10 +705,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns The item, or `null` if the ring is empty.
    */
   tryRecv(): V | null {
-    if (this.#available() === 0) return null;
-    const item = this.#element.read(this.#data, this.#head & this.#mask);
-    this.#publishHead(1);
-    return item;
+    return consume.tryRecv(this.#consumer);
   }
 
   /**
@@ -929,8 +714,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns The item, or `null` if the ring is empty.
    */
   peek(): V | null {
-    if (this.#available() === 0) return null;
-    return this.#element.at(this.#data, this.#head & this.#mask);
+    return consume.peek(this.#consumer);
   }
 
   /**
@@ -942,14 +726,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RangeError} If `n` is not an integer ≥ 0 or Infinity.
    */
   peekMany(n: number): Region<S> | null {
-    checkLimit("peek", "n", n);
-    const avail = this.#available();
-    if (avail === 0 || n === 0) return null;
-    const index = this.#head & this.#mask;
-    const region = this.#peekRegion;
-    region.offset = index;
-    region.length = Math.min(n, avail, this.#capacity - index);
-    return region;
+    return consume.peekMany(this.#consumer, n);
   }
 
   /**
@@ -960,10 +737,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TypeError} If `out` is not array-like.
    */
   drain(out: { length: number; [i: number]: V }): number {
-    checkArrayLike("drain", "out", out);
-    let total = 0;
-    for (let n = this.recv(out); n > 0; n = this.recv(out, total)) total += n;
-    return total;
+    return consume.drain(this, out);
   }
 
   /**
@@ -974,11 +748,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RangeError} If `n` is not an integer ≥ 0 or Infinity.
    */
   skip(n: number): number {
-    checkLimit("skip", "n", n);
-    const avail = this.#available();
-    const k = n < avail ? n : avail;
-    this.#publishHead(k);
-    return k;
+    return consume.skip(this.#consumer, n);
   }
 
   /**
@@ -988,11 +758,7 @@ export class Ring<V, S extends ElementStore> {
    * @returns The iterator.
    */
   iterator(): RingIterator<V> {
-    return new RingIterator(
-      this.#available(),
-      (i) => this.#element.read(this.#data, (this.#head + i) & this.#mask),
-      (n) => this.#publishHead(n),
-    );
+    return consume.iterator(this.#consumer);
   }
 
   // ── Lifecycle and status ────────────────────────────────────────────────
@@ -1157,7 +923,6 @@ export class Ring<V, S extends ElementStore> {
     n: number,
     wait: WaitStrategy | WaitOptions = WaitStrategy.blocking,
   ): Reservation<S> {
-    this.#checkCount("reserve", n);
     return this.#waits.reserve(n, wait);
   }
 
@@ -1169,7 +934,6 @@ export class Ring<V, S extends ElementStore> {
    * @returns The window, or `null` if the ring stayed full.
    */
   reserveWithBackoff(n: number): Reservation<S> | null {
-    this.#checkCount("reserve", n);
     return this.#waits.reserveWithBackoff(n);
   }
 
@@ -1183,9 +947,7 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TimedOut} If the deadline passes.
    */
   sendOneBlocking(item: V, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
-    const r = this.#waits.reserve(1, wait);
-    this.#element.write(this.#data, r.offset, item);
-    this.commit(1);
+    this.#waits.sendOne(item, wait);
   }
 
   /**
@@ -1198,7 +960,6 @@ export class Ring<V, S extends ElementStore> {
    * @throws {TimedOut} If the deadline passes.
    */
   waitWritable(n: number, wait: WaitStrategy | WaitOptions = WaitStrategy.blocking): void {
-    this.#checkCount("wait for room", n);
     this.#waits.writable(n, wait);
   }
 
@@ -1216,8 +977,7 @@ export class Ring<V, S extends ElementStore> {
     handler: Handler<V>,
     wait: WaitStrategy | WaitOptions = WaitStrategy.blocking,
   ): number {
-    this.#waits.readable(wait);
-    return this.consumeBatch(handler);
+    return this.#waits.consumeBatch(handler, wait);
   }
 
   /**
@@ -1254,7 +1014,6 @@ export class Ring<V, S extends ElementStore> {
    * @throws {RangeError} If `n` or the timeout is out of range.
    */
   async writableAsync(n: number, options: WaitOptions = {}): Promise<void> {
-    this.#checkCount("wait for room", n);
     await this.#waits.writableAsync(n, options);
   }
 

@@ -1,6 +1,6 @@
 /**
- * The waiting conveniences of a `Ring` — blocking reserve and receive, the
- * Promise forms, the async iterator — written over the ring's protocol
+ * The waiting conveniences of a `Ring` — blocking reserve, send and receive,
+ * the Promise forms, the async iterator — written over the ring's protocol
  * (reserve → commit → readable → advance) and the wait engine. `Ring`'s
  * methods of the same names call these; src/ring.ts itself holds only the
  * protocol.
@@ -8,10 +8,11 @@
  * @module
  */
 
+import { checkInteger } from "./_validate.ts";
 import { Closed } from "./errors.ts";
 import type { ElementStore } from "./element.ts";
 import type { Reservation } from "./reservation.ts";
-import type { Ring } from "./ring.ts";
+import type { Handler, Ring } from "./ring.ts";
 import {
   BACKOFF_ROUNDS,
   never,
@@ -72,6 +73,11 @@ export class RingWaits<V, S extends ElementStore> {
     };
   }
 
+  /** Checks a slot count `n` for `what`: an integer from 1 to the capacity. */
+  #checkCount(what: string, n: number): void {
+    checkInteger(what, "n", n, 1, this.#ring.capacity());
+  }
+
   /** Waits until an item is readable (see `Ring.waitReadable`). */
   readable(wait: WaitStrategy | WaitOptions): void {
     if (this.#probe.hasItems()) return;
@@ -83,17 +89,42 @@ export class RingWaits<V, S extends ElementStore> {
     }
   }
 
+  /** Consumes a batch, waiting while the ring is empty (see `Ring.consumeBatchBlocking`). */
+  consumeBatch(handler: Handler<V>, wait: WaitStrategy | WaitOptions): number {
+    this.readable(wait);
+    return this.#ring.consumeBatch(handler);
+  }
+
   /** Reserves `n` slots, waiting while fewer are free (see `Ring.reserveBlocking`). */
   reserve(n: number, wait: WaitStrategy | WaitOptions): Reservation<S> {
+    this.#checkCount("reserve", n);
+    return this.#reserve(n, wait);
+  }
+
+  /** `reserve` with `n` known to be in range. */
+  #reserve(n: number, wait: WaitStrategy | WaitOptions): Reservation<S> {
     if (this.#ring.isClosed()) throw new Closed("Cannot reserve as the ring is closed");
     const first = this.#ring.reserve(n);
     if (first !== null) return first;
-    this.writable(n, wait);
+    this.#writable(n, wait);
     return this.#ring.reserve(n)!; // only this producer takes room: the n free slots stay free
+  }
+
+  /** Sends one item, waiting while the ring is full (see `Ring.sendOneBlocking`). */
+  sendOne(item: V, wait: WaitStrategy | WaitOptions): void {
+    const r = this.#reserve(1, wait);
+    this.#ring.element.write(r.array, r.offset, item);
+    this.#ring.commit(1);
   }
 
   /** Waits until `n` slots are free, reserving nothing (see `Ring.waitWritable`). */
   writable(n: number, wait: WaitStrategy | WaitOptions): void {
+    this.#checkCount("wait for room", n);
+    this.#writable(n, wait);
+  }
+
+  /** `writable` with `n` known to be in range. */
+  #writable(n: number, wait: WaitStrategy | WaitOptions): void {
     const done = this.#room(n);
     if (done()) return;
     const started = performance.now();
@@ -109,6 +140,7 @@ export class RingWaits<V, S extends ElementStore> {
    * `null` if the ring stayed full through them.
    */
   reserveWithBackoff(n: number): Reservation<S> | null {
+    this.#checkCount("reserve", n);
     const waiter = new Waiter(WaitStrategy.yielding, "reserve");
     for (let round = 0; round < BACKOFF_ROUNDS; round++) {
       const r = this.#ring.reserve(n);
@@ -129,8 +161,17 @@ export class RingWaits<V, S extends ElementStore> {
     );
   }
 
-  /** Resolves once `n` slots are free (see `Ring.writableAsync`). */
+  /**
+   * Resolves once `n` slots are free (see `Ring.writableAsync`, an async
+   * function: a bad `n`, thrown here, rejects its promise).
+   */
   writableAsync(n: number, options: WaitOptions): Promise<void> {
+    this.#checkCount("wait for room", n);
+    return this.#writableAsync(n, options);
+  }
+
+  /** `writableAsync` with `n` known to be in range. */
+  #writableAsync(n: number, options: WaitOptions): Promise<void> {
     return waitUntilAsync(this.#producerSpot, options, this.#room(n), "send");
   }
 
@@ -138,7 +179,7 @@ export class RingWaits<V, S extends ElementStore> {
   async sendOneAsync(item: V, options: WaitOptions): Promise<void> {
     const ring = this.#ring;
     if (ring.isClosed()) throw new Closed("Cannot send as the ring is closed");
-    while (!ring.sendOne(item)) await this.writableAsync(1, options);
+    while (!ring.sendOne(item)) await this.#writableAsync(1, options);
   }
 
   /** Receives one item, awaiting data (see `Ring.recvAsync`). */
