@@ -412,6 +412,7 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     "u32.ring-wasm-batch",
     "f64.ring-item",
     "f64.ring-batch",
+    "f64.ring-copy-batch",
     "f64.ring-wasm-item",
     "f64.ring-wasm-batch",
     "u32.shared-ring-item",
@@ -436,6 +437,10 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
     "f64.ringbuf-batch",
     "f64.native-item",
     "f64.native-batch",
+    "f64.limit-js-item",
+    "f64.limit-js-batch",
+    "f64.limit-wasm-item",
+    "f64.limit-wasm-batch",
     "msg1k.post-message",
     "msg1k.message-channel",
     "msg1k.ringbuf-item",
@@ -448,23 +453,20 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       MessageChannel: `${type}.message-channel`,
       "ringbuf.js": `${type}.ringbuf-${variant}`,
       "native C": `${type}.native-${variant}`,
-      ...(type === "u32"
-        ? {
-          "native C seq_cst": `u32.native-sc-${variant}`,
-          "JS limit": `u32.limit-js-${variant}`,
-        }
-        : {}),
-      ...(type === "u32" && variant === "batch" && ring === "ring"
-        ? { "Ring copies": "u32.ring-copy-batch" }
+      ...(type === "u32" ? { "native C seq_cst": `u32.native-sc-${variant}` } : {}),
+      "JS limit": `${type}.limit-js-${variant}`,
+      ...(variant === "batch" && ring === "ring"
+        ? { "Ring copies": `${type}.ring-copy-batch` }
         : {}),
     },
   });
-  const wasmRow = (variant: "item" | "batch") => ({
-    js: `u32.limit-wasm-${variant}`,
+  const wasmRow = (type: "u32" | "f64", variant: "item" | "batch") => ({
+    js: `${type}.limit-wasm-${variant}`,
     peers: {
-      "native C": `u32.native-${variant}`,
-      "native C seq_cst": `u32.native-sc-${variant}`,
-      "JS limit": `u32.limit-js-${variant}`,
+      "ringbuf.js": `${type}.ringbuf-${variant}`,
+      "native C": `${type}.native-${variant}`,
+      ...(type === "u32" ? { "native C seq_cst": `u32.native-sc-${variant}` } : {}),
+      "JS limit": `${type}.limit-js-${variant}`,
     },
   });
   const sharedRow = (variant: "item" | "batch") => ({
@@ -501,12 +503,15 @@ export async function measureSpscTypes(options: SpscTypesOptions): Promise<Secti
       numericRow("u32", "batch", "ring-copy"),
       numericRow("u32", "item", "ring-wasm"),
       numericRow("u32", "batch", "ring-wasm"),
-      wasmRow("item"),
-      wasmRow("batch"),
+      wasmRow("u32", "item"),
+      wasmRow("u32", "batch"),
       numericRow("f64", "item"),
       numericRow("f64", "batch"),
+      numericRow("f64", "batch", "ring-copy"),
       numericRow("f64", "item", "ring-wasm"),
       numericRow("f64", "batch", "ring-wasm"),
+      wasmRow("f64", "item"),
+      wasmRow("f64", "batch"),
       sharedRow("item"),
       sharedRow("batch"),
       { js: "msg1k.message-ring-copy", peers: messagePeers },

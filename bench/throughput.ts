@@ -111,9 +111,9 @@ async function sharedRingOnce(
   }
 }
 
-/** A fresh shared memory for one limit ring of LIMIT_CAPACITY slots. */
-function limitMemory(): WebAssembly.Memory {
-  const pages = Math.ceil(limitRingBytes(LIMIT_CAPACITY) / 65536);
+/** A fresh shared memory for one limit ring of LIMIT_CAPACITY slots of `element`. */
+function limitMemory(element: ThroughputElement): WebAssembly.Memory {
+  const pages = Math.ceil(limitRingBytes(LIMIT_CAPACITY, element) / 65536);
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
@@ -144,7 +144,7 @@ async function once(
   const extra = transport.startsWith("ringbuf")
     ? { sab: RingBuffer.getStorageForCapacity(1 << 16, f ? Float64Array : Uint32Array) }
     : transport.startsWith("limit-")
-    ? { memory: limitMemory() }
+    ? { memory: limitMemory(element) }
     : { handle: ringHandle(element, transport.includes("wasm")) };
   const [consumer, producer] = await Promise.all([
     spawn({ ...base, ...extra, role: "consumer", cpu: cpuFor(1) }),
@@ -156,9 +156,9 @@ async function once(
 
 /**
  * The contenders of this file as interleavable plans: the Ring per item and
- * per 256, ringbuf.js push 1 and push 256 — for u32 also the Ring with
- * `wasmAtomics`, the limit rings, a `SharedRing` across processes and
- * postMessage through a MessagePort between two Workers. Each run's consumer checks every item; `heapGrowth`
+ * per 256 (with JS or Wasm atomics), its copying send/recv of 256, ringbuf.js
+ * push 1 and push 256, the limit rings — for u32 also a `SharedRing` across
+ * processes and postMessage through a MessagePort between two Workers. Each run's consumer checks every item; `heapGrowth`
  * of a run is what the heap (after GC) grew across it.
  *
  * @param count Items per ring run publishing every item (postMessage uses a
@@ -167,12 +167,11 @@ async function once(
  * within a few ms.
  * @param element The items: u32 (item `k` is `k`) or f64 (`k + 0.5`).
  * @returns The plans, ids `E.ring-item`, `E.ring-batch`, `E.ring-wasm-{item,batch}`
- * (the Ring with Wasm atomics), `E.ringbuf-item`, `E.ringbuf-batch` (E the
- * element), and for u32 `u32.ring-copy-batch` (the Ring's copying path:
- * send/recv of 256),
- * `u32.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts),
- * `u32.shared-ring-{item,batch}` (a `SharedRing` from another process, the
- * consumer in a Worker here) and `u32.message-channel`.
+ * (the Ring with Wasm atomics), `E.ringbuf-item`, `E.ringbuf-batch`,
+ * `E.ring-copy-batch` (the Ring's copying path: send/recv of 256),
+ * `E.limit-{js,wasm}-{item,batch}` (bench/workers/_limit_ring.ts) (E the
+ * element), and for u32 `u32.shared-ring-{item,batch}` (a `SharedRing` from
+ * another process, the consumer in a Worker here) and `u32.message-channel`.
  */
 export function throughputPlans(count: number, element: ThroughputElement = "u32"): Plan[] {
   const plan = (
@@ -211,15 +210,17 @@ export function throughputPlans(count: number, element: ThroughputElement = "u32
     plan("ring-wasm-item", "Ring, Wasm atomics, every item", 1, count),
     plan("ring-wasm-batch", "Ring, Wasm atomics, every 256", 256, 10 * count),
   ];
-  if (element === "f64") return [...rings, ...wasm];
-  return [
-    ...rings,
-    plan("ring-copy-batch", "Ring send/recv of 256 (copies)", 256, 10 * count),
-    ...wasm,
+  const limits = [
     plan("limit-js-item", "JS limit ring, every item", 1, count),
     plan("limit-js-batch", "JS limit ring, every 256", 256, 10 * count),
     plan("limit-wasm-item", "limit ring, Wasm atomics, every item", 1, count),
     plan("limit-wasm-batch", "limit ring, Wasm atomics, every 256", 256, 10 * count),
+  ];
+  const copies = plan("ring-copy-batch", "Ring send/recv of 256 (copies)", 256, 10 * count);
+  const common = [...rings, copies, ...wasm, ...limits];
+  if (element === "f64") return common;
+  return [
+    ...common,
     plan("shared-ring-item", "SharedRing, process → Worker, every item", 1, count),
     plan("shared-ring-batch", "SharedRing, process → Worker, every 256", 256, 10 * count),
     plan("postMessage", "MessageChannel, Worker → Worker", 1, Math.min(count / 10, 300_000)),

@@ -42,7 +42,7 @@
  * 0x028 total_size u64         0x030 creator_pid u32      0x034 generation u32 = 1
  * 0x080 tail u64               producer only; release store on commit
  * 0x088 cached_head u64        (ringmpsc's producer cache)
- * 0x090 heartbeat_ns u64       producer only; CLOCK_REALTIME, stored on every commit
+ * 0x090 heartbeat_ns u64       producer only; CLOCK_REALTIME ns (ours: _COARSE), stored on every commit
  * 0x100 head u64               consumer only; release store on advance
  * 0x108 cached_tail u64        (ringmpsc's consumer cache)
  * 0x180 consumer_waiters u32   0x184 producer_waiters u32   0x188 closed u32

@@ -279,16 +279,19 @@ Deno.test({ name: "bench suite", ignore: !hasPython }, async (t) => {
     assert.ok(good.latency!.minNs >= 0 && good.latency!.minNs <= good.latency!.maxNs);
   });
 
-  await t.step("the limit rings, with JavaScript and with Wasm atomics", () => {
-    for (const wasm of [false, true]) {
-      // 8 slots, 20 items: produce 8, consume 8, …, the wrap reached twice; one thread.
-      const ring = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-      for (let from = 0; from < 24; from += 8) {
-        assert.equal(produceLimit(ring, 8, wasm, from, from + 8, 3), true);
-        assert.equal(consumeLimit(ring, 8, wasm, from, from + 8), true);
+  await t.step("the limit rings, with JavaScript and with Wasm atomics, of u32 and f64", () => {
+    for (const element of ["u32", "f64"] as const) {
+      for (const wasm of [false, true]) {
+        // 8 slots, 26 items: produce 8, consume 8, …, the wrap reached three times; one thread.
+        const ring = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+        for (let from = 0; from < 24; from += 8) {
+          assert.equal(produceLimit(ring, 8, wasm, from, from + 8, 3, element), true);
+          assert.equal(consumeLimit(ring, 8, wasm, from, from + 8, element), true);
+        }
+        if (element === "f64") assert.equal(new Float64Array(ring.buffer, 1024, 8)[0], 16.5);
+        assert.equal(produceLimit(ring, 8, wasm, 24, 26, 1, element), true);
+        assert.equal(consumeLimit(ring, 8, wasm, 23, 25, element), false, "a skipped item is seen");
       }
-      assert.equal(produceLimit(ring, 8, wasm, 24, 26, 1), true);
-      assert.equal(consumeLimit(ring, 8, wasm, 23, 25), false, "a skipped item is seen");
     }
   });
 

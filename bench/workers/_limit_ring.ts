@@ -13,12 +13,13 @@
  *    0  tail u32      written by the producer (published on every commit)
  *  128  head u32      written by the consumer (published per consumed run)
  *  256  waiters u32   loaded by the producer after each commit (always 0 here)
- * 1024  data          capacity × u32
+ * 1024  data          capacity × u32 (or f64: item k is k + 0.5)
  * ```
  *
  * @module
  */
 import { wasmAtomics } from "../../src/wasm_atomics.ts";
+import { biasOf, type ThroughputElement } from "./_ring_moves.ts";
 
 const TAIL = 0;
 const HEAD = 128;
@@ -28,9 +29,16 @@ const DATA = 1024;
 /** Slots of a limit ring in the benchmarks: the same 2^16 as the Ring and ringbuf.js contenders. */
 export const LIMIT_CAPACITY = 1 << 16;
 
-/** Bytes of memory a limit ring of `capacity` u32 slots needs. */
-export function limitRingBytes(capacity: number): number {
-  return DATA + capacity * 4;
+/** Bytes of memory a limit ring of `capacity` slots of `element` needs. */
+export function limitRingBytes(capacity: number, element: ThroughputElement = "u32"): number {
+  return DATA + capacity * (element === "f64" ? 8 : 4);
+}
+
+/** The ring's slots as the element's typed array. */
+function slots(memory: WebAssembly.Memory, capacity: number, element: ThroughputElement) {
+  return element === "f64"
+    ? new Float64Array(memory.buffer, DATA, capacity)
+    : new Uint32Array(memory.buffer, DATA, capacity);
 }
 
 /** A ring's atomic words through one of the two paths: Atomics on an Int32Array, or the Wasm module. */
@@ -54,8 +62,9 @@ class Words {
 }
 
 /**
- * Produces `from … to − 1`, publishing every `batch` items (fewer where a
- * commit would wrap: the rest follows in the next, as `Ring.reserve` does).
+ * Produces `from … to − 1` (item `k` is `k + bias`), publishing every
+ * `batch` items (fewer where a commit would wrap: the rest follows in the
+ * next, as `Ring.reserve` does).
  *
  * @param memory The ring's memory.
  * @param capacity Slots, a power of two.
@@ -63,6 +72,7 @@ class Words {
  * @param from First item.
  * @param to One past the last item.
  * @param batch Items per commit.
+ * @param element What an item is (u32 by default).
  * @returns Whether the waiters word stayed 0 (it always does here).
  */
 export function produceLimit(
@@ -72,9 +82,11 @@ export function produceLimit(
   from: number,
   to: number,
   batch: number,
+  element: ThroughputElement = "u32",
 ): boolean {
   const words = new Words(memory, wasm);
-  const data = new Uint32Array(memory.buffer, DATA, capacity);
+  const data = slots(memory, capacity, element);
+  const bias = biasOf(element);
   const mask = capacity - 1;
   let tail = words.load(TAIL);
   let cachedHead = words.load(HEAD);
@@ -84,7 +96,7 @@ export function produceLimit(
     while (capacity - ((tail - cachedHead) | 0) < want) cachedHead = words.load(HEAD);
     const index = tail & mask;
     const n = Math.min(want, capacity - index);
-    for (let j = index, end = index + n; j < end; j++) data[j] = next++;
+    for (let j = index, end = index + n; j < end; j++) data[j] = next++ + bias;
     tail = (tail + n) | 0;
     words.store(TAIL, tail); // publishes n items
     if (words.load(WAITERS) !== 0) quiet = false;
@@ -101,6 +113,7 @@ export function produceLimit(
  * @param wasm WebAssembly atomics instead of `Atomics`.
  * @param from First item expected.
  * @param to One past the last item.
+ * @param element What an item is (u32 by default).
  * @returns Whether every item arrived once, in order.
  */
 export function consumeLimit(
@@ -109,9 +122,11 @@ export function consumeLimit(
   wasm: boolean,
   from: number,
   to: number,
+  element: ThroughputElement = "u32",
 ): boolean {
   const words = new Words(memory, wasm);
-  const data = new Uint32Array(memory.buffer, DATA, capacity);
+  const data = slots(memory, capacity, element);
+  const bias = biasOf(element);
   const mask = capacity - 1;
   let head = words.load(HEAD);
   let ok = true;
@@ -121,7 +136,7 @@ export function consumeLimit(
     const n = Math.min((tail - head) | 0, to - expected, capacity - index);
     if (n === 0) continue;
     for (let j = index, end = index + n; j < end; j++) {
-      if (data[j] !== expected) ok = false;
+      if (data[j] !== expected + bias) ok = false;
       expected++;
     }
     head = (head + n) | 0;

@@ -163,8 +163,8 @@ function limitMove(job: ThroughputJob): (from: number, to: number) => boolean {
   const wasm = job.transport.startsWith("limit-wasm");
   return (from, to) =>
     job.role === "producer"
-      ? produceLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to, job.batch)
-      : consumeLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to);
+      ? produceLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to, job.batch, job.element)
+      : consumeLimit(job.memory!, LIMIT_CAPACITY, wasm, from, to, job.element);
 }
 
 /**
