@@ -1,8 +1,42 @@
 /**
- * Starting benchmark Workers and bounding how long a measurement may take.
+ * Starting benchmark Workers and processes, and bounding how long a
+ * measurement may take.
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
+
+/**
+ * Starts `deno run` on one of the bench's scripts in another process, with
+ * the native layer's permissions (read, write, ffi, env) and no stdin.
+ *
+ * @param script The script's URL.
+ * @param args Its arguments.
+ * @param stderr `"piped"` to read it (the default), or `"inherit"`.
+ * @param stdout `"piped"` to read it (the default), or `"null"`.
+ * @returns The child process.
+ */
+export function spawnBenchProcess(
+  script: URL,
+  args: string[],
+  stderr: "piped" | "inherit" = "piped",
+  stdout: "piped" | "null" = "piped",
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-ffi",
+      "--allow-env",
+      fileURLToPath(script),
+      ...args,
+    ],
+    stdin: "null",
+    stdout,
+    stderr,
+  }).spawn();
+}
 
 /**
  * Resolves with `work`, or with `onTimeout` once `ms` have passed (calling

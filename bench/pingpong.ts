@@ -23,7 +23,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Ring, u32 } from "../mod.ts";
 import { runNativeBaseline } from "./native_baseline.ts";
@@ -40,7 +39,7 @@ import {
   summarize,
 } from "./_stats.ts";
 import { formatNumber, formatSection, type Section } from "./_table.ts";
-import { type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
+import { spawnBenchProcess, type StartedWorker, startGoWorker, withTimeout } from "./_workers.ts";
 import type { PingPongJob, PingPongReport, PingPongTransport } from "./workers/pingpong_worker.ts";
 
 const WORKER = new URL("./workers/pingpong_worker.ts", import.meta.url);
@@ -258,25 +257,14 @@ async function sharedRingRun(
     const worker = initiator.worker;
     const loaded = await withTimeout(initiator.ready, timeoutMs, () => worker.terminate(), false);
     if (!loaded) return failed(await failureOf([initiator.report], "the initiator did not start"));
-    child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-ffi",
-        "--allow-env",
-        fileURLToPath(PROCESS),
-        names[0],
-        names[1],
-        String(warmup),
-        String(rounds),
-        String(timeoutMs),
-        String(cpuFor(1) ?? -1),
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    child = spawnBenchProcess(PROCESS, [
+      names[0],
+      names[1],
+      String(warmup),
+      String(rounds),
+      String(timeoutMs),
+      String(cpuFor(1) ?? -1),
+    ]);
     const running = child;
     const stderr = new Response(running.stderr).text();
     const reader = running.stdout.pipeThrough(new TextDecoderStream()).getReader();

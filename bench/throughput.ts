@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RingBuffer } from "ringbuf.js";
 import { f64, Ring, type RingHandle, u32 } from "../mod.ts";
@@ -28,6 +27,7 @@ import type {
 import { LIMIT_CAPACITY, limitRingBytes } from "./workers/_limit_ring.ts";
 import { type Plan, runInterleaved } from "./_schedule.ts";
 import { cpuFor } from "./workers/_pin.ts";
+import { spawnBenchProcess } from "./_workers.ts";
 
 const WORKER = new URL("./workers/throughput_worker.ts", import.meta.url);
 const PROCESS = new URL("./workers/throughput_process.ts", import.meta.url);
@@ -69,23 +69,12 @@ async function sharedRingOnce(
   try {
     using _ring = SharedRing.createPath(u32, paths[0], 16);
     using _barrier = SharedMemory.createPath(paths[1], 4096);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-ffi",
-        "--allow-env",
-        fileURLToPath(PROCESS),
-        ...paths,
-        String(count),
-        String(batch),
-        String(cpuFor(0) ?? -1),
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const child = spawnBenchProcess(
+      PROCESS,
+      [...paths, String(count), String(batch), String(cpuFor(0) ?? -1)],
+      "piped",
+      "null",
+    );
     const stderr = new Response(child.stderr).text();
     const producer = child.status.then(async (status) =>
       status.success ? null : `the producer process exited ${status.code}: ${(await stderr).trim()}`

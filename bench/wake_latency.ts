@@ -53,6 +53,7 @@ import {
 } from "../native.ts";
 const CONSUMER_WAITERS = SHARED_RING_LAYOUT.consumerWaiters / 4;
 import { median, percentile } from "./_stats.ts";
+import { spawnBenchProcess } from "./_workers.ts";
 import { u64 } from "../mod.ts";
 import { SharedRing } from "../native.ts";
 import { SHARED_RING_LAYOUT } from "../src/layout.ts";
@@ -226,22 +227,11 @@ async function roundInProcess(
     const v = views(memory.buffer, samples);
     using server = method === "eventfd" ? FdServer.listen(socket) : undefined;
     using notifier = EventNotifier.init();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-ffi",
-        "--allow-env",
-        new URL(import.meta.url).pathname,
-        `--role=${method}`,
-        `--shm=${id}`,
-        `--socket=${socket}`,
-        `--samples=${samples}`,
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    const child = spawnBenchProcess(
+      new URL(import.meta.url),
+      [`--role=${method}`, `--shm=${id}`, `--socket=${socket}`, `--samples=${samples}`],
+      "inherit",
+    );
     if (server !== undefined) {
       const conn = await server.acceptAsync();
       sendFd(conn, notifier.fd());
