@@ -130,7 +130,9 @@ export function waitSettled(words: Int32Array, gate: GateWords): void {
 
 /**
  * Whether a consumer may end: the ring is CLOSED, or CLOSING with no commit
- * in flight. Check it before the last emptiness check.
+ * in flight. Check it before the last emptiness check. A `closed` word that
+ * holds none of the three states (forged) reads as CLOSED, as commits read
+ * any value but OPEN as closed.
  *
  * @param words The ring's words.
  * @param gate Its gate's word indexes.
@@ -138,5 +140,5 @@ export function waitSettled(words: Int32Array, gate: GateWords): void {
  */
 export function isSealed(words: Int32Array, gate: GateWords): boolean {
   const state = Atomics.load(words, gate.closed);
-  return state === CLOSED || (state === CLOSING && !inFlight(words, gate));
+  return state !== OPEN && (state !== CLOSING || !inFlight(words, gate));
 }

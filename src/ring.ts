@@ -102,8 +102,6 @@ export class Ring<V, S extends ElementStore> {
   /** `wasmAtomics`: the memory, and its atomic load/store for the hot words. */
   readonly #wasmMemory: WebAssembly.Memory | null;
   readonly #wasm: WasmAtomics | null;
-  /** Byte address of `#words[0]` in the Wasm memory (its buffer's byte offset). */
-  readonly #wordsAddr: number;
   /** Byte address of the consumer waiters word in the Wasm memory; -1: load it with Atomics. */
   readonly #consumerWaitersAddr: number;
   /** A whole commit in one call (RingMemory.commit, or the Wasm module's), or `null`. */
@@ -176,7 +174,6 @@ export class Ring<V, S extends ElementStore> {
     this.#words = new Int32Array(this.#buffer, this.#byteOffset, layout.data / 4);
     this.#wide = new BigInt64Array(this.#buffer, this.#byteOffset, layout.data / 8);
     this.#wasm = this.#wasmMemory === null ? null : wasmAtomics(this.#wasmMemory);
-    this.#wordsAddr = this.#byteOffset;
     this.#data = element.view(this.#buffer, this.#byteOffset + layout.data, this.#capacity);
     this.#tailIndex = layout.tail / 4;
     this.#headIndex = layout.head / 4;
@@ -201,7 +198,7 @@ export class Ring<V, S extends ElementStore> {
     this.#consumerWaitersWords = this.#consumerSpot.words;
     this.#consumerWaitersIndex = this.#consumerSpot.waitersIndex;
     this.#consumerWaitersAddr = this.#wasm !== null && this.#consumerWaitersWords === this.#words
-      ? this.#wordsAddr + 4 * this.#consumerWaitersIndex
+      ? this.#byteOffset + 4 * this.#consumerWaitersIndex
       : -1;
     this.#fusedCommit = memory?.commit ?? this.#wasmCommit();
     this.#producerSpot = makeSpot(this.#words, layout.producerSeq / 4, this.#producerWaitersIndex, {
@@ -333,13 +330,13 @@ export class Ring<V, S extends ElementStore> {
   /** Atomic load of one of this ring's words, through WebAssembly atomics when the ring has them. */
   #loadWord(index: number): number {
     return this.#wasm !== null
-      ? this.#wasm.load(this.#wordsAddr + 4 * index)
+      ? this.#wasm.load(this.#byteOffset + 4 * index)
       : Atomics.load(this.#words, index);
   }
 
   /** Atomic store into one of this ring's words, through WebAssembly atomics when the ring has them. */
   #storeWord(index: number, value: number): void {
-    if (this.#wasm !== null) this.#wasm.store(this.#wordsAddr + 4 * index, value);
+    if (this.#wasm !== null) this.#wasm.store(this.#byteOffset + 4 * index, value);
     else Atomics.store(this.#words, index, value);
   }
 
@@ -521,7 +518,7 @@ export class Ring<V, S extends ElementStore> {
   #wasmCommit(): ((old: number, next: number) => number) | null {
     const wasm = this.#wasm;
     if (wasm === null || this.#consumerWaitersAddr < 0) return null;
-    const a = this.#wordsAddr;
+    const a = this.#byteOffset;
     const sending = a + 4 * this.#gate.sending;
     const closed = a + 4 * this.#closedIndex;
     const tail = a + 4 * this.#tailIndex;
@@ -604,12 +601,10 @@ export class Ring<V, S extends ElementStore> {
     this.#publishHead(n);
   }
 
+  /** A refused `advance(n)` (as far as the cached tail goes): checks `n` against a fresh, checked tail. */
   #checkAdvance(n: number): void {
-    const tail = Atomics.load(this.#words, this.#tailIndex);
-    const readable = (tail - this.#head) >>> 0;
-    if (readable > this.#capacity) throw this.#corrupt(tail, this.#head);
-    this.#cachedTail = tail;
-    checkInteger("advance", "n", n, 0, readable);
+    this.#cachedTail = this.#head; // says empty: #available reloads the shared tail and checks it
+    checkInteger("advance", "n", n, 0, this.#available());
   }
 
   #publishHead(n: number): void {
@@ -618,7 +613,7 @@ export class Ring<V, S extends ElementStore> {
     let sleepers: number;
     if (this.#wasm !== null && (head >>> 0) > (this.#head >>> 0)) {
       // the store and the sleepers' load in one Wasm call (no carry into the head's high word)
-      const a = this.#wordsAddr;
+      const a = this.#byteOffset;
       sleepers = this.#wasm.advance(
         a + this.#headIndex * 4,
         a + this.#producerWaitersIndex * 4,

@@ -22,7 +22,7 @@ import {
   u32,
   WaitStrategy,
 } from "../mod.ts";
-import { SHARED_RING_LAYOUT } from "../src/layout.ts";
+import { MPMC_CLOSED, SHARED_RING_LAYOUT } from "../src/layout.ts";
 import { atomicsParker } from "../src/parker.ts";
 import { SeqChecker } from "./workers/channel_check.ts";
 import { type Peer, startPeers, stopPeers, until } from "./workers/channel_client.ts";
@@ -328,4 +328,21 @@ Deno.test("close gate on ringmpsc's layout: a producer that never announces has 
   assert.equal(producer.isClosed(), false, "a commit in flight keeps CLOSING from sealing");
   Atomics.store(ours, at(tail), 2); // its P3
   assert.equal(producer.isClosed(), true);
+});
+
+Deno.test("close gate: a forged closed word (no state of the three) reads as closed to commits and to isClosed", () => {
+  const ring = new Ring(u32, { ringBits: 4, wasmAtomics: false });
+  const words = new Int32Array(ring.handle().buffer);
+  const closed = RING_LAYOUT.closed / 4;
+  for (const forged of [3, 7, -1]) {
+    Atomics.store(words, closed, forged);
+    assert.throws(() => ring.send([1]), Closed);
+    assert.equal(ring.isClosed(), true, `closed = ${forged}`);
+    assert.equal(ring.len(), 0, "nothing was published");
+  }
+  const channel = new mpmc.MpmcChannel(u32, { maxProducers: 1, maxConsumers: 1 });
+  const header = new Int32Array(channel.handle().buffer, 0, 4);
+  Atomics.store(header, MPMC_CLOSED, 5); // forged channel state
+  assert.equal(channel.isClosed(), true);
+  assert.throws(() => channel.register(), Closed);
 });

@@ -240,7 +240,6 @@ export class ConsumerTable {
     return true;
   }
 
-  /** Forgets the consumer at `active[i]` that left by itself. */
   /** The slot word that says `slot` is held by the occupant we know (its epoch, ACTIVE). */
   #heldWord(slot: number): number {
     return (this.#epochs[slot] << 2) | ACTIVE;
@@ -253,6 +252,7 @@ export class ConsumerTable {
     return false;
   }
 
+  /** Forgets the consumer at `active[i]` that left by itself. */
   #left(i: number): void {
     const slot = this.#active[i];
     this.#drop(i);

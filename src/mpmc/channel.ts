@@ -709,8 +709,8 @@ export class MpmcChannel<V, S extends ElementStore> {
    */
   isClosed(): boolean {
     const state = Atomics.load(this.#header, MPMC_CLOSED);
-    if (state === CLOSED) return true;
-    if (state !== CLOSING) return false;
+    if (state === OPEN) return false;
+    if (state !== CLOSING) return true; // CLOSED, or forged: closed, as #closing() reads it
     for (let i = 0; i < this.#config.maxProducers; i++) {
       if (!isSealed(this.#ringWords(i), RING_GATE)) return false;
     }
